@@ -1,0 +1,19 @@
+// `npm test` runs every project's tests in one Jest run: one fresh template database is
+// created and migrated once (test/setup/global-setup.ts); each test file clones its own.
+module.exports = {
+  projects: [
+    '<rootDir>/libs/contracts',
+    '<rootDir>/libs/db',
+    '<rootDir>/libs/platform',
+    '<rootDir>/libs/schedule',
+    '<rootDir>/apps/api',
+    '<rootDir>/apps/scheduler',
+    '<rootDir>/apps/composer',
+    '<rootDir>/apps/mailer',
+    '<rootDir>/apps/inbound',
+    '<rootDir>/test',
+  ],
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  maxWorkers: 2,
+};

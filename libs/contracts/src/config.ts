@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema (DESIGN §6). Every service validates its environment with it at
+ * start; a bad or missing value stops the service with a message naming each bad variable.
+ * Defaults serve a local run; production (NODE_ENV=production) must provide real secrets.
+ */
+
+const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "900000", "900s", "15m", "6h" → milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = DURATION.exec(value.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2] ?? 'ms'];
+}
+
+const duration = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like 900000, 90s, 15m or 6h, got "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `expected a URL with scheme ${protocols.join(' or ')}`);
+
+const emailList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.email()));
+
+const DEV_SECRET = 'local-development-secret-change-me-0000';
+const empty = (v: unknown) => (v === '' ? undefined : v);
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/mentor'),
+    DATABASE_POOL_MAX: int(10, 1, 200),
+    REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('mz'),
+    /** Outgoing SMTP; `npm start` runs a local mail catcher here when unset. */
+    SMTP_URL: z.preprocess(empty, url(['smtp', 'smtps']).default('smtp://127.0.0.1:1025')),
+    SMTP_POOL_SIZE: int(5, 1, 100),
+    /** Sends per second across all mailer replicas (BullMQ's global limiter). */
+    SMTP_RATE_PER_SEC: int(50, 1, 100_000),
+    LLM_BASE_URL: z.preprocess(empty, url(['http', 'https']).optional()),
+    LLM_API_KEY: z.preprocess(empty, z.string().optional()),
+    LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
+    LLM_MAX_RETRIES: int(2, 0, 10),
+    APP_BASE_URL: url(['http', 'https']).default('http://localhost:3000').transform((v) => v.replace(/\/+$/, '')),
+    MAIL_FROM: z.string().min(3).default('Mentor Zero <mentor@mentor.localhost>'),
+    REPLY_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z0-9-]+$|^[a-z0-9-]+$/i, 'expected a domain name')
+      .default('reply.mentor.localhost')
+      .transform((v) => v.toLowerCase()),
+    WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').default(DEV_SECRET),
+    SESSION_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_SECRET),
+    DEFAULT_ADMIN_EMAILS: emailList,
+    PORT: z.preprocess(empty, z.coerce.number().int().min(0).max(65535).optional()),
+    INBOUND_SMTP_PORT: int(2525, 0, 65535),
+    INBOUND_SMTP_MAX_BYTES: int(10 * 1024 * 1024, 1024),
+    INBOUND_IMAP_URL: z.preprocess(empty, url(['imap', 'imaps']).optional()),
+    INBOUND_IMAP_POLL_MS: int(30_000, 500),
+    SCHEDULER_TICK_MS: int(5_000, 100),
+    SCHEDULER_BATCH_SIZE: int(500, 1, 10_000),
+    COMPOSE_LEAD: duration('15m'),
+    CATCH_UP_WINDOW: duration('6h'),
+    LEASE_MS: int(10 * 60_000, 1_000),
+    COMPOSER_CONCURRENCY: int(8, 1, 1000),
+    MAILER_CONCURRENCY: int(10, 1, 1000),
+    INBOUND_CONCURRENCY: int(4, 1, 100),
+    SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    for (const key of ['WEBHOOK_SECRET', 'SESSION_SECRET'] as const) {
+      if (c[key] === DEV_SECRET) ctx.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+    }
+  });
+
+export type AppConfig = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+}
+
+/** Whether an LLM endpoint is configured; without one the offline composer and rule-based intents run. */
+export const llmConfigured = (c: AppConfig): boolean => Boolean(c.LLM_BASE_URL);

@@ -1,0 +1,47 @@
+export const USER_ROLES = ['subscriber', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const USER_STATUSES = ['active', 'suspended', 'deleted'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const LETTER_KINDS = ['scheduled', 'send_now'] as const;
+export type LetterKind = (typeof LETTER_KINDS)[number];
+
+/**
+ * scheduled → composing → composed → sending → sent
+ *                 ↘ retrying ↙          ↘ retrying (send stage, body present)
+ * any → failed | skipped | cancelled
+ */
+export const LETTER_STATUSES = ['scheduled', 'composing', 'composed', 'sending', 'sent', 'retrying', 'failed', 'skipped', 'cancelled'] as const;
+export type LetterStatus = (typeof LETTER_STATUSES)[number];
+/** Letters still on their way: cancelled when the topic is disabled or unsubscribed. */
+export const PENDING_LETTER_STATUSES: readonly LetterStatus[] = ['scheduled', 'composing', 'composed', 'retrying'];
+
+/** Failure classes (DESIGN §3) — decided once, in one place, per side effect. */
+export const FAILURE_CLASSES = ['rate_limit', 'network', 'processing', 'permanent'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export const INBOUND_SOURCES = ['smtp', 'imap', 'webhook', 'simulator'] as const;
+export type InboundSource = (typeof INBOUND_SOURCES)[number];
+
+export const INBOUND_KINDS = ['reply', 'auto_reply', 'bounce', 'complaint', 'unmatched'] as const;
+export type InboundKind = (typeof INBOUND_KINDS)[number];
+
+export const REPLY_INTENTS = ['done', 'note', 'unsubscribe', 'pause'] as const;
+export type ReplyIntent = (typeof REPLY_INTENTS)[number];
+
+export const SUPPRESSION_REASONS = ['hard_bounce', 'complaint', 'manual'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+export const EVENT_TYPES = [
+  'LETTER_SCHEDULED', 'LETTER_COMPOSED', 'LETTER_SENT', 'LETTER_FAILED', 'LETTER_SKIPPED', 'LETTER_CANCELLED',
+  'LETTER_RETRY_REQUESTED', 'REPLY_PROCESSED', 'UNSUBSCRIBE', 'PAUSE', 'SUPPRESSED', 'LOGIN', 'LOGOUT',
+  'ADMIN_ACTION', 'USER_DELETED',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const RESPONSE_LENGTHS = ['short', 'medium', 'long'] as const;
+export type ResponseLength = (typeof RESPONSE_LENGTHS)[number];
+
+export const LOGIN_TOKEN_PURPOSES = ['login', 'footer_login'] as const;
+export type LoginTokenPurpose = (typeof LOGIN_TOKEN_PURPOSES)[number];

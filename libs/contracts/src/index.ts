@@ -1,0 +1,5 @@
+export * from './queues';
+export * from './enums';
+export * from './jobs';
+export * from './config';
+export * from './llm';

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { JobName, QueueName } from './queues';
+
+/**
+ * Job payloads carry ids and a version, nothing secret and nothing large: the worker reloads
+ * the row and moves it through its status. Producers parse before `add`; consumers parse first.
+ */
+const uuid = z.uuid();
+
+export const ComposeLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid });
+export const SendLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid });
+export const SendLoginLinkJob = z.strictObject({ v: z.literal(1), loginTokenId: uuid });
+export const ProcessReplyJob = z.strictObject({ v: z.literal(1), inboundMessageId: uuid });
+export const MaintenanceJob = z.strictObject({ v: z.literal(1) });
+
+export type ComposeLetterJob = z.infer<typeof ComposeLetterJob>;
+export type SendLetterJob = z.infer<typeof SendLetterJob>;
+export type SendLoginLinkJob = z.infer<typeof SendLoginLinkJob>;
+export type ProcessReplyJob = z.infer<typeof ProcessReplyJob>;
+export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
+
+/** Which job lives on which queue, with which payload schema. */
+export const JOBS = {
+  [JobName.ComposeLetter]: { queue: QueueName.LettersCompose, schema: ComposeLetterJob },
+  [JobName.SendLetter]: { queue: QueueName.LettersSend, schema: SendLetterJob },
+  [JobName.SendLoginLink]: { queue: QueueName.MailTransactional, schema: SendLoginLinkJob },
+  [JobName.ProcessReply]: { queue: QueueName.RepliesProcess, schema: ProcessReplyJob },
+  [JobName.CleanupExpiredAuth]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
+  [JobName.RollupKpis]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
+  [JobName.SweepStuckLetters]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
+} as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
+
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
+
+export class InvalidJobPayloadError extends Error {
+  constructor(readonly jobName: string, readonly issues: string) {
+    super(`invalid payload for job "${jobName}": ${issues}`);
+    this.name = 'InvalidJobPayloadError';
+  }
+}
+
+/** Validates a payload for a job name; throws InvalidJobPayloadError listing every issue. */
+export function parseJobPayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
+  const spec = JOBS[name];
+  if (!spec) throw new InvalidJobPayloadError(String(name), 'unknown job name');
+  const result = spec.schema.safeParse(data);
+  if (!result.success) {
+    throw new InvalidJobPayloadError(name, result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  }
+  return result.data as JobPayload<N>;
+}
