@@ -20,6 +20,7 @@ export default [
             { sourceTag: 'scope:schedule', onlyDependOnLibsWithTags: ['scope:contracts'] },
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:schedule'] },
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db'] },
+            { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db', 'scope:platform', 'scope:schedule'] },
           ],
         },
       ],

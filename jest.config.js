@@ -6,6 +6,7 @@ module.exports = {
     '<rootDir>/libs/db',
     '<rootDir>/libs/platform',
     '<rootDir>/libs/schedule',
+    '<rootDir>/libs/domain',
     '<rootDir>/apps/api',
     '<rootDir>/apps/scheduler',
     '<rootDir>/apps/composer',

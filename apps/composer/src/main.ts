@@ -1,0 +1,4 @@
+import { runService } from '@mz/platform';
+import { ComposerModule } from './composer.module';
+
+runService({ service: 'composer', defaultPort: 3003, rootModule: (platform) => ComposerModule.register(platform) });

@@ -1,0 +1,6 @@
+export * from './entities';
+export * from './data-source';
+export * from './migrate';
+export * from './events';
+export { seedDatabase } from './seed/seed';
+export { FOOTER as DEFAULT_FOOTER, QUOTES, TOPICS as SEED_TOPICS } from './seed/seed-data';

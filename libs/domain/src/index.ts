@@ -1,0 +1,3 @@
+export * from './links/tokens';
+export * from './links/message-id';
+export * from './links/links';

@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { type AppConfig, ConfigError, parseConfig } from '@mz/contracts';
+import { Lifecycle } from './health';
+import { createLogger, PinoNestLogger } from './logger';
+import { PlatformModule } from './platform.module';
+
+export interface ServiceDefinition {
+  service: 'api' | 'scheduler' | 'composer' | 'mailer' | 'inbound';
+  /** DESIGN §6 ports; PORT overrides. */
+  defaultPort: number;
+  /** The app's root module, given the platform module to import. */
+  rootModule: (platform: DynamicModule) => DynamicModule;
+  /** App-specific HTTP setup (body parsers, helmet, static files, Swagger) before listen. */
+  setup?: (app: NestExpressApplication, config: AppConfig, logger: Logger) => void | Promise<void>;
+}
+
+export interface RunningService {
+  app: INestApplication;
+  config: AppConfig;
+  logger: Logger;
+  url: string;
+  /** Graceful stop: readiness goes 503, workers finish running jobs (bounded), pools close. */
+  close(): Promise<void>;
+}
+
+/** Starts one service. Throws ConfigError (naming every bad variable) before anything connects. */
+export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const config = parseConfig(env);
+  const logger = createLogger(def.service, config.LOG_LEVEL);
+  const app = await NestFactory.create<NestExpressApplication>(
+    def.rootModule(PlatformModule.forRoot({ service: def.service, config, logger })),
+    { logger: new PinoNestLogger(logger), bodyParser: false },
+  );
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  if (def.setup) await def.setup(app, config, logger);
+  const port = config.PORT ?? def.defaultPort;
+  await app.listen(port, '0.0.0.0');
+  const address = app.getHttpServer().address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  logger.info({ url }, `${def.service} listening`);
+  let closing: Promise<void> | undefined;
+  return {
+    app, config, logger, url,
+    close() {
+      closing ??= (async () => {
+        app.get(Lifecycle).shuttingDown = true;
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The `main.ts` of every service: start, and on SIGTERM/SIGINT shut down gracefully and exit 0.
+ * A bad configuration prints the problems and exits 1 without a stack trace.
+ */
+export function runService(def: ServiceDefinition): void {
+  startService(def).then(
+    (svc) => {
+      const stop = (signal: string) => {
+        svc.logger.info({ signal }, 'shutting down');
+        // Hard stop only if a close hook hangs beyond the workers' own bounded wait.
+        setTimeout(() => {
+          svc.logger.error('shutdown did not finish in time');
+          process.exit(1);
+        }, svc.config.SHUTDOWN_TIMEOUT_MS + 10_000).unref();
+        svc.close().then(
+          () => process.exit(0),
+          (err) => {
+            svc.logger.error({ err }, 'error during shutdown');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('unhandledRejection', (err) => svc.logger.error({ err }, 'unhandled rejection'));
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) console.error(`${def.service}: ${err.message}`);
+      else console.error(`${def.service}: failed to start:`, err);
+      process.exit(1);
+    },
+  );
+}

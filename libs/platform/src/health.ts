@@ -1,0 +1,64 @@
+import { Controller, Get, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Database } from './database';
+import { RedisConnections } from './redis';
+
+/** Tracks whether the process is shutting down: readiness turns 503 so traffic drains first. */
+@Injectable()
+export class Lifecycle {
+  shuttingDown = false;
+}
+
+type Check = { ok: boolean; error?: string };
+
+@Injectable()
+export class HealthService {
+  private migrationsCurrent = false;
+
+  constructor(private readonly db: Database, private readonly redis: RedisConnections, private readonly lifecycle: Lifecycle) {}
+
+  async readiness(): Promise<{ ok: boolean; checks: Record<string, Check> }> {
+    const [database, redis, migrations] = await Promise.all([
+      this.check(async () => {
+        await this.db.dataSource.query('SELECT 1');
+      }),
+      this.check(async () => {
+        if ((await this.redis.shared.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+      }),
+      this.check(async () => {
+        // Once current, stays current for this process (new migrations arrive with a new deploy).
+        if (this.migrationsCurrent) return;
+        if (await this.db.dataSource.showMigrations()) throw new Error('pending migrations: run the migrate job');
+        this.migrationsCurrent = true;
+      }),
+    ]);
+    const shutdown: Check = this.lifecycle.shuttingDown ? { ok: false, error: 'shutting down' } : { ok: true };
+    const checks = { database, redis, migrations, shutdown };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  private async check(fn: () => Promise<void>, timeoutMs = 2000): Promise<Check> {
+    try {
+      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref())]);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+}
+
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Get('live')
+  live() {
+    return { ok: true };
+  }
+
+  @Get('ready')
+  async ready() {
+    const result = await this.health.readiness();
+    if (!result.ok) throw new HttpException(result, HttpStatus.SERVICE_UNAVAILABLE);
+    return result;
+  }
+}

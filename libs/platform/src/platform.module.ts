@@ -1,0 +1,44 @@
+import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '@mz/contracts';
+import { Clock } from './clock';
+import { Database } from './database';
+import { HealthController, HealthService, Lifecycle } from './health';
+import { requestLogging } from './http';
+import { MetricsController, MetricsService } from './metrics';
+import { QueueService, WorkerRegistry } from './queue';
+import { RedisConnections } from './redis';
+import { APP_CONFIG, LOGGER, SERVICE_NAME } from './tokens';
+import type { Logger } from 'pino';
+
+export interface PlatformOptions { service: string; config: AppConfig; logger: Logger }
+
+/**
+ * What every service gets: validated config, logger, Postgres, Redis, queues and workers,
+ * health and metrics endpoints, request logging with request ids.
+ */
+@Global()
+@Module({})
+export class PlatformModule implements NestModule {
+  private static logger?: Logger;
+
+  static forRoot(opts: PlatformOptions): DynamicModule {
+    PlatformModule.logger = opts.logger;
+    return {
+      module: PlatformModule,
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: APP_CONFIG, useValue: opts.config },
+        { provide: SERVICE_NAME, useValue: opts.service },
+        { provide: LOGGER, useValue: opts.logger },
+        Clock, Database, RedisConnections, Lifecycle, HealthService, MetricsService, QueueService, WorkerRegistry,
+        { provide: DataSource, useFactory: (db: Database) => db.connect(), inject: [Database] },
+      ],
+      exports: [APP_CONFIG, SERVICE_NAME, LOGGER, Clock, Database, DataSource, RedisConnections, Lifecycle, MetricsService, QueueService, WorkerRegistry],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (PlatformModule.logger) consumer.apply(requestLogging(PlatformModule.logger)).forRoutes('*path');
+  }
+}

@@ -1,0 +1,158 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import {
+  type AppConfig, InvalidJobPayloadError, JOBS, type JobName, type JobPayload, parseJobPayload, type QueueName,
+} from '@mz/contracts';
+import { MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
+import { RedisConnections } from './redis';
+import { APP_CONFIG } from './tokens';
+
+/** Bounded retention: Redis memory stays flat however many letters go through. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: MAX_JOB_ATTEMPTS,
+  backoff: { type: 'mz' },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+};
+
+/** Producer side: validates every payload against its contract before `add`. */
+@Injectable()
+export class QueueService {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections) {}
+
+  queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.redis.shared, prefix: this.config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      q.on('error', () => undefined);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: JobsOptions = {}): Promise<Job> {
+    const data = parseJobPayload(name, payload);
+    return this.queue(JOBS[name].queue).add(name, data, opts);
+  }
+
+  /** One round trip for many jobs of one kind (the scheduler's batches). */
+  async enqueueBulk<N extends JobName>(name: N, items: { payload: JobPayload<N>; opts?: JobsOptions }[]): Promise<Job[]> {
+    if (!items.length) return [];
+    const jobs = items.map((i) => ({ name, data: parseJobPayload(name, i.payload), opts: i.opts }));
+    return this.queue(JOBS[name].queue).addBulk(jobs);
+  }
+
+  /**
+   * Makes sure a job with this id is queued: a waiting/delayed/active one is left alone (BullMQ
+   * ignores a duplicate id), a finished one (kept by retention) is removed first so the add counts.
+   * The row's status, not the queue, guards against doing the work twice.
+   */
+  async ensureJob<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string, opts: JobsOptions = {}): Promise<'added' | 'exists'> {
+    const queue = this.queue(JOBS[name].queue);
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') {
+        // A delayed job for a retry that should happen now is promoted rather than duplicated.
+        if (state === 'delayed' && (opts.delay ?? 0) === 0) await existing.promote().catch(() => undefined);
+        return 'exists';
+      }
+      await existing.remove().catch(() => undefined);
+    }
+    await this.enqueue(name, payload, { ...opts, jobId });
+    return 'added';
+  }
+
+  /** Removes a queued job (e.g. a cancelled letter's compose/send job); a running job is left alone. */
+  async removeJob(queue: QueueName, jobId: string): Promise<void> {
+    const job = await this.queue(queue).getJob(jobId);
+    if (job) await job.remove().catch(() => undefined); // locked (running) jobs refuse removal: the row's status guards them
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+export type HandlerMap = { [N in JobName]?: JobHandler<N> };
+
+interface Registration { queue: QueueName; handlers: HandlerMap; options: Partial<WorkerOptions> }
+
+/**
+ * Consumer side. Apps register one handler per job name at module init; the registry refuses to
+ * boot when a job name has no handler or two, or a handler is on the wrong queue. Workers start
+ * only after the app is up, and on shutdown stop taking jobs and let running ones finish (bounded).
+ */
+@Injectable()
+export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('WorkerRegistry');
+  private readonly registrations: Registration[] = [];
+  private readonly workers: Worker[] = [];
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections) {}
+
+  register(queue: QueueName, handlers: HandlerMap, options: Partial<WorkerOptions> = {}): void {
+    for (const name of Object.keys(handlers) as JobName[]) {
+      if (JOBS[name]?.queue !== queue) throw new Error(`job "${name}" does not belong to queue "${queue}"`);
+      if (this.registrations.some((r) => r.handlers[name])) throw new Error(`job "${name}" has two handlers`);
+    }
+    if (this.registrations.some((r) => r.queue === queue)) throw new Error(`queue "${queue}" registered twice`);
+    this.registrations.push({ queue, handlers, options });
+  }
+
+  get running(): readonly Worker[] {
+    return this.workers;
+  }
+
+  onApplicationBootstrap(): void {
+    for (const r of this.registrations) {
+      const missing = (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === r.queue && !r.handlers[n]);
+      if (missing.length) throw new Error(`queue "${r.queue}" has no handler for: ${missing.join(', ')}`);
+      const worker = new Worker(r.queue, (job) => this.dispatch(r, job), {
+        connection: this.redis.forWorker(`worker-${r.queue}`),
+        prefix: this.config.QUEUE_PREFIX,
+        autorun: false,
+        concurrency: 1,
+        settings: { backoffStrategy: backoffFromError },
+        ...r.options,
+      });
+      worker.on('error', (err) => this.logger.error({ err, queue: r.queue }, 'worker error'));
+      this.workers.push(worker);
+      void worker.run().catch((err) => this.logger.error({ err, queue: r.queue }, 'worker stopped'));
+    }
+  }
+
+  private async dispatch(r: Registration, job: Job): Promise<unknown> {
+    const handler = r.handlers[job.name as JobName] as JobHandler<JobName> | undefined;
+    if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${r.queue}"`);
+    let payload: JobPayload<JobName>;
+    try {
+      payload = parseJobPayload(job.name as JobName, job.data);
+    } catch (err) {
+      // A payload that breaks the contract will never succeed: fail it now, visibly.
+      if (err instanceof InvalidJobPayloadError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    return handler(payload, job);
+  }
+
+  /** Stop taking work; running jobs get SHUTDOWN_TIMEOUT_MS to finish, then are left to stall back. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const closing = Promise.all(this.workers.map((w) => w.close()));
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.SHUTDOWN_TIMEOUT_MS).unref());
+    if ((await Promise.race([closing, timeout])) === 'timeout') {
+      this.logger.warn('shutdown timeout: forcing workers closed; running jobs return to the queue as stalled');
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
+  }
+}
+
+/** Delay chosen by the processor (RetryLaterError) or, for unexpected errors, a short exponential one. */
+export function backoffFromError(attemptsMade: number, _type?: string, err?: Error): number {
+  if (err instanceof RetryLaterError || (err && typeof (err as RetryLaterError).delayMs === 'number')) return (err as RetryLaterError).delayMs;
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+}
