@@ -6,9 +6,12 @@ import type { LoginTokenPurpose } from '@mz/contracts';
 export class LoginToken {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Index() @Column('uuid', { name: 'user_id' }) userId: string;
-  @Column('text', { name: 'token_hash', unique: true }) tokenHash: string;
+  /** NULL until minted: login-link mails mint the token at send time so it never sits in Redis. */
+  @Column('text', { name: 'token_hash', unique: true, nullable: true }) tokenHash: string | null;
   @Column('text', { default: 'login' }) purpose: LoginTokenPurpose;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'used_at', nullable: true }) usedAt: Date | null;
+  /** Set when the login-link mail was accepted by SMTP: the job is then a no-op (idempotent by id). */
+  @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

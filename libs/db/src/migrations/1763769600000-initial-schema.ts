@@ -24,10 +24,12 @@ CREATE UNIQUE INDEX app_user_email_key ON app_user (lower(email));
 CREATE TABLE login_token (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   user_id uuid NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
-  token_hash text NOT NULL UNIQUE,
+  -- NULL until the mailer mints the token at send time (the raw token never passes through Redis).
+  token_hash text UNIQUE,
   purpose text NOT NULL DEFAULT 'login' CHECK (purpose IN ('login','footer_login')),
   expires_at timestamptz NOT NULL,
   used_at timestamptz,
+  sent_at timestamptz,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX login_token_user_idx ON login_token (user_id);
