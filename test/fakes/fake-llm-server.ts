@@ -1,0 +1,321 @@
+/**
+ * An OpenAI-compatible chat-completions server on loopback, for e2e, fault and benchmark runs.
+ * The composer talks to it through the real `openai` SDK (LLM_BASE_URL = `fake.url`), so retries,
+ * timeouts and JSON-schema structured output are exercised exactly as against a hosted model.
+ *
+ * Plain node:http and no Jest imports: the benchmark compiles this file with SWC and runs it in a
+ * plain Node process. Every request is answered on its own timer, so N concurrent requests at
+ * latency L finish in about L, not N × L.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CapturedRequest {
+  /** Epoch ms at which the request body was fully received. */
+  at: number;
+  /** The parsed JSON request body (model, messages, response_format, …). */
+  body: any;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type LlmScriptStep =
+  /** 200 with `content` (default: the server's default responder). */
+  | { kind: 'ok'; content?: string | ((req: CapturedRequest) => string); latencyMs?: number; usage?: { prompt_tokens: number; completion_tokens: number } }
+  /** An error status with an OpenAI-style error body. Answers after `latencyMs` (default 0: gateways reject before the model runs). */
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; latencyMs?: number }
+  /** Accept the request and never answer (the client's timeout path). Ended by `close()`. */
+  | { kind: 'hang' }
+  /** 200 whose message content is a truncated JSON document: `JSON.parse` of it throws. */
+  | { kind: 'malformed' }
+  /** Destroy the socket after the request arrived, without a response. */
+  | { kind: 'reset' };
+
+export interface FakeLlmServerOptions {
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Latency of every answered `ok`/`malformed` request unless the step sets its own. Default 0. */
+  latencyMs?: number;
+  /** Replaces the built-in letter / reply-analysis responder for unscripted requests. */
+  defaultResponder?: (req: CapturedRequest) => string;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MODEL_ID = 'fake-model';
+
+export class FakeLlmServer {
+  readonly requests: CapturedRequest[] = [];
+
+  private readonly server: Server;
+  private readonly defaultResponder: (req: CapturedRequest) => string;
+  private listenPort = 0;
+  private steps: LlmScriptStep[] = [];
+  private latencyMs: number;
+  private completionSeq = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly hanging = new Set<ServerResponse>();
+
+  private constructor(opts: FakeLlmServerOptions) {
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.defaultResponder = opts.defaultResponder ?? defaultLlmResponder;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) sendError(res, 500, `fake LLM server error: ${String(err)}`, 'server_error');
+      });
+    });
+    // Hanging requests and long benchmark runs must not be cut by Node's defaults.
+    this.server.requestTimeout = 0;
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  static async start(opts: FakeLlmServerOptions = {}): Promise<FakeLlmServer> {
+    const fake = new FakeLlmServer(opts);
+    const server = fake.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    fake.listenPort = (fake.server.address() as AddressInfo).port;
+    return fake;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** Base URL ending in /v1, for LLM_BASE_URL / `new OpenAI({ baseURL })`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  /** Queue steps; each request consumes one, in arrival order, then the default responder answers. */
+  script(...steps: LlmScriptStep[]): void {
+    this.steps.push(...steps);
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  /** Steps still queued (useful to assert a script was fully consumed). */
+  pendingSteps(): number {
+    return this.steps.length;
+  }
+
+  /** Clears the script and captured requests; latency is kept. */
+  reset(): void {
+    this.steps = [];
+    this.requests.length = 0;
+  }
+
+  /** Stops listening and ends every open connection, hanging requests included. */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/v1/models') {
+      return sendJson(res, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model', created: 0, owned_by: 'mentor-zero-tests' }] });
+    }
+    if (path !== '/v1/chat/completions') return sendError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error');
+    if (req.method !== 'POST') return sendError(res, 405, `method ${req.method} not allowed`, 'invalid_request_error');
+
+    const raw = await readBody(req);
+    if (raw === null) return sendError(res, 413, 'request body too large', 'invalid_request_error');
+    let body: any;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return sendError(res, 400, 'request body is not valid JSON', 'invalid_request_error');
+    }
+    if (!body || typeof body !== 'object' || !Array.isArray(body.messages) || body.messages.length === 0) {
+      return sendError(res, 400, "'messages' must be a non-empty array", 'invalid_request_error');
+    }
+    if (body.stream === true) return sendError(res, 400, 'the fake LLM server does not implement streaming', 'invalid_request_error');
+
+    const captured: CapturedRequest = { at: Date.now(), body, headers: { ...req.headers } };
+    this.requests.push(captured);
+    const step = this.steps.shift() ?? { kind: 'ok' };
+
+    switch (step.kind) {
+      case 'hang':
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'status':
+        await this.delay(step.latencyMs ?? 0);
+        if (res.destroyed) return;
+        return sendStatusStep(res, step);
+      case 'malformed': {
+        await this.delay(this.latencyMs);
+        if (res.destroyed) return;
+        const full = this.defaultResponder(captured);
+        // A reply cut off mid-document, as a model stopped by a token limit or a broken proxy produces.
+        return sendJson(res, 200, this.completion(captured, full.slice(0, Math.max(1, Math.floor(full.length / 2)))));
+      }
+      case 'ok': {
+        await this.delay(step.latencyMs ?? this.latencyMs);
+        if (res.destroyed) return;
+        const content = typeof step.content === 'function' ? step.content(captured) : (step.content ?? this.defaultResponder(captured));
+        return sendJson(res, 200, this.completion(captured, content, step.usage));
+      }
+    }
+  }
+
+  private completion(req: CapturedRequest, content: string, usage?: { prompt_tokens: number; completion_tokens: number }) {
+    const promptTokens = usage?.prompt_tokens ?? Math.ceil(JSON.stringify(req.body.messages).length / 4);
+    const completionTokens = usage?.completion_tokens ?? Math.ceil(content.length / 4);
+    return {
+      id: `chatcmpl-fake-${++this.completionSeq}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: typeof req.body.model === 'string' ? req.body.model : MODEL_ID,
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      system_fingerprint: null,
+    };
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+}
+
+/** The built-in responder: a `ReplyAnalysis` for schema `reply_analysis`, otherwise a `LetterDraft`. */
+export function defaultLlmResponder(req: CapturedRequest): string {
+  const schemaName = req.body?.response_format?.json_schema?.name;
+  if (schemaName === 'reply_analysis') return JSON.stringify(defaultReplyAnalysis(req));
+  return JSON.stringify(defaultLetter(req));
+}
+
+/** What the default responder found in the prompt; exported so tests can predict the letter. */
+export function promptFacts(req: CapturedRequest): { topic: string | null; persona: string | null; fingerprint: string } {
+  const text = promptText(req);
+  return {
+    topic: findLabel(text, /(?:^|[\s{,"'*-])topic(?:[ _]?(?:name|title))?["']?\s*[:=]\s*["']?([^"'\n,{}[\]]{1,120})/im),
+    persona: findLabel(text, /(?:^|[\s{,"'*-])(?:persona|mentor)(?:[ _]?name)?["']?\s*[:=]\s*["']?([^"'\n,{}[\]]{1,120})/im),
+    fingerprint: createHash('sha256').update(text).digest('hex').slice(0, 8),
+  };
+}
+
+const TONES = ['warm', 'encouraging', 'direct', 'reflective'];
+const FOCUSES = ['one small concrete step today', 'reviewing what worked yesterday', 'a habit that makes practice easier', 'noticing progress that is easy to miss'];
+const THEMES = ['consistency', 'reflection', 'momentum', 'curiosity'];
+
+function defaultLetter(req: CapturedRequest) {
+  const { topic, persona, fingerprint } = promptFacts(req);
+  const subjectTopic = topic ?? 'your practice';
+  const signer = persona ?? 'Your mentor';
+  const pick = parseInt(fingerprint.slice(0, 2), 16) % TONES.length;
+  const focus = FOCUSES[pick];
+  const body = [
+    'Hello,',
+    '',
+    `Today I would like us to spend a few quiet minutes on ${subjectTopic}. Progress rarely arrives as a big leap; it comes from ${focus}.`,
+    '',
+    `Pick one thing about ${subjectTopic} you can finish in fifteen minutes, do it, and write down one sentence about how it went. Reply to this letter with that sentence if you like — I read every reply.`,
+    '',
+    `Warmly,`,
+    signer,
+  ].join('\n');
+  return {
+    subject: clip(`${capitalise(subjectTopic)}: ${focus}`, 200),
+    body,
+    summary: clip(`A short letter about ${subjectTopic}, focused on ${focus}.`, 600),
+    themes: [clip(subjectTopic, 60), THEMES[pick]],
+    tone: TONES[pick],
+    advice_focus: focus,
+    variation_tags: [`fake-${fingerprint}`, THEMES[pick]],
+  };
+}
+
+function defaultReplyAnalysis(req: CapturedRequest) {
+  const users = (req.body.messages as any[]).filter((m) => m?.role === 'user');
+  const last = users.length ? contentText(users[users.length - 1].content) : '';
+  const note = last.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return { intent: 'note', confidence: 0.6, note: note || null, pause_days: null, pause_until: null };
+}
+
+function promptText(req: CapturedRequest): string {
+  const messages = Array.isArray(req.body?.messages) ? (req.body.messages as any[]) : [];
+  return messages
+    .filter((m) => m?.role === 'system' || m?.role === 'developer' || m?.role === 'user')
+    .map((m) => contentText(m.content))
+    .join('\n');
+}
+
+/** Message content is a string or an array of parts ({ type: 'text', text }). */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map((p) => (p && typeof p.text === 'string' ? p.text : '')).join('\n');
+  return '';
+}
+
+function findLabel(text: string, re: RegExp): string | null {
+  const m = re.exec(text);
+  if (!m) return null;
+  // Drop Markdown emphasis and trailing punctuation around the label's value.
+  const value = m[1].replace(/^[\s*_`#>-]+/, '').replace(/[\s*_`.;:]+$/, '');
+  return /[\p{L}\p{N}]/u.test(value) ? clip(value, 80) : null;
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max - 1).trimEnd() + '…';
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const data = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers });
+  res.end(data);
+}
+
+function sendError(res: ServerResponse, status: number, message: string, type: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: { message, type, param: null, code: null } }, headers);
+}
+
+function sendStatusStep(res: ServerResponse, step: Extract<LlmScriptStep, { kind: 'status' }>): void {
+  // Retry-After in seconds (RFC 9110 §10.2.3); the openai SDK honours it before its own backoff.
+  const headers: Record<string, string> = step.retryAfterSeconds !== undefined ? { 'retry-after': String(step.retryAfterSeconds) } : {};
+  if (step.body !== undefined) return sendJson(res, step.status, step.body, headers);
+  const type = step.status === 429 ? 'rate_limit_exceeded' : step.status >= 500 ? 'server_error' : 'invalid_request_error';
+  sendError(res, step.status, `fake LLM scripted status ${step.status}`, type, headers);
+}
