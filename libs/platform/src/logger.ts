@@ -20,7 +20,7 @@ export function maskText(s: string): string {
   return s.replace(EMAIL, '[email]').replace(TOKEN_IN_URL, '$1[token]');
 }
 
-export function createLogger(service: string, level: string = 'info'): Logger {
+export function createLogger(service: string, level: string = 'info', destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: { service },
@@ -39,7 +39,7 @@ export function createLogger(service: string, level: string = 'info'): Logger {
         return method.apply(this, masked);
       },
     },
-  });
+  }, destination ?? pino.destination({ sync: false }));
 }
 
 /** Nest's logger interface over pino, so framework messages are JSON too. */
