@@ -96,6 +96,7 @@ export const ConfigSchema = z
     MAILER_CONCURRENCY: int(10, 1, 1000),
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
+    SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV !== 'production') return;
