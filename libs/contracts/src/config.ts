@@ -91,6 +91,8 @@ export const ConfigSchema = z
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
     SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
+    /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
+    RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV !== 'production') return;
