@@ -1,0 +1,4 @@
+export * from './letter-command.errors';
+export * from './letter-jobs';
+export * from './letter-commands.service';
+export * from './domain.module';

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type AppConfig, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
+import { logEvent } from '@mz/db';
+import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
+import { localDateOf, nextRun } from '@mz/schedule';
+import { letterMessageId } from '../links/message-id';
+import {
+  LetterNotFoundError, LetterNotRetryableError, SubscriptionDisabledError, SubscriptionNotFoundError,
+} from './letter-command.errors';
+import { ensureLetterJob, type LetterStage, letterStage, removeLetterJobs } from './letter-jobs';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface SendNowResult {
+  letterId: string;
+  messageId: string;
+  scheduledFor: Date;
+  localDate: string;
+  /** False when Redis refused the job; the sweeper re-drives the row later. */
+  queued: boolean;
+}
+
+export interface RetryNowResult {
+  letterId: string;
+  stage: LetterStage;
+  /** The status the letter was reset to. */
+  status: Extract<LetterStatus, 'scheduled' | 'composed'>;
+  previousStatus: Extract<LetterStatus, 'failed' | 'retrying'>;
+}
+
+export interface SubscriptionChangeResult {
+  /** Null when the subscription is disabled. */
+  nextRunAt: Date | null;
+  nextLocalDate: string | null;
+  /** Letters cancelled inside the caller's transaction: pass to `removeQueuedJobs` after commit. */
+  cancelledLetterIds: string[];
+}
+
+/**
+ * Commands on letters shared by the api (send-now, retry-now, settings changes) and inbound
+ * (unsubscribe, pause). Rows change inside a transaction; jobs are touched only after commit, so
+ * a rolled-back change never leaves a job behind (and a lost job is rebuilt by the sweeper).
+ */
+@Injectable()
+export class LetterCommands {
+  private readonly logger: Logger;
+  private readonly scheduled: Counter<'kind'>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queues: QueueService,
+    private readonly clock: Clock,
+    metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'letter-commands' });
+    this.scheduled = metrics.counter('mz_letters_scheduled_total', 'Letters created for sending, by kind', ['kind']);
+  }
+
+  /**
+   * An extra letter now, through the normal pipeline. It does not touch the schedule: the
+   * subscription's next scheduled letter stays where it was.
+   */
+  async sendNow(userId: string, topicCode: string, opts: { actor?: string } = {}): Promise<SendNowResult> {
+    if (!UUID.test(userId)) throw new SubscriptionNotFoundError(`user ${userId}, topic ${topicCode}`);
+    const now = this.clock.now();
+    const letter = await this.dataSource.transaction(async (m) => {
+      // FOR SHARE: a concurrent disable waits for us, then cancels this letter with the others.
+      const [sub] = await m.query(
+        `SELECT s.id, s.enabled, s.timezone, s.topic_id, t.active AS topic_active, u.status AS user_status
+           FROM subscription s
+           JOIN topic t ON t.id = s.topic_id
+           JOIN app_user u ON u.id = s.user_id
+          WHERE s.user_id = $1 AND t.code = $2
+          FOR SHARE OF s`,
+        [userId, topicCode],
+      );
+      if (!sub) throw new SubscriptionNotFoundError(`user ${userId}, topic ${topicCode}`);
+      if (!sub.enabled) throw new SubscriptionDisabledError(sub.id, 'subscription_disabled');
+      if (!sub.topic_active) throw new SubscriptionDisabledError(sub.id, 'topic_inactive');
+      if (sub.user_status !== 'active') throw new SubscriptionDisabledError(sub.id, 'user_inactive');
+      const id = randomUUID();
+      const messageId = letterMessageId(id, this.config.REPLY_DOMAIN);
+      const localDate = localDateOf(now, sub.timezone);
+      await m.query(
+        `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id)
+         VALUES ($1, $2, $3, $4, 'send_now', 'scheduled', $5, $6, $7)`,
+        [id, sub.id, userId, sub.topic_id, now, localDate, messageId],
+      );
+      await logEvent(m, {
+        type: 'LETTER_SCHEDULED', actor: opts.actor ?? `user:${userId}`, userId, letterId: id, subscriptionId: sub.id,
+        metadata: { kind: 'send_now', local_date: localDate },
+      });
+      return { letterId: id, messageId, scheduledFor: now, localDate };
+    });
+    this.scheduled.inc({ kind: 'send_now' });
+    let queued = true;
+    try {
+      await ensureLetterJob(this.queues, { id: letter.letterId, hasBody: false, scheduledFor: now }, now);
+    } catch (err) {
+      queued = false;
+      this.logger.warn({ err, letterId: letter.letterId }, 'send-now letter stored but not queued; the sweeper will re-drive it');
+    }
+    return { ...letter, queued };
+  }
+
+  /**
+   * Console "Retry now" for a failed or retrying letter: back to the start of the stage it
+   * failed in (`scheduled` without a body, `composed` with one), errors cleared, job queued
+   * without delay. Refused when the subscription can no longer receive mail.
+   */
+  async retryNow(letterId: string, actor: string): Promise<RetryNowResult> {
+    if (!UUID.test(letterId)) throw new LetterNotFoundError(letterId);
+    const now = this.clock.now();
+    const result = await this.dataSource.transaction(async (m) => {
+      const [row] = await m.query(
+        `SELECT l.id, l.status, l.user_id, l.subscription_id, l.scheduled_for, l.body_text IS NOT NULL AS has_body,
+                s.enabled, u.status AS user_status
+           FROM letter l
+           JOIN subscription s ON s.id = l.subscription_id
+           JOIN app_user u ON u.id = l.user_id
+          WHERE l.id = $1
+          FOR UPDATE OF l`,
+        [letterId],
+      );
+      if (!row) throw new LetterNotFoundError(letterId);
+      if (row.status !== 'failed' && row.status !== 'retrying') throw new LetterNotRetryableError(letterId, `status is ${row.status}`);
+      if (!row.enabled) throw new LetterNotRetryableError(letterId, 'subscription is disabled');
+      if (row.user_status !== 'active') throw new LetterNotRetryableError(letterId, 'user is not active');
+      const stage = letterStage(row.has_body);
+      const status = stage === 'send' ? 'composed' : 'scheduled';
+      await m.query(
+        `UPDATE letter SET status = $2, error_type = NULL, last_error = NULL, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+          WHERE id = $1`,
+        [letterId, status],
+      );
+      await logEvent(m, {
+        type: 'LETTER_RETRY_REQUESTED', actor, userId: row.user_id, letterId, subscriptionId: row.subscription_id,
+        metadata: { from: row.status, stage },
+      });
+      return { letterId, stage, status, previousStatus: row.status, scheduledFor: row.scheduled_for as Date, hasBody: row.has_body as boolean };
+    });
+    await ensureLetterJob(this.queues, { id: letterId, hasBody: result.hasBody, scheduledFor: result.scheduledFor }, now, { immediate: true });
+    return { letterId, stage: result.stage, status: result.status as RetryNowResult['status'], previousStatus: result.previousStatus };
+  }
+
+  /**
+   * Cancels the subscription's letters still on their way, inside the caller's transaction.
+   * A letter already `sending` is left alone (its SMTP conversation may be under way).
+   * Call `removeQueuedJobs` with the returned ids after the transaction commits.
+   */
+  async cancelPending(manager: EntityManager, subscriptionId: string, reason: string, actor = 'system'): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `WITH cancelled AS (
+         UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+          WHERE subscription_id = $1 AND status = ANY($3::text[])
+          RETURNING id, user_id, subscription_id
+       ), events AS (
+         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+         SELECT 'LETTER_CANCELLED', $4, user_id, id, subscription_id, jsonb_build_object('reason', $2::text) FROM cancelled
+       )
+       SELECT id FROM cancelled`,
+      [subscriptionId, reason, [...PENDING_LETTER_STATUSES], actor],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Removes the compose/send jobs of cancelled letters; a job already running is guarded by the row. */
+  async removeQueuedJobs(letterIds: readonly string[]): Promise<void> {
+    await removeLetterJobs(this.queues, letterIds);
+  }
+
+  /**
+   * After a subscription's enabled flag, send time, timezone or pause changed (in the caller's
+   * transaction): recomputes `next_run_at` — never for a local date already scheduled, never
+   * before `paused_until` — or clears it and cancels pending letters when disabled.
+   */
+  async applySubscriptionChange(manager: EntityManager, subscriptionId: string, now: Date = this.clock.now()): Promise<SubscriptionChangeResult> {
+    const [sub] = await manager.query(
+      `SELECT id, enabled, timezone, send_time_local, last_scheduled_local_date::text AS last_date, paused_until
+         FROM subscription WHERE id = $1 FOR UPDATE`,
+      [subscriptionId],
+    );
+    if (!sub) throw new SubscriptionNotFoundError(subscriptionId);
+    if (!sub.enabled) {
+      await manager.query(`UPDATE subscription SET next_run_at = NULL WHERE id = $1`, [subscriptionId]);
+      const cancelledLetterIds = await this.cancelPending(manager, subscriptionId, 'subscription_disabled');
+      return { nextRunAt: null, nextLocalDate: null, cancelledLetterIds };
+    }
+    const pausedUntil: Date | null = sub.paused_until;
+    const from = pausedUntil && pausedUntil > now ? pausedUntil : now;
+    const run = nextRun({ timezone: sub.timezone, sendTimeLocal: sub.send_time_local, now: from, lastScheduledLocalDate: sub.last_date });
+    await manager.query(`UPDATE subscription SET next_run_at = $2 WHERE id = $1`, [subscriptionId, run.at]);
+    return { nextRunAt: run.at, nextLocalDate: run.localDate, cancelledLetterIds: [] };
+  }
+}
