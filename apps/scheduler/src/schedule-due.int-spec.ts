@@ -1,0 +1,282 @@
+/**
+ * The scheduler tick against real Postgres and Redis: due subscriptions become letters and
+ * compose jobs exactly once, however many ticks and replicas race; the database itself refuses a
+ * second scheduled letter for a local date; catch-up, pause and same-day schedule changes.
+ */
+import { Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { JobName, QueueName } from '@mz/contracts';
+import { createDataSource, seedDatabase } from '@mz/db';
+import { DomainModule, LetterCommands } from '@mz/domain';
+import { QueueService, type RunningService, startService } from '@mz/platform';
+import { localDateOf, nextRun } from '@mz/schedule';
+import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
+import { ScheduleDueService } from './schedule-due.service';
+import { SchedulerModule } from './scheduler.module';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Australia/Adelaide', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Chatham'];
+
+@Module({ imports: [DomainModule] })
+class WithDomain {}
+
+function startScheduler(env: TestEnv): Promise<RunningService> {
+  return startService(
+    {
+      service: 'scheduler',
+      defaultPort: 0,
+      rootModule: (platform) => ({ module: WithDomain, imports: [SchedulerModule.register(platform), DomainModule] }),
+    },
+    { ...env.vars, PORT: '0' },
+  );
+}
+
+/** Wall-clock 'HH:MM' of an instant in a zone. */
+function wallClock(at: Date, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+}
+
+interface SubOptions {
+  timezone?: string;
+  /** The slot: send_time_local is its wall clock in the zone, next_run_at the slot itself. */
+  slot?: Date | null;
+  sendTimeLocal?: string;
+  enabled?: boolean;
+  lastScheduledLocalDate?: string | null;
+  pausedUntil?: Date | null;
+  topicCode?: string;
+  userStatus?: 'active' | 'suspended';
+}
+
+describe('scheduler tick', () => {
+  let env: TestEnv;
+  let ds: DataSource;
+  let a: RunningService;
+  let b: RunningService;
+
+  async function createSubscription(o: SubOptions = {}): Promise<{ userId: string; subscriptionId: string }> {
+    const timezone = o.timezone ?? 'UTC';
+    const sendTimeLocal = o.sendTimeLocal ?? (o.slot ? wallClock(o.slot, timezone) : '07:30');
+    const [user] = await ds.query(`INSERT INTO app_user (email, status) VALUES ($1, $2) RETURNING id`, [`u-${randomUUID()}@example.test`, o.userStatus ?? 'active']);
+    const [sub] = await ds.query(
+      `INSERT INTO subscription (user_id, topic_id, enabled, send_time_local, timezone, next_run_at, last_scheduled_local_date, paused_until)
+       SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM topic WHERE code = $8 RETURNING id`,
+      [user.id, o.enabled ?? true, sendTimeLocal, timezone, o.slot === undefined ? null : o.slot, o.lastScheduledLocalDate ?? null, o.pausedUntil ?? null, o.topicCode ?? 'resilience'],
+    );
+    return { userId: user.id, subscriptionId: sub.id };
+  }
+
+  /** A minute-aligned slot `ms` from now (send times have minute precision). */
+  const slotIn = (ms: number) => new Date(Math.ceil((Date.now() + ms) / MIN) * MIN);
+
+  const lettersOf = (subscriptionId: string) =>
+    ds.query(`SELECT id, kind, status, scheduled_for, local_date::text AS local_date, message_id, skip_reason FROM letter WHERE subscription_id = $1 ORDER BY created_at`, [subscriptionId]);
+  const subscription = async (id: string) =>
+    (await ds.query(`SELECT next_run_at, last_scheduled_local_date::text AS last_date FROM subscription WHERE id = $1`, [id]))[0];
+  const composeJob = (svc: RunningService, letterId: string) => svc.app.get(QueueService).queue(QueueName.LettersCompose).getJob(letterId);
+
+  beforeAll(async () => {
+    // Ticks are driven by the tests; the loop's own tick runs once at boot on an empty table.
+    env = await createTestEnv({ SCHEDULER_TICK_MS: '3600000', SWEEP_INTERVAL_MS: '3600000', SCHEDULER_BATCH_SIZE: '25', REPLY_DOMAIN: 'reply.test.example' });
+    ds = createDataSource({ url: env.databaseUrl });
+    await ds.initialize();
+    await seedDatabase(ds);
+    [a, b] = await Promise.all([startScheduler(env), startScheduler(env)]);
+    // Let each instance's boot tick finish, so the ticks below are the only ones.
+    for (const svc of [a, b]) {
+      for (let i = 0; i < 100 && !/mz_scheduler_tick_duration_seconds_count\{service="scheduler"\} [1-9]/.test(await (await fetch(`${svc.url}/metrics`)).text()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    if (ds?.isInitialized) await ds.destroy();
+    await env?.dispose();
+  });
+
+  it('turns due subscriptions into one letter and one compose job each, exactly once', async () => {
+    const due = await Promise.all(ZONES.flatMap((timezone) => [1, 2, 3, 4].map((m) => createSubscription({ timezone, slot: slotIn(m * MIN) }))));
+    const later = await createSubscription({ slot: slotIn(2 * HOUR) });
+    const disabled = await createSubscription({ slot: slotIn(MIN), enabled: false });
+    const suspended = await createSubscription({ slot: slotIn(MIN), userStatus: 'suspended' });
+
+    const first = await a.app.get(ScheduleDueService).scheduleDue();
+    expect(first.scheduled).toBe(due.length);
+    expect(first.batches).toBeGreaterThan(1); // batch size 25
+
+    for (const { subscriptionId, userId } of due) {
+      const letters = await lettersOf(subscriptionId);
+      expect(letters).toHaveLength(1);
+      const [l] = letters;
+      expect(l).toMatchObject({ kind: 'scheduled', status: 'scheduled', message_id: `<mz.${l.id}@reply.test.example>`, skip_reason: null });
+      const [sub] = await ds.query(`SELECT timezone, send_time_local FROM subscription WHERE id = $1`, [subscriptionId]);
+      expect(l.local_date).toBe(localDateOf(l.scheduled_for, sub.timezone));
+      expect(wallClock(l.scheduled_for, sub.timezone)).toBe(sub.send_time_local);
+      const cursor = await subscription(subscriptionId);
+      expect(cursor.last_date).toBe(l.local_date);
+      expect(cursor.next_run_at).toEqual(nextRun({ timezone: sub.timezone, sendTimeLocal: sub.send_time_local, now: l.scheduled_for, lastScheduledLocalDate: l.local_date }).at);
+      const job = await composeJob(a, l.id);
+      expect(job?.name).toBe(JobName.ComposeLetter);
+      expect(job?.data).toEqual({ v: 1, letterId: l.id });
+      const events = await ds.query(`SELECT type, actor, user_id, subscription_id FROM event_log WHERE letter_id = $1`, [l.id]);
+      expect(events).toEqual([{ type: 'LETTER_SCHEDULED', actor: 'scheduler', user_id: userId, subscription_id: subscriptionId }]);
+    }
+    for (const s of [later, disabled, suspended]) expect(await lettersOf(s.subscriptionId)).toHaveLength(0);
+
+    const again = await Promise.all([a.app.get(ScheduleDueService).scheduleDue(), b.app.get(ScheduleDueService).scheduleDue()]);
+    expect(again.map((r) => r.scheduled)).toEqual([0, 0]);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM letter WHERE subscription_id = ANY($1::uuid[])`, [due.map((d) => d.subscriptionId)]);
+    expect(n).toBe(due.length);
+  });
+
+  it('two scheduler instances and overlapping ticks never create a duplicate', async () => {
+    const subs = await Promise.all(Array.from({ length: 200 }, (_, i) => createSubscription({ timezone: ZONES[i % ZONES.length], slot: slotIn(((i % 5) + 1) * MIN) })));
+    const services = [a, b, a, b, a].map((s) => s.app.get(ScheduleDueService));
+    const results = await Promise.all(services.map((s) => s.scheduleDue()));
+    expect(results.reduce((sum, r) => sum + r.scheduled, 0)).toBe(200);
+    expect(results.filter((r) => r.scheduled > 0).length).toBeGreaterThan(1); // the work really was shared
+
+    const rows: { subscription_id: string; n: number }[] = await ds.query(
+      `SELECT subscription_id, count(*)::int AS n FROM letter WHERE subscription_id = ANY($1::uuid[]) GROUP BY subscription_id`,
+      [subs.map((s) => s.subscriptionId)],
+    );
+    expect(rows).toHaveLength(200);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    const ids: { id: string }[] = await ds.query(`SELECT id FROM letter WHERE subscription_id = ANY($1::uuid[])`, [subs.map((s) => s.subscriptionId)]);
+    const jobs = await Promise.all(ids.map((l) => composeJob(a, l.id)));
+    expect(jobs.every((j) => j?.data.letterId)).toBe(true);
+  });
+
+  it('the database refuses a second scheduled letter for a (subscription, local date); send-now letters are extra', async () => {
+    const { userId, subscriptionId } = await createSubscription();
+    const insert = (kind: string) =>
+      ds.query(
+        `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date, message_id)
+         SELECT $1, s.id, s.user_id, s.topic_id, $3, now(), '2030-01-15', $4 FROM subscription s WHERE s.id = $2`,
+        [randomUUID(), subscriptionId, kind, `<mz.${randomUUID()}@x>`],
+      );
+    await insert('scheduled');
+    await expect(insert('scheduled')).rejects.toMatchObject({ code: '23505' });
+    await insert('send_now');
+    await insert('send_now');
+    expect(await lettersOf(subscriptionId)).toHaveLength(3);
+    expect(userId).toBeDefined();
+  });
+
+  it('a time or zone change the same day gives no second letter that local date', async () => {
+    const tz = 'Europe/Paris';
+    const now = new Date('2030-01-15T06:20:00Z'); // 07:20 in Paris
+    const { subscriptionId } = await createSubscription({ timezone: tz, sendTimeLocal: '07:30', slot: new Date('2030-01-15T06:30:00Z') });
+    const scheduler = a.app.get(ScheduleDueService);
+    expect((await scheduler.scheduleDue(now)).scheduled).toBeGreaterThanOrEqual(1);
+    expect(await lettersOf(subscriptionId)).toMatchObject([{ local_date: '2030-01-15' }]);
+
+    // The subscriber moves the time to 20:00 the same day: the settings change recomputes the
+    // cursor from the last scheduled date — tomorrow, not tonight.
+    const commands = a.app.get(LetterCommands);
+    const change = await ds.transaction(async (m) => {
+      await m.query(`UPDATE subscription SET send_time_local = '20:00' WHERE id = $1`, [subscriptionId]);
+      return commands.applySubscriptionChange(m, subscriptionId, new Date('2030-01-15T09:00:00Z'));
+    });
+    expect(change).toEqual({ nextRunAt: new Date('2030-01-16T19:00:00Z'), nextLocalDate: '2030-01-16', cancelledLetterIds: [] });
+
+    // Even a cursor forced back onto tonight (a writer that ignored the last date) yields no letter…
+    await ds.query(`UPDATE subscription SET next_run_at = '2030-01-15T19:00:00Z' WHERE id = $1`, [subscriptionId]);
+    const evening = new Date('2030-01-15T18:50:00Z');
+    await scheduler.scheduleDue(evening);
+    expect(await lettersOf(subscriptionId)).toHaveLength(1);
+    expect((await subscription(subscriptionId)).next_run_at).toEqual(new Date('2030-01-16T19:00:00Z'));
+
+    // …and with the last date wiped too, and the zone moved west where it is still the 15th, the
+    // unique index still stops it; the cursor moves on.
+    await ds.query(
+      `UPDATE subscription SET timezone = 'America/New_York', send_time_local = '14:00', next_run_at = '2030-01-15T19:00:00Z', last_scheduled_local_date = NULL WHERE id = $1`,
+      [subscriptionId],
+    );
+    await scheduler.scheduleDue(evening);
+    expect(await lettersOf(subscriptionId)).toHaveLength(1);
+    const cursor = await subscription(subscriptionId);
+    expect(cursor).toEqual({ next_run_at: new Date('2030-01-16T19:00:00Z'), last_date: '2030-01-15' });
+  });
+
+  it('skips a slot older than the catch-up window (recorded, not composed) and resumes', async () => {
+    const { subscriptionId } = await createSubscription({ timezone: 'Asia/Tokyo', slot: slotIn(-7 * HOUR) });
+    const result = await a.app.get(ScheduleDueService).scheduleDue();
+    expect(result.skipped).toBeGreaterThanOrEqual(1);
+    const [letter] = await lettersOf(subscriptionId);
+    expect(letter).toMatchObject({ status: 'skipped', skip_reason: 'missed_catch_up_window' });
+    expect(await composeJob(a, letter.id)).toBeUndefined();
+    const [event] = await ds.query(`SELECT type, metadata FROM event_log WHERE letter_id = $1`, [letter.id]);
+    expect(event).toMatchObject({ type: 'LETTER_SKIPPED', metadata: { reason: 'missed_catch_up_window' } });
+    expect((await subscription(subscriptionId)).next_run_at.getTime()).toBeGreaterThan(Date.now());
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/mz_letters_skipped_total\{reason="missed_catch_up_window",service="scheduler"\} [1-9]/);
+  });
+
+  it('a paused subscription gets no letter; its next run is the first slot after the pause', async () => {
+    const pausedUntil = new Date(Date.now() + 3 * 24 * HOUR);
+    const { subscriptionId } = await createSubscription({ timezone: 'America/New_York', slot: slotIn(MIN), pausedUntil });
+    await a.app.get(ScheduleDueService).scheduleDue();
+    expect(await lettersOf(subscriptionId)).toHaveLength(0);
+    const [sub] = await ds.query(`SELECT send_time_local FROM subscription WHERE id = $1`, [subscriptionId]);
+    const cursor = await subscription(subscriptionId);
+    expect(cursor.next_run_at).toEqual(nextRun({ timezone: 'America/New_York', sendTimeLocal: sub.send_time_local, now: pausedUntil }).at);
+    expect(cursor.last_date).toBeNull();
+  });
+
+  it('gives new and re-enabled subscriptions (next_run_at NULL) their next run from now', async () => {
+    const { subscriptionId } = await createSubscription({ timezone: 'Asia/Kolkata', sendTimeLocal: '09:15', slot: null });
+    const before = new Date();
+    const result = await b.app.get(ScheduleDueService).scheduleDue();
+    expect(result.initialised).toBeGreaterThanOrEqual(1);
+    const cursor = await subscription(subscriptionId);
+    expect(cursor.next_run_at).toEqual(nextRun({ timezone: 'Asia/Kolkata', sendTimeLocal: '09:15', now: before }).at);
+  });
+
+  it('leaves a row with an invalid stored schedule alone and schedules the others', async () => {
+    const bad = await createSubscription({ slot: slotIn(MIN) });
+    await ds.query(`UPDATE subscription SET timezone = 'Mars/Olympus_Mons' WHERE id = $1`, [bad.subscriptionId]);
+    const good = await createSubscription({ slot: slotIn(MIN) });
+    const result = await a.app.get(ScheduleDueService).scheduleDue();
+    expect(result.invalid).toBe(1);
+    expect(await lettersOf(bad.subscriptionId)).toHaveLength(0);
+    expect(await lettersOf(good.subscriptionId)).toHaveLength(1);
+    await ds.query(`UPDATE subscription SET enabled = false WHERE id = $1`, [bad.subscriptionId]);
+  });
+
+  it('send-now adds a letter without moving the schedule; the day still gets its scheduled letter', async () => {
+    const tz = 'Australia/Adelaide';
+    const slot = slotIn(3 * MIN);
+    const { userId, subscriptionId } = await createSubscription({ timezone: tz, slot });
+    const before = await subscription(subscriptionId);
+    const sent = await a.app.get(LetterCommands).sendNow(userId, 'resilience');
+    expect(sent.queued).toBe(true);
+    expect(await subscription(subscriptionId)).toEqual(before);
+    expect((await composeJob(a, sent.letterId))?.data).toEqual({ v: 1, letterId: sent.letterId });
+
+    await a.app.get(ScheduleDueService).scheduleDue();
+    const letters = await lettersOf(subscriptionId);
+    expect(letters.map((l: { kind: string }) => l.kind)).toEqual(['send_now', 'scheduled']);
+    expect(letters[0].local_date).toBe(letters[1].local_date);
+    expect(letters[1].scheduled_for).toEqual(slot);
+  });
+
+  it('serves the pipeline gauges on /metrics', async () => {
+    const text = await (await fetch(`${b.url}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    const [{ n: scheduled }] = await ds.query(`SELECT count(*)::int AS n FROM letter WHERE status = 'scheduled'`);
+    expect(value(/mz_letters_by_status\{status="scheduled",service="scheduler"\} (\d+)/)).toBe(scheduled);
+    expect(text).not.toMatch(/mz_letters_by_status\{status="sent"/);
+    expect(value(/mz_letters_stuck_sending\{service="scheduler"\} (\d+)/)).toBe(0);
+    expect(value(/mz_letters_due_unsent\{service="scheduler"\} (\d+)/)).toBeGreaterThanOrEqual(0);
+    const waiting = await a.app.get(QueueService).queue(QueueName.LettersCompose).getWaitingCount();
+    expect(value(/mz_queue_depth\{queue="letters\.compose",state="waiting",service="scheduler"\} (\d+)/)).toBe(waiting);
+    for (const q of ['letters.send', 'mail.transactional', 'replies.process', 'maintenance']) expect(text).toContain(`mz_queue_depth{queue="${q}",state="delayed"`);
+    expect(value(/mz_queue_oldest_waiting_age_seconds\{queue="letters\.compose",service="scheduler"\} ([\d.]+)/)).toBeGreaterThan(0);
+    expect(text).toMatch(/mz_letters_scheduled_total\{kind="scheduled",service="scheduler"\} \d+/);
+  });
+});

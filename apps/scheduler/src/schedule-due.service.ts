@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type AppConfig, JobName } from '@mz/contracts';
+import { letterMessageId } from '@mz/domain';
+import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
+import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from './schedule-decision';
+
+/** A tick never loops forever, whatever the data looks like; the next tick carries on. */
+const MAX_BATCHES_PER_TICK = 1000;
+/** Jobs per addBulk call (one Redis round trip each). */
+const ENQUEUE_CHUNK = 1000;
+
+export interface ScheduleDueResult {
+  batches: number;
+  /** Letters inserted as `scheduled` and handed to the composer. */
+  scheduled: number;
+  /** Letters inserted as `skipped` (slot older than the catch-up window). */
+  skipped: number;
+  /** Slots passed over without a letter (paused, or the local date already had its letter). */
+  advanced: number;
+  /** Subscriptions that had no next_run_at and got one. */
+  initialised: number;
+  /** Rows whose stored schedule is invalid (logged; left untouched). */
+  invalid: number;
+  /** Letters whose compose job could not be queued (the sweeper re-drives them). */
+  enqueueFailed: number;
+}
+
+interface ClaimedRow {
+  id: string;
+  user_id: string;
+  topic_id: string;
+  timezone: string;
+  send_time_local: string;
+  next_run_at: Date;
+  last_date: string | null;
+  paused_until: Date | null;
+}
+
+interface PlannedLetter {
+  id: string;
+  row: ClaimedRow;
+  decision: Extract<DueDecision, { action: 'letter' }>;
+}
+
+/**
+ * Turns due subscriptions into letter rows (DESIGN §3). Each batch is one transaction: claim
+ * rows with FOR UPDATE SKIP LOCKED (replicas take disjoint sets), insert all letters in one
+ * statement (the partial unique index (subscription_id, local_date) makes a duplicate scheduled
+ * letter impossible — ON CONFLICT DO NOTHING), advance all cursors in one statement, log all
+ * events in one statement, commit; only then queue the compose jobs (job id = letter id). If the
+ * process dies between commit and enqueue, the rows are `scheduled` and the sweeper queues them.
+ */
+@Injectable()
+export class ScheduleDueService {
+  private readonly logger: Logger;
+  private readonly scheduledTotal: Counter<'kind'>;
+  private readonly skippedTotal: Counter<'reason'>;
+  /** Invalid rows are logged once per process, not on every tick. */
+  private readonly reportedInvalid = new Set<string>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queues: QueueService,
+    private readonly clock: Clock,
+    metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'schedule-due' });
+    this.scheduledTotal = metrics.counter('mz_letters_scheduled_total', 'Letters created for sending, by kind', ['kind']);
+    this.skippedTotal = metrics.counter('mz_letters_skipped_total', 'Letters skipped instead of sent, by reason', ['reason']);
+  }
+
+  /**
+   * Claims and schedules everything due, batch after batch, until nothing is due. `now` pins the
+   * clock (tests); otherwise each batch reads the clock afresh.
+   */
+  async scheduleDue(now?: Date): Promise<ScheduleDueResult> {
+    const result: ScheduleDueResult = { batches: 0, scheduled: 0, skipped: 0, advanced: 0, initialised: 0, invalid: 0, enqueueFailed: 0 };
+    // Rows that cannot be scheduled are excluded for the rest of this tick so the loop ends.
+    const invalid = new Set<string>();
+    for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
+      const n = await this.initialiseBatch(now ?? this.clock.now(), invalid);
+      result.initialised += n;
+      if (n < this.config.SCHEDULER_BATCH_SIZE) break;
+    }
+    for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
+      const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid);
+      if (batch.claimed === 0) break;
+      result.batches++;
+      result.scheduled += batch.scheduled;
+      result.skipped += batch.skipped;
+      result.advanced += batch.advanced;
+      result.enqueueFailed += batch.enqueueFailed;
+    }
+    result.invalid = invalid.size;
+    return result;
+  }
+
+  /** Gives enabled subscriptions without a cursor (new, re-enabled) their next run. */
+  private async initialiseBatch(now: Date, invalid: Set<string>): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: ClaimedRow[] = await m.query(
+        `SELECT id, timezone, send_time_local, last_scheduled_local_date::text AS last_date, paused_until
+           FROM subscription
+          WHERE enabled AND next_run_at IS NULL AND NOT (id = ANY($2::uuid[]))
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [this.config.SCHEDULER_BATCH_SIZE, [...invalid]],
+      );
+      const ids: string[] = [];
+      const runs: string[] = [];
+      for (const row of rows) {
+        const at = this.safely(row, invalid, () => initialRun(toDue(row), now));
+        if (!at) continue;
+        ids.push(row.id);
+        runs.push(at.toISOString());
+      }
+      if (ids.length) {
+        await m.query(
+          `UPDATE subscription s SET next_run_at = v.next_run_at
+             FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, next_run_at)
+            WHERE s.id = v.id`,
+          [ids, runs],
+        );
+      }
+      return rows.length;
+    });
+  }
+
+  private async scheduleBatch(now: Date, invalid: Set<string>) {
+    const horizon = new Date(now.getTime() + this.config.COMPOSE_LEAD);
+    const { claimed, inserted, advanced } = await this.dataSource.transaction(async (m) => {
+      const rows: ClaimedRow[] = await m.query(
+        `SELECT s.id, s.user_id, s.topic_id, s.timezone, s.send_time_local, s.next_run_at,
+                s.last_scheduled_local_date::text AS last_date, s.paused_until
+           FROM subscription s
+           JOIN app_user u ON u.id = s.user_id AND u.status = 'active'
+           JOIN topic t ON t.id = s.topic_id AND t.active
+          WHERE s.enabled AND s.next_run_at <= $1 AND NOT (s.id = ANY($3::uuid[]))
+          ORDER BY s.next_run_at
+          LIMIT $2
+          FOR UPDATE OF s SKIP LOCKED`,
+        [horizon, this.config.SCHEDULER_BATCH_SIZE, [...invalid]],
+      );
+      const letters: PlannedLetter[] = [];
+      const cursors: { id: string; nextRunAt: Date; lastDate: string | null }[] = [];
+      let advanced = 0;
+      for (const row of rows) {
+        const decision = this.safely(row, invalid, () => decideDue(toDue(row), now, this.config.CATCH_UP_WINDOW));
+        if (!decision) continue;
+        cursors.push({ id: row.id, nextRunAt: decision.nextRunAt, lastDate: decision.lastScheduledLocalDate });
+        if (decision.action === 'letter') letters.push({ id: randomUUID(), row, decision });
+        else advanced++;
+      }
+      const inserted = await this.insertLetters(m, letters);
+      await this.advanceCursors(m, cursors);
+      await this.logEvents(m, inserted);
+      return { claimed: rows.length, inserted, advanced };
+    });
+
+    const toCompose = inserted.filter((l) => l.decision.status === 'scheduled');
+    const skipped = inserted.length - toCompose.length;
+    if (toCompose.length) this.scheduledTotal.inc({ kind: 'scheduled' }, toCompose.length);
+    if (skipped) this.skippedTotal.inc({ reason: CATCH_UP_SKIP_REASON }, skipped);
+    const enqueueFailed = await this.enqueueCompose(toCompose.map((l) => l.id));
+    if (inserted.length || advanced) {
+      this.logger.info({ claimed, scheduled: toCompose.length, skipped, advanced }, 'scheduled due subscriptions');
+    }
+    return { claimed, scheduled: toCompose.length, skipped, advanced, enqueueFailed };
+  }
+
+  /** One multi-row INSERT; returns the letters actually inserted (a conflicting local date is not). */
+  private async insertLetters(m: EntityManager, letters: PlannedLetter[]): Promise<PlannedLetter[]> {
+    if (!letters.length) return [];
+    const col = <T>(f: (l: PlannedLetter) => T) => letters.map(f);
+    const rows: { id: string }[] = await m.query(
+      `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, skip_reason)
+       SELECT v.id, v.subscription_id, v.user_id, v.topic_id, 'scheduled', v.status, v.scheduled_for, v.local_date, v.message_id, v.skip_reason
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::date[], $8::text[], $9::text[])
+           AS v(id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, message_id, skip_reason)
+       ON CONFLICT (subscription_id, local_date) WHERE kind = 'scheduled' DO NOTHING
+       RETURNING id`,
+      [
+        col((l) => l.id),
+        col((l) => l.row.id),
+        col((l) => l.row.user_id),
+        col((l) => l.row.topic_id),
+        col((l) => l.decision.status),
+        col((l) => l.decision.scheduledFor.toISOString()),
+        col((l) => l.decision.localDate),
+        col((l) => letterMessageId(l.id, this.config.REPLY_DOMAIN)),
+        col((l) => (l.decision.status === 'skipped' ? CATCH_UP_SKIP_REASON : null)),
+      ],
+    );
+    const ids = new Set(rows.map((r) => r.id));
+    return letters.filter((l) => ids.has(l.id));
+  }
+
+  private async advanceCursors(m: EntityManager, cursors: { id: string; nextRunAt: Date; lastDate: string | null }[]): Promise<void> {
+    if (!cursors.length) return;
+    await m.query(
+      `UPDATE subscription s
+          SET next_run_at = v.next_run_at, last_scheduled_local_date = v.last_date
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[]) AS v(id, next_run_at, last_date)
+        WHERE s.id = v.id`,
+      [cursors.map((c) => c.id), cursors.map((c) => c.nextRunAt.toISOString()), cursors.map((c) => c.lastDate)],
+    );
+  }
+
+  private async logEvents(m: EntityManager, letters: PlannedLetter[]): Promise<void> {
+    if (!letters.length) return;
+    await m.query(
+      `INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+       SELECT v.type, 'scheduler', v.user_id, v.letter_id, v.subscription_id, v.metadata
+         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[]) AS v(type, user_id, letter_id, subscription_id, metadata)`,
+      [
+        letters.map((l) => (l.decision.status === 'scheduled' ? 'LETTER_SCHEDULED' : 'LETTER_SKIPPED')),
+        letters.map((l) => l.row.user_id),
+        letters.map((l) => l.id),
+        letters.map((l) => l.row.id),
+        letters.map((l) =>
+          JSON.stringify(
+            l.decision.status === 'scheduled'
+              ? { kind: 'scheduled', local_date: l.decision.localDate, scheduled_for: l.decision.scheduledFor.toISOString() }
+              : { reason: CATCH_UP_SKIP_REASON, local_date: l.decision.localDate, scheduled_for: l.decision.scheduledFor.toISOString() },
+          ),
+        ),
+      ],
+    );
+  }
+
+  /** After commit. A failure leaves the rows `scheduled`; the sweeper queues them after its grace. */
+  private async enqueueCompose(letterIds: string[]): Promise<number> {
+    let failed = 0;
+    for (let i = 0; i < letterIds.length; i += ENQUEUE_CHUNK) {
+      const chunk = letterIds.slice(i, i + ENQUEUE_CHUNK);
+      try {
+        await this.queues.enqueueBulk(JobName.ComposeLetter, chunk.map((letterId) => ({ payload: { v: 1 as const, letterId }, opts: { jobId: letterId } })));
+      } catch (err) {
+        failed += chunk.length;
+        this.logger.error({ err, letters: chunk.length }, 'could not queue compose jobs; the sweeper will re-drive these letters');
+      }
+    }
+    return failed;
+  }
+
+  /** Runs a schedule computation for a row; an invalid stored schedule is reported, not fatal. */
+  private safely<T>(row: ClaimedRow, invalid: Set<string>, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      invalid.add(row.id);
+      if (!this.reportedInvalid.has(row.id)) {
+        if (this.reportedInvalid.size > 10_000) this.reportedInvalid.clear();
+        this.reportedInvalid.add(row.id);
+        this.logger.error({ err, subscriptionId: row.id }, 'subscription has an invalid schedule; it is not scheduled until fixed');
+      }
+      return undefined;
+    }
+  }
+}
+
+function toDue(row: ClaimedRow) {
+  return {
+    timezone: row.timezone,
+    sendTimeLocal: row.send_time_local,
+    nextRunAt: row.next_run_at,
+    lastScheduledLocalDate: row.last_date,
+    pausedUntil: row.paused_until,
+  };
+}
