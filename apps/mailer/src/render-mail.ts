@@ -1,0 +1,142 @@
+/**
+ * MIME assembly for everything the mailer sends, as plain data for nodemailer. Pure: no I/O, no
+ * clock, no randomness — the service gathers links, footer and quote, this decides the bytes' shape.
+ */
+
+/** What nodemailer needs for one message (a subset of its SendMailOptions). */
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  replyTo?: string;
+  subject: string;
+  /** Angle-bracketed, stable (derived from the letter or token id). */
+  messageId: string;
+  headers: Record<string, string>;
+  text: string;
+  html: string;
+}
+
+export interface LetterMailInput {
+  from: string;
+  to: string;
+  /** The reply domain (REPLY_DOMAIN): replies go to reply@<domain>. */
+  replyDomain: string;
+  letter: { id: string; messageId: string; subject: string; bodyText: string; bodyHtml: string | null };
+  topic: { code: string; name: string };
+  footer: { textTemplate: string; htmlTemplate: string };
+  quote: { text: string; author: string } | null;
+  links: { login: string; unsubscribe: string; unsubscribeMailto: string };
+}
+
+export interface LoginMailInput {
+  from: string;
+  to: string;
+  messageId: string;
+  link: string;
+  expiresInMinutes: number;
+}
+
+/**
+ * Headers every automated mail carries. Auto-Submitted (RFC 3834) tells well-behaved responders not
+ * to answer; X-Auto-Response-Suppress asks Exchange for no out-of-office or auto-replies, but leaves
+ * NDRs on (`All` would also suppress the bounces our suppression list depends on).
+ */
+const AUTOMATED_HEADERS = {
+  'Auto-Submitted': 'auto-generated',
+  'X-Auto-Response-Suppress': 'OOF, AutoReply',
+};
+
+export function renderLetterMail(input: LetterMailInput): OutgoingMail {
+  const { letter, topic, footer, quote, links } = input;
+  const values = { login_link: links.login, unsubscribe_link: links.unsubscribe, topic_name: topic.name };
+  const footerText = fillTemplate(footer.textTemplate, values, (v) => v);
+  const footerHtml = fillTemplate(footer.htmlTemplate, values, escapeHtml);
+
+  const text = [letter.bodyText.trimEnd(), quote ? quoteText(quote) : null, footerText.trim()].filter(Boolean).join('\n\n') + '\n';
+  const body = letter.bodyHtml?.trim() ? bodyFragment(letter.bodyHtml) : textToHtml(letter.bodyText);
+  const html = htmlDocument(`${body}\n${quote ? quoteHtml(quote) : ''}\n${footerHtml}`);
+
+  return {
+    from: input.from,
+    to: input.to,
+    replyTo: `reply@${input.replyDomain}`,
+    subject: letter.subject,
+    messageId: letter.messageId,
+    headers: {
+      'X-MZ-Topic': topic.code,
+      'X-MZ-Letter': letter.id,
+      // RFC 2369 list of ways out, https first; RFC 8058 makes the https one a one-click POST.
+      'List-Unsubscribe': `<${links.unsubscribe}>, <${links.unsubscribeMailto}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      ...AUTOMATED_HEADERS,
+    },
+    text,
+    html,
+  };
+}
+
+export function renderLoginMail(input: LoginMailInput): OutgoingMail {
+  const minutes = `${input.expiresInMinutes} minutes`;
+  const text = [
+    'Hello,',
+    `Here is your link to sign in to Mentor Zero. It works once and expires in ${minutes}:`,
+    input.link,
+    'If you did not ask for it, you can ignore this email: nobody can sign in without the link.',
+  ].join('\n\n') + '\n';
+  const html = htmlDocument([
+    '<p>Hello,</p>',
+    `<p>Here is your link to sign in to Mentor Zero. It works once and expires in ${minutes}.</p>`,
+    `<p><a href="${escapeHtml(input.link)}" style="display:inline-block;padding:10px 18px;background:#2b2b2b;color:#ffffff;text-decoration:none;border-radius:4px">Sign in to Mentor Zero</a></p>`,
+    `<p style="color:#6b6b6b;font-size:13px">Or paste this address into your browser:<br>${escapeHtml(input.link)}</p>`,
+    '<p style="color:#6b6b6b;font-size:13px">If you did not ask for it, you can ignore this email: nobody can sign in without the link.</p>',
+  ].join('\n'));
+  return {
+    from: input.from,
+    to: input.to,
+    subject: 'Your sign-in link for Mentor Zero',
+    messageId: input.messageId,
+    headers: { ...AUTOMATED_HEADERS },
+    text,
+    html,
+  };
+}
+
+/** Replaces `{{name}}` placeholders that have a value; unknown ones are left visible for the admin to notice. */
+export function fillTemplate(template: string, values: Record<string, string>, encode: (v: string) => string): string {
+  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? encode(values[name]) : whole);
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function quoteText(q: { text: string; author: string }): string {
+  return `“${q.text}”\n— ${q.author}`;
+}
+
+function quoteHtml(q: { text: string; author: string }): string {
+  return `<blockquote style="margin:24px 0;padding:0 0 0 14px;border-left:3px solid #e5e1da;color:#4a4a4a;font-style:italic">` +
+    `“${escapeHtml(q.text)}”<br><span style="font-style:normal">— ${escapeHtml(q.author)}</span></blockquote>`;
+}
+
+/** The composer stores a sanitised fragment; should it ever hold a whole document, keep only the body. */
+function bodyFragment(html: string): string {
+  const m = /<body[^>]*>([\s\S]*)<\/body>/i.exec(html);
+  return (m ? m[1] : html).trim();
+}
+
+function textToHtml(text: string): string {
+  return text.trim().split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join('\n');
+}
+
+function htmlDocument(inner: string): string {
+  return [
+    '<!doctype html>',
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>',
+    '<body style="margin:0;padding:24px 12px;background:#faf8f5">',
+    '<div style="max-width:600px;margin:0 auto;font-family:Georgia,\'Times New Roman\',serif;font-size:17px;line-height:1.6;color:#2b2b2b">',
+    inner,
+    '</div></body></html>',
+  ].join('\n');
+}
