@@ -1,0 +1,50 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { AppConfig } from '@mz/contracts';
+import { APP_CONFIG } from '@mz/platform';
+import type { OutgoingMail } from './render-mail';
+
+export interface SmtpAccepted {
+  /** The server's final reply, e.g. `250 2.0.0 Ok: queued as 4Xyz`. */
+  response: string;
+}
+
+/**
+ * The one door to SMTP: a pooled nodemailer transport (SMTP_POOL_SIZE connections) built from
+ * SMTP_URL. It is closed on application shutdown — after the workers have drained — so running
+ * sends finish on open connections. No `verify()` at boot: a mail server that is down at start is
+ * a retryable network failure per letter, not a reason to crash-loop.
+ */
+@Injectable()
+export class SmtpTransport implements OnApplicationShutdown {
+  private readonly transporter: Transporter;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.transporter = createTransport({
+      url: config.SMTP_URL,
+      pool: true,
+      maxConnections: config.SMTP_POOL_SIZE,
+      // nodemailer's defaults (2 min connect, 10 min socket) would hold a letter's lease far too long.
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+    });
+  }
+
+  /**
+   * Resolves when the server accepted the message for its one recipient; rejects with nodemailer's
+   * error (responseCode/code) otherwise — `classifySmtpError` decides what that means.
+   */
+  async send(mail: OutgoingMail): Promise<SmtpAccepted> {
+    const info = await this.transporter.sendMail({ ...mail, disableFileAccess: true, disableUrlAccess: true });
+    if ((info.rejected?.length ?? 0) > 0 || (info.accepted?.length ?? 0) === 0) {
+      // Single-recipient mail: a partial accept cannot happen, but never report a refusal as sent.
+      throw Object.assign(new Error('recipient not accepted'), { code: 'EENVELOPE', response: info.response });
+    }
+    return { response: info.response ?? '' };
+  }
+
+  onApplicationShutdown(): void {
+    this.transporter.close();
+  }
+}
