@@ -1,0 +1,30 @@
+#!/bin/sh
+# Picks the service this container runs. tini (PID 1) forwards SIGTERM; `exec` replaces this
+# shell with node so no shell sits between the signal and the app's graceful shutdown.
+#   APP=api|scheduler|composer|mailer|inbound   one service (or pass the name as the first argument)
+#   APP=migrate                                 migrations, then idempotent seed data; exits
+#   APP=migrate-only                            migrations only (e.g. before a rollback test)
+# Workers never migrate on start: migrations run once, in their own container (docker/compose.yaml
+# service `migrate`, k8s Job `mentor-zero-migrate`).
+set -eu
+
+app="${1:-${APP:-}}"
+# the image keeps this script in /app/docker; dist/ is beside it
+cd "$(dirname "$0")/.."
+
+case "$app" in
+  api | scheduler | composer | mailer | inbound)
+    exec node "dist/apps/$app/src/main.js"
+    ;;
+  migrate)
+    node dist/libs/db/src/cli.js migrate
+    exec node dist/libs/db/src/cli.js seed
+    ;;
+  migrate-only)
+    exec node dist/libs/db/src/cli.js migrate
+    ;;
+  *)
+    echo "entrypoint: set APP to one of api, scheduler, composer, mailer, inbound, migrate, migrate-only (got '${app}')" >&2
+    exit 64
+    ;;
+esac
