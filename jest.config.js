@@ -17,4 +17,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   maxWorkers: 2,
+  // testTimeout is a global option: project configs cannot set it when run together.
+  testTimeout: 60_000,
 };
