@@ -266,13 +266,32 @@ describe('scheduler tick', () => {
   });
 
   it('serves the pipeline gauges on /metrics', async () => {
-    const text = await (await fetch(`${b.url}/metrics`)).text();
-    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    const scrape = async () => {
+      const text = await (await fetch(`${b.url}/metrics`)).text();
+      return { text, value: (re: RegExp) => Number(re.exec(text)?.[1]) };
+    };
+    const STUCK = /mz_letters_stuck_sending\{service="scheduler"\} (\d+)/;
+    const DUE = /mz_letters_due_unsent\{service="scheduler"\} (\d+)/;
+    const COMPOSED = /mz_letters_by_status\{status="composed",service="scheduler"\} (\d+)/;
+    const before = await scrape();
+    expect(before.value(STUCK)).toBe(0);
+    // An overdue composed letter and a sending one whose worker died.
+    const { subscriptionId } = await createSubscription();
+    for (const [status, lease] of [['composed', null], ['sending', new Date(Date.now() - MIN)]] as const) {
+      const id = randomUUID();
+      await ds.query(
+        `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, lease_until)
+         SELECT $1, s.id, s.user_id, s.topic_id, 'send_now', $3, now() - interval '10 minutes', current_date, $4, $5 FROM subscription s WHERE s.id = $2`,
+        [id, subscriptionId, status, `<mz.${id}@x>`, lease],
+      );
+    }
+    const { text, value } = await scrape();
+    expect(value(STUCK)).toBe(1);
+    expect(value(DUE)).toBe(before.value(DUE) + 2);
+    expect(value(COMPOSED)).toBe(before.value(COMPOSED) + 1);
     const [{ n: scheduled }] = await ds.query(`SELECT count(*)::int AS n FROM letter WHERE status = 'scheduled'`);
     expect(value(/mz_letters_by_status\{status="scheduled",service="scheduler"\} (\d+)/)).toBe(scheduled);
     expect(text).not.toMatch(/mz_letters_by_status\{status="sent"/);
-    expect(value(/mz_letters_stuck_sending\{service="scheduler"\} (\d+)/)).toBe(0);
-    expect(value(/mz_letters_due_unsent\{service="scheduler"\} (\d+)/)).toBeGreaterThanOrEqual(0);
     const waiting = await a.app.get(QueueService).queue(QueueName.LettersCompose).getWaitingCount();
     expect(value(/mz_queue_depth\{queue="letters\.compose",state="waiting",service="scheduler"\} (\d+)/)).toBe(waiting);
     for (const q of ['letters.send', 'mail.transactional', 'replies.process', 'maintenance']) expect(text).toContain(`mz_queue_depth{queue="${q}",state="delayed"`);

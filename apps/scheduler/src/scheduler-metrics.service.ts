@@ -57,11 +57,13 @@ export class SchedulerMetricsService implements OnModuleInit {
       })();
     });
 
-    this.metrics.gauge('mz_letters_due_unsent', 'Letters past their scheduled time and not yet sent (still pending)', [], function () {
+    // Five minutes of slack: a letter is normally sent within seconds of its time, so only the
+    // ones that are really late count (the "no letters sent" alert relies on that).
+    this.metrics.gauge('mz_letters_due_unsent', 'Letters scheduled over 5 minutes ago and still not sent (pending)', [], function () {
       return guard('mz_letters_due_unsent', async () => {
         const [row] = await dataSource.query(
           `SELECT count(*)::int AS n FROM letter
-            WHERE status IN ('scheduled', 'composing', 'composed', 'sending', 'retrying') AND scheduled_for <= now()`,
+            WHERE status IN ('scheduled', 'composing', 'composed', 'sending', 'retrying') AND scheduled_for < now() - interval '5 minutes'`,
         );
         this.set(row.n);
       })();
