@@ -75,6 +75,14 @@ describe('PrometheusRule', () => {
     }
   });
 
+  it("docs/operations.md's own links point at sections that exist", () => {
+    const doc = readFileSync(OPERATIONS_DOC_PATH, 'utf8');
+    const anchors = markdownAnchors(doc);
+    const links = [...doc.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(10);
+    for (const link of links) expect([link, anchors.has(link)]).toEqual([link, true]);
+  });
+
   it('uses only metrics the services export', async () => {
     const defaults = await defaultMetricNames();
     for (const a of alerts) {
