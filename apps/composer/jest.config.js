@@ -1,3 +1,4 @@
 const { project } = require('../../jest.preset');
 
-module.exports = project(__dirname, 'composer');
+// marked ships ESM only; Jest's CommonJS runtime needs it compiled (plain Node 20.19+ requires it natively).
+module.exports = project(__dirname, 'composer', { transformIgnorePatterns: ['/node_modules/(?!marked/)'] });
