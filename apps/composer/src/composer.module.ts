@@ -1,8 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ComposeLetterProcessor } from './compose-letter.processor';
+import { ComposeLetterRepository } from './compose-letter.repository';
+import { ComposeLetterService } from './compose-letter.service';
+import { ComposerMetrics } from './composer.metrics';
+import { LlmLetterWriter } from './llm/llm-letter-writer';
+import { LlmClient } from './llm/llm.client';
 
 @Module({})
 export class ComposerModule {
   static register(platform: DynamicModule): DynamicModule {
-    return { module: ComposerModule, imports: [platform] };
+    return {
+      module: ComposerModule,
+      imports: [platform],
+      providers: [ComposeLetterRepository, ComposeLetterService, ComposeLetterProcessor, ComposerMetrics, LlmClient, LlmLetterWriter],
+    };
   }
 }

@@ -1,0 +1,22 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { type AppConfig, JobName, QueueName } from '@mz/contracts';
+import { APP_CONFIG, WorkerRegistry } from '@mz/platform';
+import { ComposeLetterService } from './compose-letter.service';
+
+/** The `letters.compose` worker: parses nothing itself (the registry does), hands the letter id to the service. */
+@Injectable()
+export class ComposeLetterProcessor implements OnModuleInit {
+  constructor(
+    private readonly registry: WorkerRegistry,
+    private readonly service: ComposeLetterService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(
+      QueueName.LettersCompose,
+      { [JobName.ComposeLetter]: (payload, job) => this.service.compose(payload.letterId, job.attemptsMade + 1) },
+      { concurrency: this.config.COMPOSER_CONCURRENCY },
+    );
+  }
+}

@@ -1,0 +1,253 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
+import { logEvent } from '@mz/db';
+import { APP_CONFIG } from '@mz/platform';
+import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
+import type { ChatMessage } from './prompt/build-prompt';
+
+export interface ClaimedLetter {
+  id: string;
+  subscriptionId: string;
+  userId: string;
+  topicId: string;
+  kind: LetterKind;
+  scheduledFor: Date;
+  localDate: string;
+}
+
+export interface ComposedFields {
+  subject: string;
+  bodyText: string;
+  bodyHtml: string;
+  summary: string;
+  themes: string[];
+  tone: string;
+  adviceFocus: string;
+  variationTags: string[];
+  model: string;
+  promptTemplateId: string | null;
+  promptVersion: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  composeMs: number;
+}
+
+export interface PromptLog { messages: ChatMessage[]; response: string | null }
+
+/** How many earlier letters and notes feed the prompt (enough to avoid repeats, small enough to stay cheap). */
+const RECENT_LETTERS = 7;
+const RECENT_NOTES = 5;
+
+const Settings = z.object({
+  log_prompts: z.boolean().catch(false).default(false),
+  llm_cost_per_1k_tokens_usd: z
+    .object({ prompt: z.number().min(0), completion: z.number().min(0) })
+    .catch({ prompt: 0, completion: 0 })
+    .default({ prompt: 0, completion: 0 }),
+});
+
+/**
+ * The composer's SQL: the claim that makes one worker the owner of a letter, the one-query
+ * context load, and the status transitions (each guarded by `status = 'composing'` so a letter
+ * cancelled or re-driven meanwhile is never overwritten).
+ */
+@Injectable()
+export class ComposeLetterRepository {
+  constructor(private readonly ds: DataSource, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** scheduled, or retrying without a body (a compose retry) → composing with a lease. No row: nothing to do. */
+  async claim(letterId: string): Promise<ClaimedLetter | null> {
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `UPDATE letter
+          SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
+        WHERE id = $1 AND (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))
+        RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date`,
+      [letterId, this.config.LEASE_MS],
+    );
+    const [r] = unwrap(rows);
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      subscriptionId: r.subscription_id as string,
+      userId: r.user_id as string,
+      topicId: r.topic_id as string,
+      kind: r.kind as LetterKind,
+      scheduledFor: new Date(r.scheduled_for as string),
+      localDate: r.local_date as string,
+    };
+  }
+
+  /**
+   * Everything for the prompt in one round trip. Streak: the subscription's progress grouped per
+   * letter (a "done" and a later note on the same letter count once), newest first, counting
+   * letters marked done until the first that was not.
+   */
+  async loadContext(letter: ClaimedLetter): Promise<(ComposeContext & { active: boolean }) | null> {
+    const [r] = await this.ds.query(
+      `SELECT s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
+              t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
+              t.response_length, t.creativity::float8 AS creativity,
+              p.name AS persona_name, p.era, p.style_notes,
+              (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
+                                                          'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
+                 FROM prompt_template pt WHERE pt.topic_id = t.id AND pt.active) AS prompts,
+              (SELECT count(*) FROM (
+                  SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
+                    FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
+                            FROM progress pr WHERE pr.subscription_id = s.id
+                           GROUP BY coalesce(pr.letter_id, pr.id)) g
+                 ) x WHERE x.unbroken)::int AS streak,
+              (SELECT count(*) FROM letter l2
+                WHERE l2.subscription_id = s.id AND l2.id <> $1 AND l2.scheduled_for <= $3
+                  AND l2.status NOT IN ('skipped', 'cancelled', 'failed'))::int + 1 AS letter_number,
+              (SELECT coalesce(json_agg(n.note ORDER BY n.created_at DESC), '[]')
+                 FROM (SELECT note, created_at FROM progress
+                        WHERE subscription_id = s.id AND note IS NOT NULL AND btrim(note) <> ''
+                        ORDER BY created_at DESC LIMIT ${RECENT_NOTES}) n) AS recent_notes,
+              (SELECT coalesce(json_agg(json_build_object('localDate', r.local_date, 'subject', r.subject, 'summary', r.summary,
+                                                          'themes', r.themes, 'variationTags', r.variation_tags) ORDER BY r.scheduled_for DESC), '[]')
+                 FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, scheduled_for FROM letter
+                        WHERE subscription_id = s.id AND id <> $1 AND body_text IS NOT NULL
+                          AND status NOT IN ('failed', 'cancelled', 'skipped')
+                        ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters
+         FROM subscription s
+         JOIN app_user u ON u.id = s.user_id
+         JOIN topic t ON t.id = $2
+         JOIN persona p ON p.id = t.persona_id
+        WHERE s.id = $4`,
+      [letter.id, letter.topicId, letter.scheduledFor, letter.subscriptionId],
+    );
+    if (!r) return null;
+    return {
+      active: r.active === true,
+      letter: { ...letter },
+      reader: { name: r.user_name ?? null, contextNote: r.context_note ?? null },
+      topic: {
+        id: letter.topicId,
+        code: r.code,
+        name: r.topic_name,
+        description: r.description,
+        model: r.model ?? null,
+        temperature: Number(r.temperature),
+        responseLength: r.response_length as ResponseLength,
+        creativity: Number(r.creativity),
+      },
+      persona: { name: r.persona_name, era: r.era, styleNotes: r.style_notes },
+      prompts: r.prompts as PromptVersion[],
+      streak: Number(r.streak),
+      letterNumber: Number(r.letter_number),
+      recentNotes: r.recent_notes as string[],
+      recentLetters: r.recent_letters as RecentLetter[],
+    };
+  }
+
+  /** Runtime toggles (app_config), validated: a malformed value falls back to its safe default. */
+  async loadSettings(): Promise<ComposerSettings> {
+    const rows: { key: string; value: unknown }[] = await this.ds.query(
+      `SELECT key, value FROM app_config WHERE key IN ('log_prompts', 'llm_cost_per_1k_tokens_usd')`,
+    );
+    const s = Settings.parse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
+    return { logPrompts: s.log_prompts, costPer1kTokensUsd: s.llm_cost_per_1k_tokens_usd };
+  }
+
+  /** composing → composed + LETTER_COMPOSED (+ the prompt log) in one transaction. Null: we no longer own the row. */
+  async markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const rows = unwrap(
+        await m.query(
+          `UPDATE letter
+              SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
+                  advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
+                  prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, composed_at = now(), lease_until = NULL,
+                  error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'composing'
+            RETURNING id`,
+          [
+            letter.id, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
+            f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
+          ],
+        ),
+      );
+      if (!rows.length) return false;
+      await logEvent(m, {
+        type: 'LETTER_COMPOSED',
+        userId: letter.userId,
+        letterId: letter.id,
+        subscriptionId: letter.subscriptionId,
+        metadata: { model: f.model, promptVersion: f.promptVersion, composeMs: f.composeMs, promptTokens: f.promptTokens, completionTokens: f.completionTokens },
+      });
+      if (prompt) await this.savePrompt(m, letter.id, prompt);
+      return true;
+    });
+  }
+
+  /** composing → retrying: the console shows the class, the error and when the next attempt runs. */
+  async markRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptLog | null): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const rows = unwrap(
+        await m.query(
+          `UPDATE letter SET status = 'retrying', error_type = $2, last_error = $3, next_retry_at = $4, lease_until = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'composing' RETURNING id`,
+          [letterId, cls, lastError, nextRetryAt],
+        ),
+      );
+      if (rows.length && prompt) await this.savePrompt(m, letterId, prompt);
+      return rows.length > 0;
+    });
+  }
+
+  /** composing → failed + LETTER_FAILED in one transaction. */
+  async markFailed(letter: ClaimedLetter, cls: FailureClass, lastError: string, attempt: number, prompt: PromptLog | null): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const rows = unwrap(
+        await m.query(
+          `UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'composing' RETURNING id`,
+          [letter.id, cls, lastError],
+        ),
+      );
+      if (!rows.length) return false;
+      await logEvent(m, {
+        type: 'LETTER_FAILED',
+        userId: letter.userId,
+        letterId: letter.id,
+        subscriptionId: letter.subscriptionId,
+        metadata: { stage: 'compose', errorType: cls, attempt, error: lastError },
+      });
+      if (prompt) await this.savePrompt(m, letter.id, prompt);
+      return true;
+    });
+  }
+
+  /** The subscription went away (disabled, user suspended/deleted) after the letter was scheduled. */
+  async markCancelled(letter: ClaimedLetter, reason: string): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const rows = unwrap(
+        await m.query(
+          `UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'composing' RETURNING id`,
+          [letter.id, reason],
+        ),
+      );
+      if (!rows.length) return false;
+      await logEvent(m, { type: 'LETTER_CANCELLED', userId: letter.userId, letterId: letter.id, subscriptionId: letter.subscriptionId, metadata: { reason, stage: 'compose' } });
+      return true;
+    });
+  }
+
+  private async savePrompt(m: { query: DataSource['query'] }, letterId: string, prompt: PromptLog): Promise<void> {
+    await m.query(
+      `INSERT INTO letter_prompt (letter_id, messages, response) VALUES ($1, $2::jsonb, $3)
+       ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`,
+      [letterId, JSON.stringify(prompt.messages), prompt.response],
+    );
+  }
+}
+
+/** TypeORM's postgres driver returns [rows, count] for UPDATE … RETURNING. */
+function unwrap(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
+  return result as Record<string, unknown>[];
+}

@@ -1,0 +1,198 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import { type AppConfig, type FailureClass, JobName, type LetterDraft } from '@mz/contracts';
+import { APP_CONFIG, ClassifiedError, Clock, LOGGER, QueueService, RetryLaterError, type RetryDecision, retryDecision } from '@mz/platform';
+import type { ComposeContext, ComposerSettings } from './compose-context';
+import { type ClaimedLetter, ComposeLetterRepository, type PromptLog } from './compose-letter.repository';
+import { ComposerMetrics } from './composer.metrics';
+import { classifyLlmError, MalformedLlmOutputError } from './llm/classify-llm-error';
+import { LlmClient } from './llm/llm.client';
+import { LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
+import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
+import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
+import { renderLetter } from './render/render-letter';
+
+export type ComposeResult =
+  | { outcome: 'composed'; model: string; promptVersion: number | null }
+  /** No claimable row (already composed, being composed, cancelled…): nothing done. */
+  | { outcome: 'not_claimable' }
+  | { outcome: 'cancelled'; reason: string };
+
+interface Written {
+  draft: LetterDraft;
+  model: string;
+  modelKind: 'llm' | 'offline';
+  promptTemplateId: string | null;
+  promptVersion: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+/** What was sent to the LLM in this attempt, for letter_prompt while `log_prompts` is on. */
+interface Trace { prompt: PromptLog | null }
+
+/**
+ * Composes one letter (DESIGN §3, pipeline.md): claim the row, load its context in one query,
+ * write it with the LLM (or the offline composer when none is configured), normalise and
+ * sanitise it, store it as `composed`, and make sure its send job exists, delayed to
+ * `scheduled_for`. Failures are classified once and mirrored on the row (`retrying` with the
+ * time of the next attempt, or `failed`) before BullMQ is told what to do.
+ */
+@Injectable()
+export class ComposeLetterService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly repo: ComposeLetterRepository,
+    private readonly llm: LlmClient,
+    private readonly writer: LlmLetterWriter,
+    private readonly queues: QueueService,
+    private readonly metrics: ComposerMetrics,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'compose-letter' });
+  }
+
+  /**
+   * `attempt` is 1-based (job.attemptsMade + 1). Throws RetryLaterError (BullMQ retries after its
+   * delay) or UnrecoverableError (the letter failed for good).
+   */
+  async compose(letterId: string, attempt: number): Promise<ComposeResult> {
+    const letter = await this.repo.claim(letterId);
+    if (!letter) return { outcome: 'not_claimable' };
+    const started = performance.now();
+    const trace: Trace = { prompt: null };
+
+    let ctx: ComposeContext;
+    let written: Written;
+    try {
+      const loaded = await this.repo.loadContext(letter);
+      if (!loaded) throw new ClassifiedError('permanent', 'letter context is missing (subscription, topic or persona)');
+      if (!loaded.active) {
+        await this.repo.markCancelled(letter, 'subscription_inactive');
+        this.log.info({ letterId }, 'subscription or user no longer active: letter cancelled');
+        return { outcome: 'cancelled', reason: 'subscription_inactive' };
+      }
+      ctx = loaded;
+      written = this.llm.configured ? await this.writeWithLlm(ctx, await this.repo.loadSettings(), trace) : this.writeOffline(ctx);
+    } catch (err) {
+      return this.fail(letter, attempt, err, trace);
+    }
+
+    const rendered = renderLetter(written.draft, ctx.topic.code, ctx.topic.name);
+    const composeMs = Math.round(performance.now() - started);
+    const stored = await this.repo.markComposed(
+      letter,
+      {
+        subject: rendered.subject,
+        bodyText: rendered.text,
+        bodyHtml: rendered.html,
+        summary: written.draft.summary,
+        themes: written.draft.themes,
+        tone: written.draft.tone,
+        adviceFocus: written.draft.advice_focus,
+        variationTags: written.draft.variation_tags,
+        model: written.model,
+        promptTemplateId: written.promptTemplateId,
+        promptVersion: written.promptVersion,
+        promptTokens: written.promptTokens,
+        completionTokens: written.completionTokens,
+        composeMs,
+      },
+      trace.prompt,
+    );
+    if (!stored) {
+      // Cancelled or re-driven by the sweeper while we wrote: the row decides, our draft is dropped.
+      this.log.warn({ letterId }, 'letter changed while composing; result discarded');
+      return { outcome: 'not_claimable' };
+    }
+    this.metrics.composed.inc({ model_kind: written.modelKind });
+    this.log.info({ letterId, model: written.model, promptVersion: written.promptVersion, composeMs }, 'letter composed');
+    await this.enqueueSend(letter);
+    return { outcome: 'composed', model: written.model, promptVersion: written.promptVersion };
+  }
+
+  private async writeWithLlm(ctx: ComposeContext, settings: ComposerSettings, trace: Trace): Promise<Written> {
+    // Seeded by the letter id: a retry of the same letter uses the same A/B version.
+    const version = choosePromptVersion(ctx.prompts, seedFrom(`${ctx.letter.id}:prompt`));
+    if (!version) throw new ClassifiedError('permanent', `topic "${ctx.topic.code}" has no active prompt version`);
+    const messages = buildPromptMessages(ctx, version);
+    if (settings.logPrompts) trace.prompt = { messages, response: null };
+    try {
+      const result = await this.writer.write({
+        model: ctx.topic.model ?? this.llm.defaultModel,
+        temperature: ctx.topic.temperature,
+        messages,
+        pricing: settings.costPer1kTokensUsd,
+      });
+      if (settings.logPrompts) trace.prompt = { messages: result.transcript, response: result.rawResponse };
+      return {
+        draft: result.draft,
+        model: result.model,
+        modelKind: 'llm',
+        promptTemplateId: version.id,
+        promptVersion: version.version,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
+      };
+    } catch (err) {
+      if (err instanceof MalformedLetterError && settings.logPrompts) trace.prompt = { messages: err.transcript, response: err.rawResponse };
+      throw err;
+    }
+  }
+
+  private writeOffline(ctx: ComposeContext): Written {
+    return {
+      draft: composeOffline(ctx),
+      model: OFFLINE_MODEL,
+      modelKind: 'offline',
+      promptTemplateId: null,
+      promptVersion: null,
+      promptTokens: null,
+      completionTokens: null,
+    };
+  }
+
+  /** Mirrors the classified failure on the row, then tells BullMQ: retry after the delay, or stop. */
+  private async fail(letter: ClaimedLetter, attempt: number, err: unknown, trace: Trace): Promise<ComposeResult> {
+    const failure = classifyLlmError(err);
+    const cls: FailureClass = failure.failureClass;
+    if (!(err instanceof ClassifiedError) && !(err instanceof MalformedLlmOutputError)) {
+      // Not an LLM failure (a bug, the database): keep the stack for whoever investigates.
+      this.log.error({ err, letterId: letter.id }, 'unexpected error while composing');
+    }
+    const decision = this.decide(cls, attempt, failure.retryAfterMs);
+    if (decision.retry) {
+      const nextRetryAt = new Date(this.clock.now().getTime() + decision.delayMs);
+      // Cancelled or re-driven meanwhile: the row is no longer ours to retry.
+      if (!(await this.repo.markRetrying(letter.id, cls, failure.message, nextRetryAt, trace.prompt))) return { outcome: 'not_claimable' };
+      this.metrics.retries.inc({ stage: 'compose', error_type: cls });
+      this.log.warn({ letterId: letter.id, errorType: cls, attempt, delayMs: decision.delayMs, error: failure.message }, 'compose failed; will retry');
+      throw new RetryLaterError(decision.delayMs, failure.message);
+    }
+    if (!(await this.repo.markFailed(letter, cls, failure.message, attempt, trace.prompt))) return { outcome: 'not_claimable' };
+    this.metrics.failed.inc({ stage: 'compose', error_type: cls });
+    this.log.error({ letterId: letter.id, errorType: cls, attempt, error: failure.message }, 'compose failed for good');
+    throw new UnrecoverableError(failure.message);
+  }
+
+  /** The class policy's backoff, scaled by RETRY_DELAY_SCALE (tests); a server's Retry-After is never scaled down. */
+  private decide(cls: FailureClass, attempt: number, retryAfterMs: number | undefined): RetryDecision {
+    const d = retryDecision(cls, attempt);
+    if (!d.retry) return d;
+    return { retry: true, delayMs: Math.max(Math.round(d.delayMs * this.config.RETRY_DELAY_SCALE), retryAfterMs ?? 0) };
+  }
+
+  /** The send job waits until the letter's slot; the sweeper re-creates it if this enqueue is lost. */
+  private async enqueueSend(letter: ClaimedLetter): Promise<void> {
+    const delay = Math.max(0, letter.scheduledFor.getTime() - this.clock.now().getTime());
+    try {
+      await this.queues.ensureJob(JobName.SendLetter, { v: 1, letterId: letter.id }, letter.id, { delay });
+    } catch (err) {
+      this.log.error({ err, letterId: letter.id }, 'could not enqueue the send job; the sweeper will re-drive the composed letter');
+    }
+  }
+}
