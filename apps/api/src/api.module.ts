@@ -1,8 +1,24 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
+import { DomainErrorsFilter } from './common/domain-errors.filter';
+import { SubscriberModule } from './subscriber/subscriber.module';
+import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 
+/**
+ * The api service (DESIGN §1): auth, subscriber settings, one-click unsubscribe, the admin API.
+ * Express-level pieces (helmet, body limits, Origin check, Bull Board, OpenAPI) are in
+ * common/http-setup.ts, run by the service definition before Nest's routes are registered.
+ */
 @Module({})
 export class ApiModule {
   static register(platform: DynamicModule): DynamicModule {
-    return { module: ApiModule, imports: [platform] };
+    return {
+      module: ApiModule,
+      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule],
+      providers: [{ provide: APP_FILTER, useClass: DomainErrorsFilter }],
+    };
   }
 }

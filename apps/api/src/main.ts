@@ -1,4 +1,4 @@
 import { runService } from '@mz/platform';
-import { ApiModule } from './api.module';
+import { API_SERVICE } from './api.definition';
 
-runService({ service: 'api', defaultPort: 3000, rootModule: (platform) => ApiModule.register(platform) });
+runService(API_SERVICE);
