@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const PersonaCreate = z.strictObject({ name: text(120), era: text(120), styleNotes: text(4000) });
+export const PersonaPatch = PersonaCreate.partial().refine((v) => Object.keys(v).length > 0, 'nothing to change');
+export type PersonaCreateInput = z.infer<typeof PersonaCreate>;
+export type PersonaPatchInput = z.infer<typeof PersonaPatch>;
+
+export const PromptTexts = z.strictObject({ systemTemplate: text(20_000), userTemplate: text(20_000) });
+
+const topicFields = {
+  name: text(120),
+  description: text(1000),
+  personaId: z.uuid(),
+  model: z.string().trim().max(200).nullable(),
+  temperature: z.number().min(0).max(2),
+  responseLength: z.enum(RESPONSE_LENGTHS),
+  creativity: z.number().min(0).max(1),
+  active: z.boolean(),
+};
+export const TopicCreate = z.strictObject({
+  code: z.string().regex(/^[a-z0-9-]{2,24}$/, '2-24 characters: a-z, 0-9, -'),
+  ...topicFields,
+  model: topicFields.model.optional(),
+  temperature: topicFields.temperature.default(0.7),
+  responseLength: topicFields.responseLength.default('medium'),
+  creativity: topicFields.creativity.default(0.5),
+  active: topicFields.active.default(true),
+  /** The first prompt version; when omitted, the oldest topic's first version is copied. */
+  prompt: PromptTexts.optional(),
+});
+/** The code is not editable: it tags every sent subject ([mz:code]) that replies are matched by. */
+export const TopicPatch = z.strictObject(topicFields).partial().refine((v) => Object.keys(v).length > 0, 'nothing to change');
+export type TopicCreateInput = z.infer<typeof TopicCreate>;
+export type TopicPatchInput = z.infer<typeof TopicPatch>;
+
+export const PromptCreate = PromptTexts.extend({
+  changeNote: z.string().trim().max(1000).optional(),
+  /** Make the new version the only active one right away. */
+  activate: z.boolean().default(false),
+});
+export type PromptCreateInput = z.infer<typeof PromptCreate>;
+
+export const PromptDiffQuery = z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
+export type PromptDiffParams = z.infer<typeof PromptDiffQuery>;
+
+export const PromptWeights = z.strictObject({
+  weights: z
+    .array(z.strictObject({ version: z.number().int().min(1), weight: z.number().int().min(0).max(10_000) }))
+    .min(1)
+    .max(20)
+    .refine((w) => new Set(w.map((x) => x.version)).size === w.length, 'each version once')
+    .refine((w) => w.some((x) => x.weight > 0), 'at least one version needs a weight above 0'),
+});
+export type PromptWeightsInput = z.infer<typeof PromptWeights>;
+
+export const UsersQuery = z.object({
+  q: z.string().trim().max(320).optional(),
+  status: z.enum(USER_STATUSES).optional(),
+  role: z.enum(USER_ROLES).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type UsersParams = z.infer<typeof UsersQuery>;
+
+export const LettersAdminQuery = z.object({
+  status: z.enum(LETTER_STATUSES).optional(),
+  kind: z.enum(LETTER_KINDS).optional(),
+  errorType: z.enum(FAILURE_CLASSES).optional(),
+  userId: z.uuid().optional(),
+  topic: z.string().regex(/^[a-z0-9-]{2,24}$/).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+});
+export type LettersAdminParams = z.infer<typeof LettersAdminQuery>;
+
+export const RepliesQuery = z.object({
+  kind: z.enum(INBOUND_KINDS).optional(),
+  userId: z.uuid().optional(),
+  needsReview: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+});
+export type RepliesParams = z.infer<typeof RepliesQuery>;
+
+export const FooterPut = z.strictObject({ textTemplate: text(5000), htmlTemplate: text(20_000) });
+export type FooterPutInput = z.infer<typeof FooterPut>;
+export const FooterPreview = FooterPut.extend({ topicName: z.string().trim().min(1).max(120).default('Resilience') });
+export type FooterPreviewInput = z.infer<typeof FooterPreview>;
+
+export const ConfigPut = z.strictObject({ value: z.unknown() });
+
+export const MetricsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(14) });
+export type MetricsParams = z.infer<typeof MetricsQuery>;
+
+export const SimulateReply = z.strictObject({
+  letterId: z.uuid(),
+  text: z.string().min(1).max(20_000),
+  /** Defaults to the subscriber's address; another address shows what happens to a stranger's reply. */
+  from: z.email().optional(),
+});
+export type SimulateReplyInput = z.infer<typeof SimulateReply>;
+
+export const AuditQuery = z.object({
+  action: z.string().regex(/^[a-z_.-]{1,64}$/).optional(),
+  actor: z.uuid().optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type AuditParams = z.infer<typeof AuditQuery>;

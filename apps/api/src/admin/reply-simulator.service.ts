@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { DataSource } from 'typeorm';
+import { type AppConfig, JobName } from '@mz/contracts';
+import { links, signUnsubscribeToken } from '@mz/domain';
+import { APP_CONFIG, QueueService } from '@mz/platform';
+import type { SessionUser } from '../auth/session.service';
+import { logAdminAction } from './admin-audit';
+import type { SimulateReplyInput } from './admin.schemas';
+
+/**
+ * The console's reply simulator runs the real inbound pipeline: it writes the MIME a mail client
+ * would send in answer to the letter (In-Reply-To/References = the letter's Message-ID, the
+ * subscriber as From, the letter quoted below with its footer — exactly what the inbound parser
+ * must strip), stores it as an inbound_message with source 'simulator' and queues
+ * `process-reply`. What happens next is the inbound worker's business.
+ */
+@Injectable()
+export class ReplySimulatorService {
+  constructor(private readonly ds: DataSource, private readonly queues: QueueService, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async simulate(admin: SessionUser, input: SimulateReplyInput): Promise<{ inboundMessageId: string; messageId: string }> {
+    const [letter] = await this.ds.query(
+      `SELECT l.id, l.subscription_id, l.user_id, l.message_id, l.subject, l.body_text, l.sent_at, l.scheduled_for, u.email, t.name AS topic_name
+         FROM letter l JOIN app_user u ON u.id = l.user_id JOIN topic t ON t.id = l.topic_id WHERE l.id = $1`,
+      [input.letterId],
+    );
+    if (!letter) throw new NotFoundException('Letter not found');
+    if (!letter.body_text) throw new ConflictException('This letter has not been written yet: nothing to reply to');
+    const [footer] = await this.ds.query(`SELECT text_template FROM email_footer WHERE active`);
+    const from: string = input.from?.toLowerCase() ?? letter.email;
+    const messageId = `<sim.${randomUUID()}@simulator.${this.config.REPLY_DOMAIN}>`;
+    const raw = await this.compose({
+      from,
+      messageId,
+      inReplyTo: letter.message_id,
+      subject: letter.subject ?? '',
+      text: input.text,
+      quoted: this.quotedLetter(letter, footer?.text_template ?? ''),
+    });
+    const id = await this.ds.transaction(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO inbound_message (message_id, raw, raw_size, source, envelope_from, from_address, subject)
+         VALUES ($1, $2, $3, 'simulator', $4, $4, $5) RETURNING id`,
+        [messageId, raw, raw.length, from, `Re: ${letter.subject ?? ''}`.slice(0, 998)],
+      );
+      await logAdminAction(m, admin, {
+        action: 'reply.simulate', userId: letter.user_id, letterId: letter.id,
+        details: { inboundMessageId: row.id, fromSubscriber: from === letter.email },
+      });
+      return row.id as string;
+    });
+    await this.queues.enqueue(JobName.ProcessReply, { v: 1, inboundMessageId: id }, { jobId: id });
+    return { inboundMessageId: id, messageId };
+  }
+
+  /** The letter as the subscriber's mail client quotes it: body and filled-in footer, each line "> ". */
+  private quotedLetter(letter: Record<string, unknown>, footerTemplate: string): string {
+    const values: Record<string, string> = {
+      topic_name: letter.topic_name as string,
+      login_link: links.login(this.config.APP_BASE_URL, 'expired-footer-link'),
+      unsubscribe_link: links.unsubscribe(this.config.APP_BASE_URL, signUnsubscribeToken(letter.subscription_id as string, this.config.SESSION_SECRET)),
+    };
+    const footer = footerTemplate.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, k: string) => values[k] ?? whole);
+    const when = ((letter.sent_at ?? letter.scheduled_for) as Date).toUTCString();
+    const body = `${String(letter.body_text).trimEnd()}\n\n${footer}`.split('\n').map((l) => (l ? `> ${l}` : '>')).join('\n');
+    return `On ${when}, ${this.config.MAIL_FROM} wrote:\n${body}`;
+  }
+
+  private compose(p: { from: string; messageId: string; inReplyTo: string; subject: string; text: string; quoted: string }): Promise<Buffer> {
+    const mail = new MailComposer({
+      from: p.from,
+      to: `reply@${this.config.REPLY_DOMAIN}`,
+      subject: `Re: ${p.subject}`,
+      messageId: p.messageId,
+      inReplyTo: p.inReplyTo,
+      references: [p.inReplyTo],
+      date: new Date(),
+      text: `${p.text.replace(/\r\n?/g, '\n').trimEnd()}\n\n${p.quoted}\n`,
+      headers: { 'User-Agent': 'Mentor Zero reply simulator' },
+    });
+    return mail.compile().build();
+  }
+}

@@ -1,0 +1,69 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { DataSource } from 'typeorm';
+import { logEvent } from '@mz/db';
+import { html, page } from '../common/html';
+import { openApiSchema, ZodBody, ZodOk } from '../common/openapi';
+import { body } from '../common/zod-validation.pipe';
+import { LoginLinkAccepted, LoginLinkBody, MeResponse, type LoginLinkBodyInput } from './auth.schemas';
+import { IpRateLimitedError, LoginLinkService } from './login-link.service';
+import { CurrentUser, SessionGuard } from './session.guard';
+import { readSessionCookie, SESSION_COOKIE, SessionService, type SessionUser } from './session.service';
+
+const ACCEPTED = { status: 'accepted', message: 'If this address can receive mail, a sign-in link is on its way. It works once, for 15 minutes.' } as const;
+
+@ApiTags('auth')
+@Controller('api')
+export class AuthController {
+  constructor(private readonly links: LoginLinkService, private readonly sessions: SessionService, private readonly ds: DataSource) {}
+
+  @Post('auth/login-link')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Email a one-time sign-in link (creates the account on first use)',
+    description:
+      'Always 202 with the same body, whether the address is new, known, suspended or over its per-address limit (5/hour: no mail is sent then). ' +
+      'More than 30 requests in 15 minutes from one IP get 429 with Retry-After. A form-encoded post (no-JS landing form) gets an HTML page instead of JSON.',
+  })
+  @ZodBody(LoginLinkBody)
+  @ApiAcceptedResponse({ schema: openApiSchema(LoginLinkAccepted, 'output') })
+  @ApiTooManyRequestsResponse({ description: 'Per-IP limit reached' })
+  async loginLink(@Body(body(LoginLinkBody)) input: LoginLinkBodyInput, @Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      await this.links.request(input.email, req.ip ?? '');
+    } catch (err) {
+      if (!(err instanceof IpRateLimitedError)) throw err;
+      res.setHeader('Retry-After', String(err.retryAfterSec));
+      res.status(429).json({ statusCode: 429, error: 'Too Many Requests', message: 'Too many sign-in requests from your network. Try again later.' });
+      return;
+    }
+    if (req.is('application/x-www-form-urlencoded')) {
+      res.status(202).type('html').send(page('Check your inbox', html`<h1>Check your inbox</h1><p>${ACCEPTED.message}</p><p class="muted"><a href="/">Back</a></p>`));
+      return;
+    }
+    res.status(202).json(ACCEPTED);
+  }
+
+  @Post('auth/logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke the current session and clear its cookie (idempotent)' })
+  @ApiNoContentResponse()
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const revoked = await this.sessions.revoke(readSessionCookie(req));
+    if (revoked) {
+      await logEvent(this.ds.manager, { type: 'LOGOUT', actor: revoked.userId, userId: revoked.userId });
+    }
+    res.clearCookie(SESSION_COOKIE, this.sessions.cookieOptions());
+  }
+
+  @Get('me')
+  @UseGuards(SessionGuard)
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ZodOk(MeResponse)
+  @ApiUnauthorizedResponse()
+  async me(@CurrentUser() user: SessionUser) {
+    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [user.id]);
+    return { id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.created_at, lastLoginAt: u.last_login_at };
+  }
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+export const LoginLinkBody = z.strictObject({
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(320)
+    .pipe(z.email({ message: 'expected an email address' })),
+});
+export type LoginLinkBodyInput = z.infer<typeof LoginLinkBody>;
+
+export const LoginLinkAccepted = z.object({ status: z.literal('accepted'), message: z.string() });
+
+export const MeResponse = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string().nullable(),
+  role: z.enum(['subscriber', 'admin']),
+  status: z.enum(['active', 'suspended', 'deleted']),
+  createdAt: z.iso.datetime(),
+  lastLoginAt: z.iso.datetime().nullable(),
+});

@@ -1,0 +1,64 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { type AppConfig, JobName, type UserStatus } from '@mz/contracts';
+import { hashToken, LOGIN_LINK_TTL_MS } from '@mz/domain';
+import { APP_CONFIG, QueueService } from '@mz/platform';
+import { RateLimits } from '../common/rate-limits.service';
+
+export type LoginLinkOutcome = 'queued' | 'address_limited' | 'inactive';
+export class IpRateLimitedError extends Error {
+  constructor(readonly retryAfterSec: number) {
+    super('too many login-link requests from this address');
+  }
+}
+
+/**
+ * `POST /api/auth/login-link`: sign-in and sign-up are one step. The answer never says whether the
+ * address existed, was limited or is suspended (no enumeration); only the per-IP limit is
+ * visible (429), since it says nothing about any address.
+ *
+ * The row is written with no token: the mailer mints the token when it sends (pipeline.md), so
+ * the raw token never sits in Redis or in a job payload.
+ */
+@Injectable()
+export class LoginLinkService {
+  private readonly logger = new Logger('LoginLink');
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly queues: QueueService,
+    private readonly limits: RateLimits,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Throws IpRateLimitedError over the per-IP limit; otherwise resolves whatever happened. */
+  async request(email: string, ip: string): Promise<LoginLinkOutcome> {
+    const byIp = await this.limits.consume('loginLinkPerIp', ip || 'unknown');
+    if (!byIp.allowed) throw new IpRateLimitedError(byIp.retryAfterSec);
+    // Keyed on the address (hashed: no addresses in Redis): the limit protects that inbox whoever asks.
+    const byAddress = await this.limits.consume('loginLinkPerAddress', hashToken(email));
+    if (!byAddress.allowed) {
+      this.logger.warn('login link: per-address limit reached; no mail');
+      return 'address_limited';
+    }
+    const role = this.config.DEFAULT_ADMIN_EMAILS.includes(email) ? 'admin' : 'subscriber';
+    const tokenId = await this.ds.transaction(async (m) => {
+      const [user]: { id: string; status: UserStatus }[] = await m.query(
+        `INSERT INTO app_user (email, role) VALUES ($1, $2)
+         ON CONFLICT ((lower(email))) DO UPDATE SET email = app_user.email
+         RETURNING id, status`,
+        [email, role],
+      );
+      if (user.status !== 'active') return null;
+      const [row]: { id: string }[] = await m.query(
+        `INSERT INTO login_token (user_id, token_hash, purpose, expires_at) VALUES ($1, NULL, 'login', $2) RETURNING id`,
+        [user.id, new Date(Date.now() + LOGIN_LINK_TTL_MS)],
+      );
+      return row.id;
+    });
+    if (!tokenId) return 'inactive';
+    // Job id = row id: a retried request for the same row never queues a second mail.
+    await this.queues.enqueue(JobName.SendLoginLink, { v: 1, loginTokenId: tokenId }, { jobId: tokenId });
+    return 'queued';
+  }
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { LoginTokenPurpose, UserRole } from '@mz/contracts';
+import { logEvent } from '@mz/db';
+import { hashToken } from '@mz/domain';
+import { updateReturning } from '../common/sql';
+import { SessionService } from './session.service';
+
+/** Shape of the tokens we mint (32 random bytes, base64url); anything else is not looked up. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{32,128}$/;
+
+export interface PendingLogin { email: string; purpose: LoginTokenPurpose }
+export interface CompletedLogin { userId: string; role: UserRole; sessionToken: string; expiresAt: Date }
+
+/**
+ * Consuming a login token (email link or a letter's footer link). Looking at a token never uses
+ * it — mail scanners prefetch links — only the confirm form's POST does, exactly once.
+ */
+@Injectable()
+export class LoginService {
+  constructor(private readonly ds: DataSource, private readonly sessions: SessionService) {}
+
+  /** For the confirm page: the token is valid, unused and unexpired, and whose it is. */
+  async peek(token: string): Promise<PendingLogin | null> {
+    if (!TOKEN_SHAPE.test(token)) return null;
+    const rows: PendingLogin[] = await this.ds.query(
+      `SELECT u.email, t.purpose FROM login_token t JOIN app_user u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now() AND u.status = 'active'`,
+      [hashToken(token)],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Uses the token and opens a new session, in one transaction. The conditional UPDATE is the
+   * single-use guarantee: of two concurrent POSTs, only one gets the row back.
+   */
+  async consume(token: string, meta: { userAgent?: string; ip?: string }): Promise<CompletedLogin | null> {
+    if (!TOKEN_SHAPE.test(token)) return null;
+    return this.ds.transaction(async (m) => {
+      const rows = await updateReturning<{ user_id: string; purpose: LoginTokenPurpose; role: UserRole; status: string }>(
+        m,
+        `UPDATE login_token t SET used_at = now()
+           FROM app_user u
+          WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now() AND u.id = t.user_id
+          RETURNING t.user_id, t.purpose, u.role, u.status`,
+        [hashToken(token)],
+      );
+      const row = rows[0];
+      // A suspended or deleted account's token is burnt without a session.
+      if (!row || row.status !== 'active') return null;
+      const session = await this.sessions.create(m, row.user_id, meta);
+      await m.query(`UPDATE app_user SET last_login_at = now() WHERE id = $1`, [row.user_id]);
+      await logEvent(m, { type: 'LOGIN', actor: row.user_id, userId: row.user_id, metadata: { via: row.purpose } });
+      return { userId: row.user_id, role: row.role, sessionToken: session.token, expiresAt: session.expiresAt };
+    });
+  }
+}

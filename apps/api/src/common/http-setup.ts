@@ -1,0 +1,64 @@
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import type { AppConfig } from '@mz/contracts';
+import { QueueService } from '@mz/platform';
+import { adminOnly, BULL_BOARD_PATH, bullBoardRouter } from '../admin/bull-board';
+import { SESSION_COOKIE, SessionService } from '../auth/session.service';
+import { originCheck } from './origin-check.middleware';
+
+/** JSON bodies are small (the largest is a prompt template); forms are tiny. */
+export const JSON_BODY_LIMIT = '256kb';
+export const FORM_BODY_LIMIT = '16kb';
+
+/**
+ * Express-level setup of the api, run before Nest registers its routes (so the order below is
+ * the order a request meets): security headers, cookies, bounded body parsers, the Origin check
+ * for every state-changing request (Bull Board's included), Bull Board behind its admin check,
+ * and OpenAPI at /api/docs.
+ */
+export function setupApiHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
+  const https = new URL(config.APP_BASE_URL).protocol === 'https:';
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          // The console and Bull Board load their own bundles; nothing inline runs.
+          'script-src': ["'self'"],
+          'connect-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          // Upgrading would break a plain-http local run.
+          'upgrade-insecure-requests': https ? [] : null,
+        },
+      },
+      strictTransportSecurity: https ? { maxAge: 15_552_000, includeSubDomains: true } : false,
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(cookieParser());
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useBodyParser('urlencoded', { extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 50 });
+  app.use(originCheck(config.APP_BASE_URL, logger));
+
+  app.use(BULL_BOARD_PATH, adminOnly(app.get(SessionService)), bullBoardRouter(app.get(QueueService)));
+
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Mentor Zero API')
+      .setDescription(
+        'Auth by magic link (session cookie `mz_session`), subscriber settings, one-click unsubscribe and the admin API. ' +
+          'State-changing requests with a foreign Origin are refused (403). Errors: `{statusCode, error, message, issues?}`.',
+      )
+      .setVersion('1')
+      .addCookieAuth(SESSION_COOKIE)
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs/openapi.json', customSiteTitle: 'Mentor Zero API' });
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { isValidSendTime, isValidTimezone, MAX_PREVIEW_RUNS } from '@mz/schedule';
+
+export const TopicCode = z.string().regex(/^[a-z0-9-]{2,24}$/, 'expected a topic code');
+export const Timezone = z.string().max(64).refine(isValidTimezone, { message: 'expected an IANA timezone such as "Europe/Paris"' });
+export const SendTime = z.string().refine(isValidSendTime, { message: 'expected "HH:MM" between 00:00 and 23:59' });
+const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected "YYYY-MM-DD"');
+
+/** One topic's settings. `contextNote`: omitted → unchanged, null or "" → cleared. */
+export const SubscriptionSettings = z.strictObject({
+  enabled: z.boolean(),
+  sendTime: SendTime,
+  timezone: Timezone,
+  contextNote: z.string().max(2000, 'at most 2000 characters').nullable().optional(),
+});
+export type SubscriptionSettingsInput = z.infer<typeof SubscriptionSettings>;
+
+export const SubscriptionsPut = z.strictObject({
+  subscriptions: z.array(SubscriptionSettings.extend({ topic: TopicCode })).min(1).max(50),
+});
+export type SubscriptionsPutInput = z.infer<typeof SubscriptionsPut>;
+
+export const PreviewQuery = z.object({
+  timezone: Timezone,
+  sendTime: SendTime,
+  after: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 instant' }).optional(),
+  lastLocalDate: LocalDate.optional(),
+  count: z.coerce.number().int().min(1).max(MAX_PREVIEW_RUNS).default(3),
+});
+export type PreviewParams = z.infer<typeof PreviewQuery>;
+
+export const PreviewResponse = z.object({
+  runs: z.array(z.object({ utc: z.iso.datetime(), local: z.string().describe('local wall-clock time "YYYY-MM-DDTHH:MM"') })),
+});
+
+export const TopicView = z.object({
+  code: z.string(),
+  name: z.string(),
+  description: z.string(),
+  persona: z.object({ name: z.string(), era: z.string() }),
+});
+
+export const SubscriptionView = z.object({
+  topic: TopicView,
+  subscribed: z.boolean().describe('false: never set up (the other fields are defaults)'),
+  enabled: z.boolean(),
+  sendTime: z.string(),
+  timezone: z.string().nullable(),
+  contextNote: z.string().nullable(),
+  nextRunAt: z.iso.datetime().nullable(),
+  pausedUntil: z.iso.datetime().nullable(),
+  streak: z.number().int(),
+  lastLetterAt: z.iso.datetime().nullable(),
+});
+
+export const ReplyView = z.object({
+  id: z.uuid(),
+  receivedAt: z.iso.datetime(),
+  intent: z.string().nullable(),
+  text: z.string().nullable().describe('plain text: render as text, never as HTML'),
+  note: z.string().nullable(),
+});
+
+export const LetterView = z.object({
+  id: z.uuid(),
+  topic: z.object({ code: z.string(), name: z.string() }),
+  kind: z.enum(['scheduled', 'send_now']),
+  status: z.string(),
+  scheduledFor: z.iso.datetime(),
+  sentAt: z.iso.datetime().nullable(),
+  subject: z.string().nullable(),
+  bodyText: z.string().nullable(),
+  bodyHtml: z.string().nullable().describe('sanitised HTML (present once sent)'),
+  done: z.boolean(),
+  replies: z.array(ReplyView),
+});
+
+export const LettersQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(50).default(10),
+  topic: TopicCode.optional(),
+});
+export type LettersParams = z.infer<typeof LettersQuery>;

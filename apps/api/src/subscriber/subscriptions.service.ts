@@ -1,0 +1,114 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { LetterCommands } from '@mz/domain';
+import { Clock } from '@mz/platform';
+import type { SubscriptionSettingsInput } from './subscriber.schemas';
+
+export interface TopicSummary { code: string; name: string; description: string; persona: { name: string; era: string } }
+
+export interface SubscriptionItem {
+  topic: TopicSummary;
+  subscribed: boolean;
+  enabled: boolean;
+  sendTime: string;
+  timezone: string | null;
+  contextNote: string | null;
+  nextRunAt: Date | null;
+  pausedUntil: Date | null;
+  streak: number;
+  lastLetterAt: Date | null;
+}
+
+const DEFAULT_SEND_TIME = '07:30';
+
+/**
+ * A subscriber's topics. Every save goes through LetterCommands.applySubscriptionChange in the
+ * same transaction, so the schedule cursor (next_run_at) always matches the settings and a
+ * disabled topic's pending letters are cancelled with it; queued jobs go after commit.
+ */
+@Injectable()
+export class SubscriptionsService {
+  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, private readonly clock: Clock) {}
+
+  async topics(): Promise<TopicSummary[]> {
+    const rows = await this.ds.query(
+      `SELECT t.code, t.name, t.description, p.name AS persona_name, p.era AS persona_era
+         FROM topic t JOIN persona p ON p.id = t.persona_id WHERE t.active ORDER BY t.name`,
+    );
+    return rows.map(topicOf);
+  }
+
+  /** Every active topic (and any inactive one the user still has), with the user's settings. */
+  async list(userId: string, m: EntityManager = this.ds.manager): Promise<SubscriptionItem[]> {
+    const rows = await m.query(
+      `SELECT t.code, t.name, t.description, p.name AS persona_name, p.era AS persona_era,
+              s.id AS subscription_id, s.enabled, s.send_time_local, s.timezone, s.context_note, s.next_run_at, s.paused_until,
+              (SELECT pr.streak_at_time FROM progress pr WHERE pr.subscription_id = s.id ORDER BY pr.created_at DESC LIMIT 1) AS streak,
+              (SELECT max(l.sent_at) FROM letter l WHERE l.subscription_id = s.id) AS last_letter_at
+         FROM topic t
+         JOIN persona p ON p.id = t.persona_id
+         LEFT JOIN subscription s ON s.topic_id = t.id AND s.user_id = $1
+        WHERE t.active OR s.id IS NOT NULL
+        ORDER BY t.name`,
+      [userId],
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      topic: topicOf(r),
+      subscribed: r.subscription_id !== null,
+      enabled: r.enabled === true,
+      sendTime: (r.send_time_local as string | null) ?? DEFAULT_SEND_TIME,
+      timezone: (r.timezone as string | null) ?? null,
+      contextNote: (r.context_note as string | null) ?? null,
+      nextRunAt: (r.next_run_at as Date | null) ?? null,
+      pausedUntil: (r.paused_until as Date | null) ?? null,
+      streak: Number(r.streak ?? 0),
+      lastLetterAt: (r.last_letter_at as Date | null) ?? null,
+    }));
+  }
+
+  /** Saves several topics at once: all or nothing. Unknown topics → 404 and nothing changes. */
+  async save(userId: string, changes: (SubscriptionSettingsInput & { topic: string })[]): Promise<SubscriptionItem[]> {
+    const cancelled = await this.ds.transaction(async (m) => {
+      const ids: string[] = [];
+      for (const c of changes) ids.push(...(await this.saveOne(m, userId, c)));
+      return ids;
+    });
+    if (cancelled.length) await this.letters.removeQueuedJobs(cancelled);
+    return this.list(userId);
+  }
+
+  private async saveOne(m: EntityManager, userId: string, c: SubscriptionSettingsInput & { topic: string }): Promise<string[]> {
+    // An inactive topic can still be changed (e.g. switched off) by someone already on it, never joined.
+    const [topic] = await m.query(
+      `SELECT t.id FROM topic t WHERE t.code = $1
+          AND (t.active OR EXISTS (SELECT 1 FROM subscription s WHERE s.topic_id = t.id AND s.user_id = $2))`,
+      [c.topic, userId],
+    );
+    if (!topic) throw new NotFoundException(`Unknown topic "${c.topic}"`);
+    const keepNote = c.contextNote === undefined;
+    const note = c.contextNote ? c.contextNote : null;
+    const [row] = await m.query(
+      `INSERT INTO subscription (user_id, topic_id, enabled, send_time_local, timezone, context_note)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (user_id, topic_id) DO UPDATE SET
+         enabled = EXCLUDED.enabled,
+         send_time_local = EXCLUDED.send_time_local,
+         timezone = EXCLUDED.timezone,
+         context_note = CASE WHEN $7 THEN subscription.context_note ELSE EXCLUDED.context_note END,
+         updated_at = now()
+       RETURNING id`,
+      [userId, topic.id, c.enabled, c.sendTime, c.timezone, keepNote ? null : note, keepNote],
+    );
+    const change = await this.letters.applySubscriptionChange(m, row.id, this.clock.now());
+    return change.cancelledLetterIds;
+  }
+}
+
+function topicOf(r: Record<string, unknown>): TopicSummary {
+  return {
+    code: r.code as string,
+    name: r.name as string,
+    description: r.description as string,
+    persona: { name: r.persona_name as string, era: r.persona_era as string },
+  };
+}
