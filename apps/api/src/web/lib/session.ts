@@ -1,0 +1,43 @@
+import { api, ApiError } from './http.client';
+
+export interface Me {
+  id: string;
+  email: string;
+  name: string | null;
+  role: 'subscriber' | 'admin';
+  status?: string;
+}
+
+let current: Me | null = null;
+let loaded = false;
+
+/** The signed-in user, fetched once per page load (null when signed out). */
+export async function loadMe(force = false): Promise<Me | null> {
+  if (loaded && !force) return current;
+  try {
+    const res = await api.get<Me | { user: Me }>('/api/me', { quiet401: true });
+    current = res && 'user' in res ? res.user : (res as Me);
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) current = null;
+    else throw err;
+  }
+  loaded = true;
+  return current;
+}
+
+export function me(): Me | null {
+  return current;
+}
+
+export function forgetMe(): void {
+  current = null;
+  loaded = true;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api.post('/api/auth/logout');
+  } finally {
+    forgetMe();
+  }
+}
