@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
+import { ConsoleModule } from './console/console.module';
 import { SubscriberModule } from './subscriber/subscriber.module';
 import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 
@@ -17,7 +18,7 @@ export class ApiModule {
   static register(platform: DynamicModule): DynamicModule {
     return {
       module: ApiModule,
-      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule],
+      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorsFilter }],
     };
   }
