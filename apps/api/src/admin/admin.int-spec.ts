@@ -46,7 +46,7 @@ describe('admin API', () => {
 
   async function letter(sub: { id: string; user_id: string; topic_id: string }, fields: Record<string, unknown> = {}) {
     const id = randomUUID();
-    const f = { status: 'sent', subject: 'Subject', body_text: 'A body of text.\nSecond line.', body_html: '<p>A body</p>', sent_at: new Date(), scheduled_for: new Date(), ...fields };
+    const f: Record<string, unknown> = { status: 'sent', subject: 'Subject', body_text: 'A body of text.\nSecond line.', body_html: '<p>A body</p>', sent_at: new Date(), scheduled_for: new Date(), ...fields };
     await h.ds.query(
       `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, subject, body_text, body_html, sent_at,
                            attempts, error_type, last_error, next_retry_at, prompt_version)

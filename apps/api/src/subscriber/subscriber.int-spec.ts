@@ -176,7 +176,7 @@ describe('subscriber API', () => {
       const { runs } = await res.json();
       expect(runs).toHaveLength(3);
       expect(new Date(runs[0].utc).getTime()).toBeGreaterThan(Date.now() - 1000);
-      for (const q of [
+      const bad: Record<string, string>[] = [
         { timezone: 'Nowhere/City', sendTime: '07:30' },
         { timezone: 'UTC', sendTime: '7:30' },
         { timezone: 'UTC', sendTime: '07:30', count: '31' },
@@ -184,8 +184,9 @@ describe('subscriber API', () => {
         { timezone: 'UTC', sendTime: '07:30', after: 'yesterday' },
         { timezone: 'UTC', sendTime: '07:30', lastLocalDate: '2026-02-30' },
         { sendTime: '07:30' },
-      ]) {
-        expect([q, (await preview(q as Record<string, string>)).status]).toEqual([q, 400]);
+      ];
+      for (const q of bad) {
+        expect([q, (await preview(q)).status]).toEqual([q, 400]);
       }
     });
   });
