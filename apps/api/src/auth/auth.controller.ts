@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -6,7 +6,7 @@ import { logEvent } from '@mz/db';
 import { html, page } from '../common/html';
 import { openApiSchema, ZodBody, ZodOk } from '../common/openapi';
 import { body } from '../common/zod-validation.pipe';
-import { LoginLinkAccepted, LoginLinkBody, MeResponse, type LoginLinkBodyInput } from './auth.schemas';
+import { LoginLinkAccepted, LoginLinkBody, MePatch, type MePatchInput, MeResponse, type LoginLinkBodyInput } from './auth.schemas';
 import { IpRateLimitedError, LoginLinkService } from './login-link.service';
 import { CurrentUser, SessionGuard } from './session.guard';
 import { readSessionCookie, SESSION_COOKIE, SessionService, type SessionUser } from './session.service';
@@ -62,8 +62,22 @@ export class AuthController {
   @ApiOperation({ summary: 'The signed-in user' })
   @ZodOk(MeResponse)
   @ApiUnauthorizedResponse()
-  async me(@CurrentUser() user: SessionUser) {
-    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [user.id]);
+  me(@CurrentUser() user: SessionUser) {
+    return this.profile(user.id);
+  }
+
+  @Patch('me')
+  @UseGuards(SessionGuard)
+  @ApiOperation({ summary: 'Change my display name (null or "" clears it)' })
+  @ZodBody(MePatch)
+  @ZodOk(MeResponse)
+  async updateMe(@CurrentUser() user: SessionUser, @Body(body(MePatch)) input: MePatchInput) {
+    await this.ds.query(`UPDATE app_user SET name = $2 WHERE id = $1`, [user.id, input.name]);
+    return this.profile(user.id);
+  }
+
+  private async profile(userId: string) {
+    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [userId]);
     return { id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.created_at, lastLoginAt: u.last_login_at };
   }
 }

@@ -231,6 +231,14 @@ describe('auth: magic links and sessions', () => {
       expect(events.map((e: { type: string }) => e.type)).toEqual(['LOGIN', 'LOGOUT']);
     });
 
+    it('lets me set and clear my display name', async () => {
+      const cookie = await h.signIn(await h.createUser());
+      expect((await (await h.request('PATCH', '/api/me', { cookie, json: { name: '  Ada  ' } })).json()).name).toBe('Ada');
+      expect((await (await h.request('PATCH', '/api/me', { cookie, json: { name: '' } })).json()).name).toBeNull();
+      expect((await h.request('PATCH', '/api/me', { cookie, json: { name: 'x'.repeat(101) } })).status).toBe(400);
+      expect((await h.request('PATCH', '/api/me', { json: { name: 'x' } })).status).toBe(401);
+    });
+
     it('refuses anonymous (401), unknown cookies (401) and suspended users (403)', async () => {
       expect((await h.request('GET', '/api/me')).status).toBe(401);
       expect((await h.request('GET', '/api/me', { cookie: 'mz_session=' + 'A'.repeat(43) })).status).toBe(401);

@@ -21,3 +21,6 @@ export const MeResponse = z.object({
   createdAt: z.iso.datetime(),
   lastLoginAt: z.iso.datetime().nullable(),
 });
+
+export const MePatch = z.strictObject({ name: z.string().trim().max(100).nullable().transform((v) => (v ? v : null)) });
+export type MePatchInput = z.infer<typeof MePatch>;
