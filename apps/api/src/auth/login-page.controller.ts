@@ -58,7 +58,7 @@ export class LoginPageController {
   }
 }
 
-/** Pages carrying a token are never cached (helmet already sends Referrer-Policy: no-referrer). */
+/** Pages carrying a token are never cached (Referrer-Policy: same-origin keeps the URL from other sites). */
 function noStore(res: Response): void {
   res.setHeader('Cache-Control', 'no-store');
 }

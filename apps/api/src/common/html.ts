@@ -33,7 +33,7 @@ const STYLE = `
 @media (prefers-color-scheme:dark){:root{--bg:#1d1c1a;--fg:#ece8e1;--muted:#a49d92;--card:#262522;--line:#3a3834;--accent:#8fb89b}}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--fg);font:17px/1.55 Georgia,"Iowan Old Style",serif}
 main{max-width:32rem;margin:10vh auto;padding:2rem 1.5rem;background:var(--card);border:1px solid var(--line);border-radius:12px}
-h1{font-size:1.5rem;font-weight:normal;margin:0 0 1rem}p{margin:0 0 1rem}.muted{color:var(--muted);font-size:.92rem}
+h1{font-size:1.5rem;font-weight:normal;margin:0 0 1rem}p,form{margin:0 0 1rem}.muted{color:var(--muted);font-size:.92rem}
 button{font:inherit;font-size:1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;background:var(--accent);color:#fff;cursor:pointer}
 button:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}a{color:var(--accent)}
 `;

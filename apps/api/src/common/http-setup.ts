@@ -38,7 +38,9 @@ export function setupApiHttp(app: NestExpressApplication, config: AppConfig, log
       },
       strictTransportSecurity: https ? { maxAge: 15_552_000, includeSubDomains: true } : false,
       frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
+      // Not no-referrer: browsers then send `Origin: null` on same-origin form POSTs, which the
+      // Origin check must refuse. same-origin keeps URLs (tokens) from leaking to other sites.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use(cookieParser());

@@ -62,7 +62,7 @@ describe('api security', () => {
       expect(csp).not.toContain('upgrade-insecure-requests'); // plain-http base URL
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
-      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('referrer-policy')).toBe('same-origin');
       expect(res.headers.get('x-powered-by')).toBeNull();
     });
 
