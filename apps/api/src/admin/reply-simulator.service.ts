@@ -41,9 +41,10 @@ export class ReplySimulatorService {
     });
     const id = await this.ds.transaction(async (m) => {
       const [row] = await m.query(
-        `INSERT INTO inbound_message (message_id, raw, raw_size, source, envelope_from, from_address, subject)
-         VALUES ($1, $2, $3, 'simulator', $4, $4, $5) RETURNING id`,
-        [messageId, raw, raw.length, from, `Re: ${letter.subject ?? ''}`.slice(0, 998)],
+        // Stored as the real receivers store mail (raw bytes + envelope sender); the inbound worker parses the rest.
+        `INSERT INTO inbound_message (message_id, raw, raw_size, source, envelope_from)
+         VALUES ($1, $2, $3, 'simulator', $4) RETURNING id`,
+        [messageId, raw, raw.length, from],
       );
       await logAdminAction(m, admin, {
         action: 'reply.simulate', userId: letter.user_id, letterId: letter.id,
