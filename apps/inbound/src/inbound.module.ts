@@ -1,8 +1,40 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DomainModule } from '@mz/domain';
+import { DEFAULT_INBOUND_OPTIONS, INBOUND_OPTIONS, type InboundOptions } from './inbound-options';
+import { InboundMetrics } from './inbound.metrics';
+import { InboundMessageParser } from './process/inbound-message.parser';
+import { ProcessReplyProcessor } from './process/process-reply.processor';
+import { ProcessReplyService } from './process/process-reply.service';
+import { ReplyLlmClient } from './process/reply-llm.client';
+import { ReplyRepository } from './process/reply.repository';
+import { ImapPoller } from './receive/imap-poller.service';
+import { InboundRedrive } from './receive/inbound-redrive.service';
+import { InboundStore } from './receive/inbound-store.service';
+import { InboundSmtpServer } from './receive/smtp-inbound.server';
+import { WebhookController } from './receive/webhook/webhook.controller';
+import { WebhookRawBodyMiddleware } from './receive/webhook/webhook-raw-body.middleware';
 
+/**
+ * The inbound service (DESIGN §4): three receivers (SMTP on INBOUND_SMTP_PORT, the IMAP poller
+ * when INBOUND_IMAP_URL is set, the signed webhook on the HTTP port) feeding one store, and the
+ * `replies.process` worker that understands each message and applies its effect.
+ */
 @Module({})
-export class InboundModule {
-  static register(platform: DynamicModule): DynamicModule {
-    return { module: InboundModule, imports: [platform] };
+export class InboundModule implements NestModule {
+  static register(platform: DynamicModule, options: Partial<InboundOptions> = {}): DynamicModule {
+    return {
+      module: InboundModule,
+      imports: [platform, DomainModule],
+      controllers: [WebhookController],
+      providers: [
+        { provide: INBOUND_OPTIONS, useValue: { ...DEFAULT_INBOUND_OPTIONS, ...options } },
+        InboundMetrics, InboundStore, InboundSmtpServer, ImapPoller, InboundRedrive,
+        InboundMessageParser, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(WebhookRawBodyMiddleware).forRoutes({ path: 'webhooks/reply', method: RequestMethod.POST });
   }
 }

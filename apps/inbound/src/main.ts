@@ -1,4 +1,4 @@
 import { runService } from '@mz/platform';
-import { InboundModule } from './inbound.module';
+import { inboundService } from './inbound.definition';
 
-runService({ service: 'inbound', defaultPort: 3001, rootModule: (platform) => InboundModule.register(platform) });
+runService(inboundService());

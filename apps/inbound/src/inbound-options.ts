@@ -1,0 +1,33 @@
+import type { Clock } from '@mz/platform';
+
+/** Knobs that are not environment settings: limits with sensible defaults, overridable in tests. */
+export interface InboundOptions {
+  /** Per client IP: SMTP connections per minute. */
+  smtpConnectionsPerMinute: number;
+  /** Per client IP: messages (MAIL FROM) per minute. */
+  smtpMessagesPerMinute: number;
+  /** RCPT TO per message; each must be on REPLY_DOMAIN, and the message is stored once. */
+  smtpMaxRecipients: number;
+  /** Concurrent SMTP clients. */
+  smtpMaxClients: number;
+  /** Idle SMTP connections are dropped after this. */
+  smtpSocketTimeoutMs: number;
+  /** Signed webhook requests are accepted this far from our clock, either way (seconds). */
+  webhookToleranceSeconds: number;
+  /** Unprocessed rows older than this get their job re-queued (the gap between commit and enqueue). */
+  redriveAfterMs: number;
+  /** Pins "now" for reply understanding (tests of relative dates); the platform Clock otherwise. */
+  clock?: Clock;
+}
+
+export const INBOUND_OPTIONS = Symbol('INBOUND_OPTIONS');
+
+export const DEFAULT_INBOUND_OPTIONS: InboundOptions = {
+  smtpConnectionsPerMinute: 60,
+  smtpMessagesPerMinute: 30,
+  smtpMaxRecipients: 20,
+  smtpMaxClients: 100,
+  smtpSocketTimeoutMs: 60_000,
+  webhookToleranceSeconds: 300,
+  redriveAfterMs: 60_000,
+};

@@ -1,0 +1,198 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type InboundKind, PENDING_LETTER_STATUSES, type ReplyIntent } from '@mz/contracts';
+
+export interface StoredInbound {
+  id: string;
+  raw: Buffer;
+  rawTruncated: boolean;
+  rawSize: number;
+  processed: boolean;
+}
+
+/** The subscription a message was matched to. */
+export interface MatchedSubscription {
+  by: 'letter' | 'topic';
+  userId: string;
+  subscriptionId: string;
+  topicId: string;
+  letterId: string | null;
+  timezone: string;
+}
+
+export interface InboundResult {
+  fromAddress: string | null;
+  subject: string | null;
+  kind: InboundKind | null;
+  intent: ReplyIntent | null;
+  replyText: string | null;
+  note: string | null;
+  confidence: number | null;
+  analysis: Record<string, unknown>;
+  needsReview: boolean;
+  matchedUserId: string | null;
+  matchedLetterId: string | null;
+  matchedTopicId: string | null;
+}
+
+/** Rows of an UPDATE … RETURNING: TypeORM's postgres driver answers those with `[rows, rowCount]`. */
+function returned(result: unknown): unknown[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
+  return Array.isArray(result) ? result : [];
+}
+
+/** Below this an admin could not act on a reply; above it the value is not a confidence. */
+const CONFIDENCE_RANGE = [0.5, 1] as const;
+export const DEFAULT_UNSUBSCRIBE_CONFIDENCE = 0.85;
+
+/**
+ * The SQL of reply processing: loading and matching read outside any transaction; every write
+ * takes the caller's EntityManager so that a message's effects and its own row commit together.
+ */
+@Injectable()
+export class ReplyRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+
+  async load(id: string): Promise<StoredInbound | null> {
+    const [r] = await this.ds.query(
+      `SELECT id, raw, raw_truncated, raw_size, processed_at IS NOT NULL AS processed FROM inbound_message WHERE id = $1`,
+      [id],
+    );
+    return r ? { id: r.id, raw: r.raw, rawTruncated: r.raw_truncated, rawSize: r.raw_size, processed: r.processed } : null;
+  }
+
+  /** The letter with its subscriber's address (null for an unknown letter or a deleted user). */
+  async letterWithSubscriber(letterId: string): Promise<(Omit<MatchedSubscription, 'by'> & { email: string }) | null> {
+    const [r] = await this.ds.query(
+      `SELECT l.id, l.subscription_id, l.user_id, l.topic_id, s.timezone, u.email
+         FROM letter l JOIN subscription s ON s.id = l.subscription_id JOIN app_user u ON u.id = l.user_id
+        WHERE l.id = $1 AND u.status <> 'deleted'`,
+      [letterId],
+    );
+    return r ? { letterId: r.id, subscriptionId: r.subscription_id, userId: r.user_id, topicId: r.topic_id, timezone: r.timezone, email: r.email } : null;
+  }
+
+  /** The sender's own subscription to a topic, by the sender's address. */
+  async subscriptionOf(email: string, topicCode: string): Promise<Omit<MatchedSubscription, 'by' | 'letterId'> | null> {
+    const [r] = await this.ds.query(
+      `SELECT s.id, s.user_id, s.topic_id, s.timezone
+         FROM subscription s JOIN app_user u ON u.id = s.user_id JOIN topic t ON t.id = s.topic_id
+        WHERE lower(u.email) = $1 AND t.code = $2 AND u.status <> 'deleted'`,
+      [email.toLowerCase(), topicCode],
+    );
+    return r ? { subscriptionId: r.id, userId: r.user_id, topicId: r.topic_id, timezone: r.timezone } : null;
+  }
+
+  async usersByEmail(emails: string[]): Promise<{ id: string; email: string }[]> {
+    if (!emails.length) return [];
+    return this.ds.query(`SELECT id, email FROM app_user WHERE lower(email) = ANY($1::text[]) AND status <> 'deleted'`, [emails.map((e) => e.toLowerCase())]);
+  }
+
+  async userSubscriptionIds(m: EntityManager, userId: string): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(`SELECT id FROM subscription WHERE user_id = $1 ORDER BY created_at`, [userId]);
+    return rows.map((r) => r.id);
+  }
+
+  /** app_config `unsubscribe_confidence`, or the default when missing or out of range. */
+  async unsubscribeConfidence(): Promise<number> {
+    const [r] = await this.ds.query(`SELECT value FROM app_config WHERE key = 'unsubscribe_confidence'`);
+    const v = typeof r?.value === 'number' ? r.value : Number(r?.value);
+    return Number.isFinite(v) && v >= CONFIDENCE_RANGE[0] && v <= CONFIDENCE_RANGE[1] ? v : DEFAULT_UNSUBSCRIBE_CONFIDENCE;
+  }
+
+  /** Locks the row for the effects' transaction; false when another delivery already processed it. */
+  async lockUnprocessed(m: EntityManager, id: string): Promise<boolean> {
+    const [r] = await m.query(`SELECT processed_at FROM inbound_message WHERE id = $1 FOR UPDATE`, [id]);
+    return !!r && r.processed_at === null;
+  }
+
+  async finish(m: EntityManager, id: string, r: InboundResult): Promise<void> {
+    await m.query(
+      `UPDATE inbound_message
+          SET from_address = $2, subject = $3, kind = $4, intent = $5, reply_text = $6, note = $7, confidence = $8,
+              analysis = $9::jsonb, needs_review = $10, matched_user_id = $11, matched_letter_id = $12, matched_topic_id = $13,
+              processed_at = now(), error = NULL
+        WHERE id = $1`,
+      [id, r.fromAddress, r.subject, r.kind, r.intent, r.replyText, r.note, r.confidence, JSON.stringify(r.analysis), r.needsReview,
+        r.matchedUserId, r.matchedLetterId, r.matchedTopicId],
+    );
+  }
+
+  /** A message we could not process: recorded with its error, never retried. */
+  async recordFailure(id: string, error: string): Promise<boolean> {
+    const rows = await this.ds.query(
+      `UPDATE inbound_message SET error = $2, kind = NULL, processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING id`,
+      [id, error.slice(0, 1000)],
+    );
+    return returned(rows).length > 0;
+  }
+
+  /**
+   * One progress row per message; `streak_at_time` computed as the composer reads a streak:
+   * progress grouped per letter (a "done" and a later note on one letter count once), newest
+   * first, letters marked done until the first that was not — this row included. The
+   * subscription row is locked so two replies processed at once count in order.
+   */
+  async addProgress(m: EntityManager, p: { subscriptionId: string; letterId: string | null; inboundMessageId: string; completed: boolean; note: string | null }): Promise<number> {
+    await m.query(`SELECT id FROM subscription WHERE id = $1 FOR UPDATE`, [p.subscriptionId]);
+    const [row] = await m.query(
+      `INSERT INTO progress (subscription_id, letter_id, inbound_message_id, completed, note)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (inbound_message_id) DO NOTHING RETURNING id`,
+      [p.subscriptionId, p.letterId, p.inboundMessageId, p.completed, p.note],
+    );
+    const [s] = await m.query(
+      `SELECT count(*)::int AS streak FROM (
+         SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
+           FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
+                   FROM progress pr WHERE pr.subscription_id = $1
+                  GROUP BY coalesce(pr.letter_id, pr.id)) g
+       ) x WHERE x.unbroken`,
+      [p.subscriptionId],
+    );
+    if (row) await m.query(`UPDATE progress SET streak_at_time = $2 WHERE id = $1`, [row.id, s.streak]);
+    return s.streak;
+  }
+
+  /** Turns a subscription off; true when it was on (the caller cancels letters and logs). */
+  async disableSubscription(m: EntityManager, subscriptionId: string): Promise<boolean> {
+    const rows = await m.query(`UPDATE subscription SET enabled = false, next_run_at = NULL, updated_at = now() WHERE id = $1 AND enabled RETURNING id`, [subscriptionId]);
+    return returned(rows).length > 0;
+  }
+
+  async setPausedUntil(m: EntityManager, subscriptionId: string, until: Date): Promise<void> {
+    await m.query(`UPDATE subscription SET paused_until = $2, updated_at = now() WHERE id = $1`, [subscriptionId, until]);
+  }
+
+  /**
+   * Cancels the subscription's pending letters due before the pause ends (the next letter may be
+   * composed already and waiting on a delayed send job). Returns their ids for job removal.
+   */
+  async cancelPendingBefore(m: EntityManager, subscriptionId: string, before: Date, actor: string): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(
+      `WITH cancelled AS (
+         UPDATE letter SET status = 'cancelled', skip_reason = 'paused', lease_until = NULL, next_retry_at = NULL, updated_at = now()
+          WHERE subscription_id = $1 AND status = ANY($3::text[]) AND scheduled_for < $2
+          RETURNING id, user_id, subscription_id
+       ), events AS (
+         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+         SELECT 'LETTER_CANCELLED', $4, user_id, id, subscription_id, jsonb_build_object('reason', 'paused') FROM cancelled
+       )
+       SELECT id FROM cancelled`,
+      [subscriptionId, before, [...PENDING_LETTER_STATUSES], actor],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Adds an address to the suppression list; false when it was already there (any reason). */
+  async suppress(m: EntityManager, address: string, reason: 'hard_bounce' | 'complaint', detail: string | null): Promise<boolean> {
+    const rows = await m.query(
+      `INSERT INTO suppression (address, reason, detail) VALUES (lower($1), $2, $3) ON CONFLICT ((lower(address))) DO NOTHING RETURNING id`,
+      [address, reason, detail],
+    );
+    return returned(rows).length > 0;
+  }
+}

@@ -1,0 +1,157 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { AppConfig } from '@mz/contracts';
+import { APP_CONFIG, LOGGER } from '@mz/platform';
+import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
+import { InboundMetrics } from '../inbound.metrics';
+import { InboundStore } from './inbound-store.service';
+
+type SmtpError = Error & { responseCode: number };
+
+function smtpError(code: number, message: string): SmtpError {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+/** The domain of an SMTP address, lower-cased; '' for anything we cannot read. */
+export function recipientDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at > 0 ? address.slice(at + 1).trim().toLowerCase().replace(/\.$/, '') : '';
+}
+
+/**
+ * The MX for REPLY_DOMAIN (DESIGN §4). Accepts mail for that one domain and nothing else (never a
+ * relay: 550 for any other recipient), no AUTH (there are no users to log in), no STARTTLS (put a
+ * TLS-terminating MTA or load balancer in front if the hop needs it). The size cap is announced
+ * with the SIZE extension and enforced twice: at MAIL FROM (declared SIZE) and while the DATA
+ * streams in (552 either way; we stop buffering past the cap). Connections and messages are
+ * rate-limited per client IP. The message is accepted (250) only after it is stored.
+ */
+@Injectable()
+export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger: Logger;
+  private readonly server: SMTPServer;
+  private readonly connections: RateLimiterMemory;
+  private readonly messages: RateLimiterMemory;
+  private boundPort: number | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly store: InboundStore,
+    private readonly metrics: InboundMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(INBOUND_OPTIONS) private readonly options: InboundOptions,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'inbound-smtp' });
+    this.connections = new RateLimiterMemory({ keyPrefix: 'smtp-conn', points: options.smtpConnectionsPerMinute, duration: 60 });
+    this.messages = new RateLimiterMemory({ keyPrefix: 'smtp-msg', points: options.smtpMessagesPerMinute, duration: 60 });
+    this.server = new SMTPServer({
+      banner: 'Mentor Zero inbound',
+      size: config.INBOUND_SMTP_MAX_BYTES,
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      hideSTARTTLS: true,
+      disableReverseLookup: true,
+      maxClients: options.smtpMaxClients,
+      socketTimeout: options.smtpSocketTimeoutMs,
+      closeTimeout: Math.min(10_000, Math.max(1_000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2))),
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => this.onData(stream, session, cb),
+    });
+    this.server.on('error', (err) => this.logger.warn({ err }, 'SMTP server error'));
+  }
+
+  /** The port actually listened on (INBOUND_SMTP_PORT=0 picks a free one). */
+  get port(): number | null {
+    return this.boundPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.server.once('error', onError);
+      this.server.listen(this.config.INBOUND_SMTP_PORT, '0.0.0.0', () => {
+        this.server.server.off('error', onError);
+        resolve();
+      });
+    });
+    const address = this.server.server.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : this.config.INBOUND_SMTP_PORT;
+    this.logger.info({ port: this.boundPort, domain: this.config.REPLY_DOMAIN }, 'inbound SMTP listening');
+  }
+
+  /** Stops accepting connections; sessions in progress get the close timeout to finish, then 421. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.closing || this.boundPort === null) return;
+    this.closing = true;
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (this.closing) return cb(smtpError(421, 'Server shutting down, try again later'));
+    this.connections.consume(session.remoteAddress || 'unknown').then(
+      () => cb(),
+      (rejection: unknown) => {
+        if (rejection instanceof Error) return cb(smtpError(421, 'Temporary failure, try again later'));
+        this.metrics.smtpRejected.inc({ reason: 'rate_limit_connections' });
+        cb(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
+      },
+    );
+  }
+
+  private onMailFrom(_address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    this.messages.consume(session.remoteAddress || 'unknown').then(
+      () => cb(),
+      (rejection: unknown) => {
+        if (rejection instanceof Error) return cb(smtpError(451, 'Temporary failure, try again later'));
+        this.metrics.smtpRejected.inc({ reason: 'rate_limit_messages' });
+        cb(smtpError(450, '4.7.1 Too many messages from your address, try again later'));
+      },
+    );
+  }
+
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (recipientDomain(address.address) !== this.config.REPLY_DOMAIN) {
+      this.metrics.smtpRejected.inc({ reason: 'relay_denied' });
+      return cb(smtpError(550, '5.7.1 Relaying denied: we accept mail only for our reply domain'));
+    }
+    if (session.envelope.rcptTo.length >= this.options.smtpMaxRecipients) {
+      this.metrics.smtpRejected.inc({ reason: 'too_many_recipients' });
+      return cb(smtpError(452, '4.5.3 Too many recipients'));
+    }
+    cb();
+  }
+
+  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    const max = this.config.INBOUND_SMTP_MAX_BYTES;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk); // past the cap: drain, keep nothing, answer 552 at the end
+    });
+    stream.once('error', (err) => {
+      this.logger.warn({ err }, 'SMTP data stream failed');
+      cb(smtpError(451, '4.3.0 Temporary failure reading the message, try again later'));
+    });
+    stream.once('end', () => {
+      if (stream.sizeExceeded || size > max) {
+        this.metrics.smtpRejected.inc({ reason: 'too_large' });
+        return cb(smtpError(552, `5.3.4 Message exceeds the maximum size of ${max} bytes`));
+      }
+      const mailFrom = session.envelope.mailFrom;
+      this.store.store({ raw: Buffer.concat(chunks, size), source: 'smtp', envelopeFrom: mailFrom ? mailFrom.address : null }).then(
+        (r) => cb(null, `2.0.0 Accepted${r.duplicate ? ' (already received)' : ''}`),
+        (err) => {
+          this.logger.error({ err }, 'could not store an SMTP message; the sender will retry');
+          cb(smtpError(451, '4.3.0 Temporary failure storing the message, try again later'));
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Every fixture of the reply corpus through the real path — InboundStore (as the receivers call
+ * it) → BullMQ `replies.process` → the worker — against Postgres seeded with one subscriber, one
+ * sent letter and one already-composed next letter per fixture (so effects cannot interfere),
+ * with "now" pinned to the corpus date. Asserts the manifest's kind, intent, extracted text and
+ * the effect in the database. The LLM is the FakeLlmServer: only the replies the rules cannot
+ * settle may reach it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Temporal } from 'temporal-polyfill';
+import type { DataSource } from 'typeorm';
+import { createDataSource, seedDatabase } from '@mz/db';
+import { type RunningService, startService } from '@mz/platform';
+import { FakeLlmServer } from '../../../test/fakes/fake-llm-server';
+import { type FixtureEntry, loadContext, loadFixture, loadManifest, substitute } from '../../../test/e2e/inbound-support/reply-fixtures';
+import { eventually } from '../../../test/support/services';
+import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
+import { inboundService } from './inbound.definition';
+import { pauseEndsAt } from './process/process-reply.service';
+import { InboundStore } from './receive/inbound-store.service';
+import { DATA_CLOSE, DATA_OPEN } from './process/reply-prompt';
+
+jest.setTimeout(120_000);
+
+const manifest = loadManifest();
+const context = loadContext();
+const REPLY_DOMAIN = context.substitutions['{{REPLY_DOMAIN}}'];
+const TOPIC = context.substitutions['{{TOPIC_CODE}}'];
+const today = Temporal.Instant.from(context.now).toZonedDateTimeISO(context.timezone).toPlainDate();
+
+interface Seeded {
+  entry: FixtureEntry;
+  values: Record<string, string>;
+  userId: string;
+  email: string;
+  subscriptionId: string;
+  letterId: string;
+  nextLetterId: string;
+  inboundId: string;
+}
+
+describe('reply corpus: store → worker → database effect', () => {
+  let env: TestEnv;
+  let ds: DataSource;
+  let llm: FakeLlmServer;
+  let svc: RunningService;
+  let topicId: string;
+  const seeded = new Map<string, Seeded>();
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    ds = createDataSource({ url: env.databaseUrl, poolMax: 4 });
+    await ds.initialize();
+    await seedDatabase(ds);
+    [{ id: topicId }] = await ds.query(`SELECT id FROM topic WHERE code = $1`, [TOPIC]);
+    // The forged tag's sender is a real user too — subscribed to another topic, not this one.
+    const [mallory] = await ds.query(`INSERT INTO app_user (email) VALUES ('mallory@example.net') RETURNING id`);
+    await ds.query(`INSERT INTO subscription (user_id, topic_id, timezone) SELECT $1, id, 'UTC' FROM topic WHERE code = 'focus'`, [mallory.id]);
+
+    llm = await FakeLlmServer.start();
+    svc = await startService(inboundService({ clock: { now: () => new Date(context.now) } }), {
+      ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', INBOUND_CONCURRENCY: '4',
+    });
+    const store = svc.app.get(InboundStore);
+
+    for (const [i, entry] of manifest.entries()) {
+      const email = `sam.rivera+${i}@example.com`;
+      const letterId = randomUUID();
+      const nextLetterId = randomUUID();
+      const values = { ...context.substitutions, '{{SUBSCRIBER}}': email, '{{LETTER_MESSAGE_ID}}': `<mz.${letterId}@${REPLY_DOMAIN}>` };
+      const [user] = await ds.query(`INSERT INTO app_user (email, name) VALUES ($1, 'Sam Rivera') RETURNING id`, [email]);
+      const [sub] = await ds.query(
+        `INSERT INTO subscription (user_id, topic_id, timezone, send_time_local, next_run_at, last_scheduled_local_date)
+         VALUES ($1, $2, $3, '07:30', '2026-11-28T06:30:00Z', '2026-11-27') RETURNING id`,
+        [user.id, topicId, context.timezone],
+      );
+      await ds.query(
+        `INSERT INTO letter (id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, subject, body_text, message_id, sent_at, composed_at)
+         VALUES ($1, $2, $3, $4, 'sent', '2026-11-26T06:30:00Z', '2026-11-26', 'Seneca on the storm that never came [mz:resilience]', 'Dear Sam, ...', $5, '2026-11-26T06:30:02Z', now()),
+                ($6, $2, $3, $4, 'composed', '2026-11-27T06:30:00Z', '2026-11-27', 'The next letter [mz:resilience]', 'Dear Sam, tomorrow ...', $7, NULL, now())`,
+        [letterId, sub.id, user.id, topicId, values['{{LETTER_MESSAGE_ID}}'], nextLetterId, `<mz.${nextLetterId}@${REPLY_DOMAIN}>`],
+      );
+      const stored = await store.store({ raw: loadFixture(entry.file, values), source: 'smtp', envelopeFrom: email });
+      expect(stored.duplicate).toBe(false);
+      seeded.set(entry.file, { entry, values, userId: user.id, email, subscriptionId: sub.id, letterId, nextLetterId, inboundId: stored.id });
+    }
+    await eventually(
+      async () => (await ds.query(`SELECT count(*)::int AS n FROM inbound_message WHERE processed_at IS NULL`))[0].n === 0,
+      'every fixture processed',
+      90_000,
+      200,
+    );
+  });
+
+  afterAll(async () => {
+    await svc?.close();
+    await llm?.close();
+    await ds?.destroy();
+    await env?.dispose();
+  });
+
+  it('sends only the replies the rules cannot settle to the LLM, each as data inside the tags', () => {
+    const unclear = manifest.filter((e) => e.expected.needs_llm);
+    expect(unclear.length).toBeGreaterThan(0);
+    expect(llm.requests).toHaveLength(unclear.length);
+    for (const req of llm.requests) {
+      expect(req.body.response_format.json_schema.name).toBe('reply_analysis');
+      const user = req.body.messages.find((m: { role: string }) => m.role === 'user').content as string;
+      expect(user.startsWith(`${DATA_OPEN}\n`) && user.endsWith(`\n${DATA_CLOSE}`)).toBe(true);
+    }
+  });
+
+  it.each(manifest.map((e) => [e.file, e] as const))('%s', async (file, entry) => {
+    const s = seeded.get(file)!;
+    const e = entry.expected;
+    const [row] = await ds.query(`SELECT * FROM inbound_message WHERE id = $1`, [s.inboundId]);
+    const [sub] = await ds.query(`SELECT enabled, paused_until, next_run_at FROM subscription WHERE id = $1`, [s.subscriptionId]);
+    const progress = await ds.query(`SELECT * FROM progress WHERE subscription_id = $1`, [s.subscriptionId]);
+    const [next] = await ds.query(`SELECT status FROM letter WHERE id = $1`, [s.nextLetterId]);
+    const suppressions = await ds.query(`SELECT reason FROM suppression WHERE address = $1`, [s.email]);
+    const events: string[] = (await ds.query(`SELECT type FROM event_log WHERE user_id = $1 ORDER BY id`, [s.userId])).map((r: { type: string }) => r.type);
+
+    expect(row.error).toBeNull();
+    expect(row.processed_at).not.toBeNull();
+    const unmatched = e.kind === 'reply' && e.matched === 'none';
+    expect(row.kind).toBe(unmatched ? 'unmatched' : e.kind);
+
+    if (e.kind === 'reply') {
+      const text: string = row.reply_text ?? '';
+      const squash = (t: string) => t.replace(/\s+/g, ' ').trim();
+      for (const needle of e.extracted_contains) expect(squash(text)).toContain(squash(substitute(needle, s.values)));
+      for (const needle of [...e.extracted_excludes, 'Unsubscribe from', '{{UNSUB_LINK}}']) {
+        expect(text.toLowerCase()).not.toContain(substitute(needle, s.values).toLowerCase());
+      }
+      if (unmatched) {
+        expect(row.intent).toBeNull();
+        expect(row.matched_user_id).toBeNull();
+        expect(row.analysis.rule?.intent ?? null).toBe(e.intent);
+      } else {
+        expect(row.intent).toBe(e.effect === 'review' ? 'note' : e.intent);
+      }
+    }
+    if (e.kind === 'reply' || e.kind === 'auto_reply') {
+      if (e.matched === 'letter') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, s.letterId, topicId]);
+      if (e.matched === 'topic') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, null, topicId]);
+    }
+    if (e.kind === 'auto_reply') expect(row.intent).toBeNull();
+
+    const untouched = () => {
+      expect(sub.enabled).toBe(true);
+      expect(sub.paused_until).toBeNull();
+      expect(next.status).toBe('composed');
+    };
+    expect(row.needs_review).toBe(e.effect === 'review');
+    switch (e.effect) {
+      case 'progress_done':
+        expect(progress).toHaveLength(1);
+        expect(progress[0]).toMatchObject({ completed: true, inbound_message_id: s.inboundId, letter_id: e.matched === 'letter' ? s.letterId : null, streak_at_time: 1 });
+        untouched();
+        break;
+      case 'progress_note':
+      case 'review':
+        expect(progress).toHaveLength(1);
+        expect(progress[0]).toMatchObject({ completed: false, inbound_message_id: s.inboundId, streak_at_time: 0 });
+        expect(progress[0].note).toBeTruthy();
+        untouched();
+        break;
+      case 'unsubscribe':
+        expect(progress).toHaveLength(0);
+        expect(sub.enabled).toBe(false);
+        expect(sub.next_run_at).toBeNull();
+        expect(next.status).toBe('cancelled');
+        expect(events).toEqual(expect.arrayContaining(['UNSUBSCRIBE', 'LETTER_CANCELLED', 'REPLY_PROCESSED']));
+        break;
+      case 'pause': {
+        const until = pauseEndsAt(today.add({ days: e.pause_days! }).toString(), context.timezone);
+        expect(progress).toHaveLength(0);
+        expect(sub.enabled).toBe(true);
+        expect(sub.paused_until.toISOString()).toBe(until.toISOString());
+        expect(sub.next_run_at.getTime()).toBeGreaterThanOrEqual(until.getTime());
+        expect(next.status).toBe('cancelled');
+        expect(events).toEqual(expect.arrayContaining(['PAUSE', 'LETTER_CANCELLED', 'REPLY_PROCESSED']));
+        break;
+      }
+      case 'suppress':
+        expect(suppressions).toEqual([{ reason: 'hard_bounce' }]);
+        expect(events).toContain('SUPPRESSED');
+        untouched();
+        break;
+      case 'suppress_and_disable':
+        expect(suppressions).toEqual([{ reason: 'complaint' }]);
+        expect(sub.enabled).toBe(false);
+        expect(next.status).toBe('cancelled');
+        expect(events).toEqual(expect.arrayContaining(['SUPPRESSED', 'UNSUBSCRIBE']));
+        break;
+      case 'none':
+        expect(progress).toHaveLength(0);
+        expect(suppressions).toHaveLength(0);
+        untouched();
+        break;
+    }
+    if (e.effect !== 'suppress' && e.effect !== 'suppress_and_disable') expect(suppressions).toHaveLength(0);
+  });
+
+  it('leaves the forged tag’s sender and everyone else alone', async () => {
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM subscription s JOIN app_user u ON u.id = s.user_id WHERE u.email = 'mallory@example.net' AND s.enabled`);
+    expect(n).toBe(1);
+    const forged = seeded.get('forged-tag-other-user.eml')!;
+    const [row] = await ds.query(`SELECT analysis FROM inbound_message WHERE id = $1`, [forged.inboundId]);
+    expect(row.analysis.unmatched).toBe('no_subscription_for_sender');
+    const spoofed = seeded.get('spoofed-from-display-name.eml')!;
+    const [srow] = await ds.query(`SELECT analysis FROM inbound_message WHERE id = $1`, [spoofed.inboundId]);
+    expect(srow.analysis.unmatched).toBe('sender_not_subscriber');
+  });
+
+  it('re-processing a message changes nothing', async () => {
+    const s = seeded.get('gmail-done-short.eml')!;
+    const { ProcessReplyService } = await import('./process/process-reply.service');
+    expect(await svc.app.get(ProcessReplyService).process(s.inboundId)).toEqual({ outcome: 'already_processed' });
+    expect(await ds.query(`SELECT id FROM progress WHERE subscription_id = $1`, [s.subscriptionId])).toHaveLength(1);
+  });
+});
