@@ -1,0 +1,115 @@
+import sanitizeHtml from 'sanitize-html';
+
+/**
+ * A line on its own that marks "everything below is quoted history" in text converted from
+ * HTML (Outlook's reply header container, for instance, is followed by the unquoted original).
+ * A private-use character, so no mail text can contain it by accident after we strip it.
+ */
+export const QUOTE_CUT = '\uE000';
+/** A line standing for an <hr>: a quote starts there when a "From:" line follows it. */
+export const HR_MARK = '\uE001';
+
+const BLOCK_TAGS = ['div', 'p', 'br', 'hr', 'li', 'ul', 'ol', 'tr', 'table', 'blockquote', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'td', 'th'];
+const DROP = 'mzdrop';
+const CUT = 'mzcut';
+
+function classes(attribs: Record<string, string>): string[] {
+  return (attribs.class ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** Containers that hold only quoted history or a signature: removed with their content. */
+function isQuoteContainer(tag: string, attribs: Record<string, string>): boolean {
+  const cls = classes(attribs);
+  const id = attribs.id ?? '';
+  if (tag === 'blockquote') return true; // Gmail, Apple Mail (type=cite), Thunderbird, Yahoo
+  if (cls.some((c) => ['gmail_quote', 'gmail_extra', 'gmail_signature', 'moz-cite-prefix', 'moz-signature', 'protonmail_quote', 'zmail_extra'].includes(c))) return true;
+  // Yahoo prefixes its classes per message ("ydp8c1d2e3fyahoo_quoted").
+  if (cls.some((c) => c.endsWith('yahoo_quoted'))) return true;
+  // Outlook on the web / new Outlook: the signature block.
+  return /^(x_)?Signature$/.test(id);
+}
+
+/** Elements after which everything is quoted history (the original follows unquoted). */
+function isCutMarker(tag: string, attribs: Record<string, string>): boolean {
+  const id = attribs.id ?? '';
+  if (/^(x_)?(appendonsend|divRplyFwdMsg|OLK_SRC_BODY_SECTION|mail-editor-reference-message-container)$/.test(id)) return true;
+  if (tag === 'hr' && /^(x_)?stopSpelling$/.test(id)) return true;
+  if (classes(attribs).some((c) => /^(x_)?OutlookMessageHeader$/.test(c))) return true;
+  // Outlook desktop wraps the "From: … Sent: …" header of the quoted mail in a div with a thin
+  // top border; that border style is its fingerprint.
+  const style = (attribs.style ?? '').replace(/\s+/g, ' ').toLowerCase();
+  return tag === 'div' && /border-top: ?solid #(e1e1e1|b5c4df)/.test(style);
+}
+
+/**
+ * Converts an HTML mail body to plain text, dropping quoted history containers and marking
+ * Outlook's quote start with {@link QUOTE_CUT}.
+ *
+ * Two passes: sanitize-html (htmlparser2: tolerant of broken markup, full entity decoding,
+ * scripts/styles dropped) reduces the input to a handful of known tags without attributes,
+ * renaming quote containers and cut markers; that output is regular enough to walk with a
+ * simple tag scanner that emits line breaks and applies the drop/cut.
+ */
+export function htmlToReplyText(html: string): string {
+  const clean = sanitizeHtml(html, {
+    allowedTags: [...BLOCK_TAGS, DROP, CUT],
+    allowedAttributes: {},
+    nonTextTags: ['script', 'style', 'head', 'title', 'textarea', 'option', 'noscript', 'xmp'],
+    transformTags: {
+      '*': (tagName: string, attribs: Record<string, string>) => {
+        if (isQuoteContainer(tagName, attribs)) return { tagName: DROP, attribs: {} };
+        if (isCutMarker(tagName, attribs)) return { tagName: CUT, attribs: {} };
+        return { tagName, attribs: {} };
+      },
+    },
+  });
+
+  const out: string[] = [];
+  let dropDepth = 0;
+  let inPre = 0;
+  const tagRe = /<(\/?)([a-z][a-z0-9]*)\s*\/?>/g;
+  let last = 0;
+  // True when nothing but spaces was written since the last line break (or nothing at all).
+  const atLineStart = () => {
+    for (let i = out.length - 1; i >= 0; i--) {
+      const chunk = out[i].replace(/[ \t]+$/, '');
+      if (chunk) return chunk.endsWith('\n');
+    }
+    return true;
+  };
+  const emitText = (raw: string) => {
+    if (dropDepth > 0 || !raw) return;
+    const decoded = raw.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    // HTML collapses whitespace runs (newlines included) except inside <pre>.
+    out.push(inPre ? decoded : decoded.replace(/[ \t\r\n\f]+/g, ' '));
+  };
+  for (let m = tagRe.exec(clean); m; m = tagRe.exec(clean)) {
+    emitText(clean.slice(last, m.index));
+    last = tagRe.lastIndex;
+    const closing = m[1] === '/';
+    const tag = m[2];
+    if (tag === DROP) {
+      dropDepth = Math.max(0, dropDepth + (closing ? -1 : 1));
+      if (closing && dropDepth === 0) out.push('\n');
+      continue;
+    }
+    if (dropDepth > 0) continue;
+    if (tag === CUT) {
+      if (!closing) out.push(`\n${QUOTE_CUT}\n`);
+      continue;
+    }
+    if (tag === 'pre') inPre = Math.max(0, inPre + (closing ? -1 : 1));
+    if (tag === 'td' || tag === 'th') out.push(closing ? ' ' : '');
+    else if (tag === 'hr') out.push(`\n${HR_MARK}\n`);
+    else if (tag === 'br') out.push('\n');
+    // Block edges end the current line but do not add blank lines: Word writes every line as
+    // its own <p>, and an empty paragraph (<p>&nbsp;</p>) still yields its blank line.
+    else if (!atLineStart()) out.push('\n');
+  }
+  emitText(clean.slice(last));
+  return out
+    .join('')
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+$/g, '').replace(/^ /, ''))
+    .join('\n');
+}
