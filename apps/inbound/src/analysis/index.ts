@@ -1,0 +1,11 @@
+// The pure reply-understanding core of apps/inbound: parse (in a worker), classify, match,
+// extract what the subscriber wrote, and decide the clear intents by rules. No database here.
+export { MessageParser, MessageParseError } from './parse-message';
+export type { MessageParseErrorCode, MessageParserOptions } from './parse-message';
+export type { ParsedMessage } from './parsed-message';
+export { classifyMessage } from './classify';
+export type { Classification } from './classify';
+export { extractReplyText, MAX_REPLY_CHARS } from './extract-reply';
+export { ruleIntent, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS } from './intent-rules';
+export type { RuleIntent, RuleContext } from './intent-rules';
+export { letterIdFromMessageIds, topicCodeFromMessage } from './match';
