@@ -4,7 +4,7 @@
  * come back after Redis loses them, and the cleanup and KPI rollup jobs do their work.
  */
 import { randomUUID } from 'node:crypto';
-import type { Job } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { JobName, QueueName } from '@mz/contracts';
 import { createDataSource, seedDatabase } from '@mz/db';
@@ -154,6 +154,34 @@ describe('scheduler maintenance', () => {
     // A second sweep finds every job in place.
     expect(await sweeper.sweep(sweepAt)).toEqual({ scheduled: 0, leaseExpired: 0, ambiguous: 0, composed: 0, retrying: 0 });
     await ds.query(`UPDATE letter SET status = 'cancelled' WHERE subscription_id = $1 AND status <> 'sent'`, [subscriptionId]);
+  });
+
+  it('re-queues at once a job orphaned by a dead worker, but never takes one from a live worker', async () => {
+    const sweeper = svc.app.get(SweepStuckLettersService);
+    await queues.queue(QueueName.LettersCompose).obliterate({ force: true });
+    const hang = () => new Promise<never>(() => undefined);
+    const take = async (lockDuration: number) => {
+      const id = await insertLetter({ status: 'composing', leaseUntil: new Date(Date.now() - MIN) });
+      const worker = new Worker(QueueName.LettersCompose, hang, { connection: { url: env.redisUrl }, prefix: env.queuePrefix, lockDuration, stalledInterval: 3_600_000 });
+      await queues.enqueue(JobName.ComposeLetter, { v: 1, letterId: id }, { jobId: id });
+      for (let i = 0; i < 100 && (await state(QueueName.LettersCompose, id)) !== 'active'; i++) await new Promise((r) => setTimeout(r, 20));
+      return { id, worker };
+    };
+    // A worker that died: its lock runs out and nobody renews it.
+    const dead = await take(300);
+    await dead.worker.close(true);
+    await new Promise((r) => setTimeout(r, 600));
+    const live = await take(30_000);
+    try {
+      const result = await sweeper.sweep(new Date(Date.now() + sweeper.graceMs + MIN));
+      expect(result.leaseExpired).toBe(2);
+      expect(await state(QueueName.LettersCompose, dead.id)).toBe('waiting');
+      expect(await state(QueueName.LettersCompose, live.id)).toBe('active');
+      expect(await status(live.id)).toMatchObject({ status: 'retrying' }); // its worker's claim decides
+    } finally {
+      await live.worker.close(true);
+      await ds.query(`UPDATE letter SET status = 'cancelled' WHERE id = ANY($1::uuid[])`, [[dead.id, live.id]]);
+    }
   });
 
   it('the maintenance worker runs sweep jobs', async () => {

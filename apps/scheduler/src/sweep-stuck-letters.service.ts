@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { type AppConfig, QueueName } from '@mz/contracts';
-import { type DrivableLetter, ensureLetterJob } from '@mz/domain';
+import { type DrivableLetter, ensureLetterJob, letterStage } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
 
 /** Rows read per query; a sweep pages through each category up to MAX_PER_CATEGORY rows. */
@@ -38,12 +38,13 @@ interface Row {
  * workers and with each other.
  *
  * - `scheduled` for longer than the grace → compose job ensured;
- * - `composing`/`sending` past `lease_until` → `retrying` (body kept) and the job of its stage
- *   ensured; a `sending` row may already have been accepted by SMTP, so re-driving it counts as
+ * - `composing`/`sending` past `lease_until` → `retrying` (body kept), the dead worker's orphaned
+ *   job removed once its lock expired, and the job of its stage ensured; a `sending` row may already have been accepted by SMTP, so re-driving it counts as
  *   an ambiguous resend (same Message-ID);
  * - `composed` for longer than the grace without a live send job → send job (delayed until
  *   `scheduled_for`);
- * - `retrying` whose `next_retry_at` passed more than the grace ago → job ensured or promoted.
+ * - `retrying` whose `next_retry_at` passed more than the grace ago → orphaned job removed, job
+ *   ensured or promoted.
  */
 @Injectable()
 export class SweepStuckLettersService {
@@ -145,10 +146,26 @@ export class SweepStuckLettersService {
   }
 
   private async ensure(row: Row, now: Date, status: string, opts: { immediate?: boolean; countAlways?: boolean } = {}): Promise<boolean> {
+    // Re-drives that are due now may find the job held by a worker that died.
+    if (opts.immediate) await this.removeOrphanedJob(row);
     const outcome = await ensureLetterJob(this.queues, toLetter(row), now, { immediate: opts.immediate });
     // A lease-expired row is re-driven even when its (stalled) job still exists; others count only when rebuilt.
     if (outcome === 'added' || opts.countAlways) this.rebuilt.inc({ status });
     return outcome === 'added';
+  }
+
+  /**
+   * The worker that held this row's lease (or was about to claim it) may have died with the job
+   * still `active` in BullMQ.
+   * Once the job's lock has expired nobody owns it; BullMQ's stalled check would return it to the
+   * queue only after one or two more check intervals. Removing it now (BullMQ refuses while a live
+   * worker holds the lock) lets `ensure` queue it at once; the row's status guards the work.
+   */
+  private async removeOrphanedJob(row: Row): Promise<void> {
+    const queue = this.queues.queue(letterStage(row.has_body) === 'compose' ? QueueName.LettersCompose : QueueName.LettersSend);
+    const job = await queue.getJob(row.id);
+    if (!job || (await job.getState()) !== 'active') return;
+    await job.remove().catch(() => undefined); // still locked: a live worker has it, leave it be
   }
 
   /**
