@@ -161,8 +161,11 @@ export class MessageParser {
       const code: MessageParseErrorCode = err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'too_large' : 'malformed';
       this.retire(slot, new MessageParseError(code, `parser worker failed: ${err.message}`), !slot.ready ? err : undefined);
     });
-    worker.on('exit', () => {
-      if (this.slots.includes(slot)) this.retire(slot, new MessageParseError('malformed', 'parser worker exited'));
+    worker.on('exit', (code) => {
+      if (!this.slots.includes(slot)) return; // retired on purpose
+      const exited = new MessageParseError('malformed', `parser worker exited with code ${code}`);
+      // Dying before it was ready would repeat on every respawn: fail the queue instead of looping.
+      this.retire(slot, exited, slot.ready ? undefined : exited);
     });
   }
 
