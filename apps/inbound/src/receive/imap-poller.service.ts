@@ -13,6 +13,8 @@ const BATCH = 100;
 export interface PollResult {
   stored: number;
   duplicates: number;
+  /** Not stored this time (left unseen, tried again next poll). */
+  failed: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export class ImapPoller implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** One poll now (tests; the timer calls the same). */
   async pollOnce(): Promise<PollResult> {
-    if (!this.target) return { stored: 0, duplicates: 0 };
+    if (!this.target) return { stored: 0, duplicates: 0, failed: 0 };
     try {
       const result = await this.poll(this.target);
       this.metrics.imapPolls.inc({ outcome: 'ok' });
@@ -99,7 +101,7 @@ export class ImapPoller implements OnApplicationBootstrap, BeforeApplicationShut
       });
       this.processedReady = true;
     }
-    const result: PollResult = { stored: 0, duplicates: 0 };
+    const result: PollResult = { stored: 0, duplicates: 0, failed: 0 };
     const lock = await client.getMailboxLock(target.mailbox);
     try {
       const uids = ((await client.search({ seen: false }, { uid: true })) || []).sort((a, b) => a - b).slice(0, BATCH);
@@ -114,7 +116,15 @@ export class ImapPoller implements OnApplicationBootstrap, BeforeApplicationShut
         const over = (sizes.get(uid) ?? 0) > max;
         const msg = await client.fetchOne(String(uid), { uid: true, source: over ? { start: 0, maxLength: max } : true }, { uid: true });
         if (!msg || !msg.source) continue; // expunged meanwhile
-        const stored = await this.store.store({ raw: msg.source, source: 'imap', envelopeFrom: null, fullSize: over ? sizes.get(uid) : undefined });
+        let stored;
+        try {
+          stored = await this.store.store({ raw: msg.source, source: 'imap', envelopeFrom: null, fullSize: over ? sizes.get(uid) : undefined });
+        } catch (err) {
+          // Not stored: leave it unseen for the next poll, and let the others through meanwhile.
+          result.failed++;
+          this.logger.warn({ err, uid }, 'could not store an IMAP message; it stays unseen and is retried next poll');
+          continue;
+        }
         if (stored.duplicate) result.duplicates++;
         else result.stored++;
         // Only now, with the row committed, may the server forget about it.
