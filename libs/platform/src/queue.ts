@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import {
   type AppConfig, InvalidJobPayloadError, JOBS, type JobName, type JobPayload, parseJobPayload, type QueueName,
 } from '@mz/contracts';
 import { MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
 import { RedisConnections } from './redis';
-import { APP_CONFIG } from './tokens';
+import { APP_CONFIG, LOGGER } from './tokens';
 
 /** Bounded retention: Redis memory stays flat however many letters go through. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -89,11 +90,13 @@ interface Registration { queue: QueueName; handlers: HandlerMap; options: Partia
  */
 @Injectable()
 export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('WorkerRegistry');
+  private readonly logger: Logger;
   private readonly registrations: Registration[] = [];
   private readonly workers: Worker[] = [];
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections, @Inject(LOGGER) logger: Logger) {
+    this.logger = logger.child({ component: 'worker-registry' });
+  }
 
   register(queue: QueueName, handlers: HandlerMap, options: Partial<WorkerOptions> = {}): void {
     for (const name of Object.keys(handlers) as JobName[]) {
