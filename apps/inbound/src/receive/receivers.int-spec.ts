@@ -15,6 +15,7 @@ import { eventually } from '../../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
 import { inboundService } from '../inbound.definition';
 import { InboundSmtpServer } from './smtp-inbound.server';
+import { InboundRedrive } from './inbound-redrive.service';
 import { InboundStore } from './inbound-store.service';
 import { signWebhook } from './webhook/webhook-signature';
 
@@ -321,6 +322,24 @@ describe('inbound receivers: SMTP and signed webhook', () => {
       expect(await metric('mz_inbound_parse_failures_total')).toBeGreaterThanOrEqual(3);
       expect(await metric('mz_inbound_processed_total', { kind: 'error' })).toBeGreaterThanOrEqual(3);
     });
+  });
+
+  it('re-queues a row stored without its job (Redis lost it between commit and enqueue)', async () => {
+    const messageId = `<${randomUUID()}@mail.example.com>`;
+    const raw = mime({ from: user.email, inReplyTo: letterMessageId, text: 'Done', messageId });
+    // As if the insert committed and the process died before queueing: a row and no job.
+    const [{ id }] = await ds.query(
+      `INSERT INTO inbound_message (message_id, raw, raw_size, source, received_at) VALUES ($1, $2, $3, 'smtp', now() - interval '5 minutes') RETURNING id`,
+      [messageId, raw, raw.length],
+    );
+    const fresh = `<${randomUUID()}@mail.example.com>`;
+    await ds.query(`INSERT INTO inbound_message (message_id, raw, raw_size, source) VALUES ($1, $2, $3, 'smtp')`, [fresh, mime({ from: user.email, text: 'x', messageId: fresh }), 10]);
+    expect(await svc.app.get(InboundRedrive).redrive()).toBe(1); // the fresh row is within the grace: its job may still come
+    const row = await processed(messageId);
+    expect(row.id).toBe(id);
+    expect(row.intent).toBe('done');
+    expect(await progressOf(id)).toHaveLength(1);
+    await ds.query(`DELETE FROM inbound_message WHERE message_id = $1`, [fresh]);
   });
 
   // ---- rate limit and shutdown ----------------------------------------------------------------------

@@ -131,25 +131,31 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
     const max = this.config.INBOUND_SMTP_MAX_BYTES;
     const chunks: Buffer[] = [];
     let size = 0;
+    let answered = false;
+    const answer = (err: Error | null, message?: string) => {
+      if (answered) return;
+      answered = true;
+      cb(err, message);
+    };
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= max) chunks.push(chunk); // past the cap: drain, keep nothing, answer 552 at the end
     });
     stream.once('error', (err) => {
       this.logger.warn({ err }, 'SMTP data stream failed');
-      cb(smtpError(451, '4.3.0 Temporary failure reading the message, try again later'));
+      answer(smtpError(451, '4.3.0 Temporary failure reading the message, try again later'));
     });
     stream.once('end', () => {
       if (stream.sizeExceeded || size > max) {
         this.metrics.smtpRejected.inc({ reason: 'too_large' });
-        return cb(smtpError(552, `5.3.4 Message exceeds the maximum size of ${max} bytes`));
+        return answer(smtpError(552, `5.3.4 Message exceeds the maximum size of ${max} bytes`));
       }
       const mailFrom = session.envelope.mailFrom;
       this.store.store({ raw: Buffer.concat(chunks, size), source: 'smtp', envelopeFrom: mailFrom ? mailFrom.address : null }).then(
-        (r) => cb(null, `2.0.0 Accepted${r.duplicate ? ' (already received)' : ''}`),
+        (r) => answer(null, `2.0.0 Accepted${r.duplicate ? ' (already received)' : ''}`),
         (err) => {
           this.logger.error({ err }, 'could not store an SMTP message; the sender will retry');
-          cb(smtpError(451, '4.3.0 Temporary failure storing the message, try again later'));
+          answer(smtpError(451, '4.3.0 Temporary failure storing the message, try again later'));
         },
       );
     });
