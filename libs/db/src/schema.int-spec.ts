@@ -41,12 +41,12 @@ describe('schema', () => {
   });
 
   it('migrates up, reverts cleanly, and migrates up again on a fresh database', async () => {
-    expect(await migrateDatabase(url)).toEqual(['InitialSchema1763769600000']);
+    expect(await migrateDatabase(url)).toEqual(['InitialSchema1763769600000', 'HotPathIndexes1763856000000']);
     expect(await migrateDatabase(url)).toEqual([]);
     ds = createDataSource({ url });
     await ds.initialize();
     expect(await tables(ds)).toEqual([...TABLES].sort());
-    await revertMigrations(url);
+    await revertMigrations(url, 2);
     expect(await tables(ds)).toEqual([]);
     expect(await ds.showMigrations()).toBe(true);
     await migrateDatabase(url);
