@@ -179,11 +179,8 @@ export class ComposeLetterService {
     throw new UnrecoverableError(failure.message);
   }
 
-  /** The class policy's backoff, scaled by RETRY_DELAY_SCALE (tests); a server's Retry-After is never scaled down. */
   private decide(cls: FailureClass, attempt: number, retryAfterMs: number | undefined): RetryDecision {
-    const d = retryDecision(cls, attempt);
-    if (!d.retry) return d;
-    return { retry: true, delayMs: Math.max(Math.round(d.delayMs * this.config.RETRY_DELAY_SCALE), retryAfterMs ?? 0) };
+    return retryDecision(cls, attempt, { retryAfterMs, scale: this.config.RETRY_DELAY_SCALE });
   }
 
   /** The send job waits until the letter's slot; the sweeper re-creates it if this enqueue is lost. */

@@ -266,8 +266,8 @@ export class SendLetterService {
   /** Mirrors the failure on the row (DESIGN §3), then tells BullMQ what to do. Never returns. */
   private async fail(c: Claimed, failure: Pick<SmtpFailure, 'failureClass' | 'hardBounce' | 'summary'>): Promise<never> {
     const cls: FailureClass = failure.failureClass;
-    const decision = retryDecision(cls, c.attempts);
-    const delayMs = this.scaled(decision.delayMs);
+    const decision = retryDecision(cls, c.attempts, { scale: this.config.RETRY_DELAY_SCALE });
+    const delayMs = Math.max(MIN_REDELAY_MS, decision.delayMs);
     await this.ds.transaction(async (m) => {
       if (failure.hardBounce) {
         const [inserted] = await m.query(

@@ -92,10 +92,10 @@ export class SendLoginLinkService {
     } catch (err) {
       const failure = classifySmtpError(err);
       this.metrics.smtpDuration.observe({ outcome: failure.failureClass }, (performance.now() - started) / 1000);
-      const decision = retryDecision(failure.failureClass, attempt);
+      const decision = retryDecision(failure.failureClass, attempt, { scale: this.config.RETRY_DELAY_SCALE });
       this.log.warn({ loginTokenId, errorType: failure.failureClass, attempt, retry: decision.retry, error: failure.summary }, 'login link send failed');
       // Thrown errors roll the transaction back: the minted hash goes with it.
-      if (decision.retry) throw new RetryLaterError(Math.max(50, Math.round(decision.delayMs * this.config.RETRY_DELAY_SCALE)), failure.summary);
+      if (decision.retry) throw new RetryLaterError(Math.max(50, decision.delayMs), failure.summary);
       throw new UnrecoverableError(failure.summary);
     }
     this.metrics.smtpDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);

@@ -23,16 +23,24 @@ export class ClassifiedError extends Error {
 
 export interface RetryDecision { retry: boolean; delayMs: number }
 
+export interface RetryOptions {
+  /** A server's Retry-After: the delay is never shorter. */
+  retryAfterMs?: number;
+  /** RETRY_DELAY_SCALE: shrinks the policy's backoff (tests), never the server's Retry-After. */
+  scale?: number;
+  random?: () => number;
+}
+
 /**
  * `attempt` is the 1-based number of the attempt that just failed. Exponential backoff with full
- * jitter, never below a server's Retry-After.
+ * jitter, scaled, never below a server's Retry-After.
  */
-export function retryDecision(cls: FailureClass, attempt: number, retryAfterMs?: number, random: () => number = Math.random): RetryDecision {
+export function retryDecision(cls: FailureClass, attempt: number, opts: RetryOptions = {}): RetryDecision {
   const p = FAILURE_POLICY[cls];
   if (attempt >= p.maxAttempts) return { retry: false, delayMs: 0 };
   const exp = Math.min(p.capMs, p.baseMs * 2 ** (attempt - 1));
-  const jittered = Math.round(exp / 2 + (random() * exp) / 2);
-  return { retry: true, delayMs: Math.max(jittered, retryAfterMs ?? 0) };
+  const jittered = Math.round((exp / 2 + ((opts.random ?? Math.random)() * exp) / 2) * (opts.scale ?? 1));
+  return { retry: true, delayMs: Math.max(jittered, opts.retryAfterMs ?? 0) };
 }
 
 /** The largest attempts any class allows: the BullMQ `attempts` ceiling on jobs. */
