@@ -13,13 +13,13 @@ export interface Column<T> {
  * A data table with a caption for assistive tech; on phones it becomes a stack of labelled
  * rows (each cell carries its column label in data-label, shown by CSS).
  */
-export function dataTable<T>(caption: string, columns: Column<T>[], rows: T[], opts: { rowAttrs?: (row: T) => Record<string, string>; testid?: string } = {}): HTMLElement {
+export function dataTable<T>(caption: string, columns: Column<T>[], rows: T[], opts: { rowAttrs?: (row: T) => Record<string, string>; testid?: string; stackOnPhone?: boolean } = {}): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'data stack-on-phone', 'data-testid': opts.testid },
+      { class: ['data', opts.stackOnPhone !== false && 'stack-on-phone'], 'data-testid': opts.testid },
       h('caption', { class: 'sr-only' }, caption),
       h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
       h(

@@ -80,6 +80,7 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
   const save = button('Save', { variant: 'primary', 'data-testid': `save-${code}` });
   const sendNow = button('Send one now', { variant: 'secondary', 'data-testid': `send-now-${code}` });
   const meta = h('p', { class: 'sub-meta' });
+  const actions = h('div', { class: 'sub-actions' }, save, sendNow, status);
 
   const details = h(
     'div',
@@ -112,13 +113,14 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
     ),
     meta,
     details,
-    h('div', { class: 'sub-actions' }, save, sendNow, status),
+    actions,
   );
 
   let dirty = false;
   const markDirty = () => {
     dirty = true;
     save.hidden = false;
+    actions.hidden = false;
     status.textContent = 'Unsaved changes';
     status.className = 'save-status save-status-dirty';
   };
@@ -129,6 +131,7 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
     // A topic that is off and untouched shows no buttons: nothing to save or send.
     save.hidden = !on && !dirty;
     sendNow.hidden = !on;
+    actions.hidden = save.hidden && sendNow.hidden && !status.textContent;
     sendNow.disabled = !(sub.subscribed && sub.enabled);
     sendNow.title = sendNow.disabled ? 'Save this topic as on first' : '';
     useMine.hidden = zone.value === browserZone;

@@ -95,6 +95,7 @@ function queuesPanel(m: AdminMetrics): HTMLElement {
         ...states.map((s) => ({ label: humanize(s), class: 'num', cell: (q: AdminMetrics['queues'][number]) => (q.counts ? formatNumber(q.counts[s] ?? 0) : h('span', { class: 'muted' }, q.error ?? '—')) })),
       ],
       m.queues,
+      { stackOnPhone: false },
     ),
   );
 }

@@ -39,7 +39,7 @@ export async function simulatorPage(ctx: PageContext): Promise<HTMLElement> {
     { class: 'cluster' },
     h('span', { class: 'small muted' }, 'Try:'),
     SAMPLES.map((s) => {
-      const b = h('button', { type: 'button', class: 'btn btn-quiet btn-small' }, `“${s.length > 28 ? `${s.slice(0, 26)}…` : s}”`);
+      const b = h('button', { type: 'button', class: 'chip', title: s }, s.length > 30 ? `${s.slice(0, 28)}…` : s);
       b.addEventListener('click', () => {
         text.value = s;
         text.focus();
