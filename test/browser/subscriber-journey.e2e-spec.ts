@@ -5,6 +5,7 @@
  * send times computed by the scheduler's function, save, press "Send one now", and read the letter
  * that arrived — on a desktop and on a 390 px phone.
  */
+import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import {
   auditAccessibility, type ConsoleStack, launchBrowser, openPage, overflowsHorizontally, PHONE, screenshot, signInFromLanding, startConsoleStack, type TrackedPage, wallClock,
@@ -152,13 +153,45 @@ describe('subscriber journey (browser)', () => {
         await screenshot(phone.page, name);
         expect(await auditAccessibility(phone.page)).toEqual([]);
       }
-      // Touch targets: the main buttons are at least 44 px tall.
+      // Tap targets: WCAG 2.5.8 asks for 24 px; the navigation's are at least 36 px tall.
       const box = await phone.page.getByRole('link', { name: 'Settings' }).first().boundingBox();
       expect(box!.height).toBeGreaterThanOrEqual(36);
       expect(phone.problems).toEqual([]);
     } finally {
       await phone.ctx.close();
     }
+  }));
+
+  it('downloads my data and erases the account', track('data', async () => {
+    const { page, problems } = desktop;
+    await page.getByRole('link', { name: 'Settings' }).first().click();
+    await page.getByRole('heading', { name: 'Your data' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data (JSON)' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^mentor-zero-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(JSON.stringify(exported)).toContain(EMAIL);
+    expect(JSON.stringify(exported)).toContain('I start a new job next month');
+
+    // Erasing asks for the word first: the button stays disabled until it is typed.
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete your account?' });
+    const confirm = dialog.getByRole('button', { name: 'Delete everything' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await stack.ds.query(`SELECT 1 FROM app_user WHERE email = $1`, [EMAIL])).length).toBe(1);
+
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    await dialog.getByLabel('Type delete to confirm').fill('delete');
+    await confirm.click();
+    await page.getByText('Your account and data have been erased').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    await page.getByRole('heading', { name: 'Start, or sign in' }).waitFor();
+    expect((await stack.ds.query(`SELECT 1 FROM app_user WHERE email = $1`, [EMAIL])).length).toBe(0);
+    // The old session is gone: the settings page sends us to sign in.
+    await page.goto(`${stack.baseUrl}/settings`);
+    await page.getByText('Please sign in to continue.').waitFor();
+    expect(problems).toEqual([]);
   }));
 });
 

@@ -67,14 +67,14 @@ export function columnChart(caption: string, data: Datum[], opts: { unit?: strin
     'figure',
     { class: 'chart' },
     h('figcaption', null, caption, legend(opts.primaryLabel, opts.secondaryLabel)),
-    data.length
+    data.some((d) => d.value > 0 || (d.secondary ?? 0) > 0)
       ? h(
           'div',
           { class: 'columns', 'aria-hidden': 'true' },
           svg('svg', { class: 'columns-svg', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', focusable: 'false' }, svg('line', { class: 'axis', x1: 0, y1: height, x2: width, y2: height }), bars),
           h('div', { class: 'columns-axis' }, h('span', null, first), h('span', null, `max ${formatNumber(max)}${opts.unit ?? ''}`), h('span', null, last)),
         )
-      : h('p', { class: 'muted' }, 'No data yet.'),
+      : h('p', { class: 'muted chart-empty' }, 'Nothing in this period yet.'),
     dataTable(caption, data, opts.secondaryLabel),
   );
 }

@@ -114,7 +114,18 @@ function letterCard(letter: MyLetter, open: boolean): HTMLElement {
     article.append(details);
     if (open) queueMicrotask(render);
   } else if (pending) {
-    article.append(h('p', { class: 'muted' }, letter.status === 'retrying' ? 'Delivery hit a snag; we are retrying automatically.' : `Scheduled for ${formatDateTime(letter.scheduledFor)} (${relativeTime(letter.scheduledFor)}).`));
+    const due = new Date(letter.scheduledFor).getTime() <= Date.now();
+    article.append(
+      h(
+        'p',
+        { class: 'muted' },
+        letter.status === 'retrying'
+          ? 'Delivery hit a snag; we are retrying automatically.'
+          : due
+            ? 'Being written and sent — it arrives in a minute or two.'
+            : `Scheduled for ${formatDateTime(letter.scheduledFor)} (${relativeTime(letter.scheduledFor)}).`,
+      ),
+    );
   } else if (letter.status === 'failed') {
     article.append(h('p', { class: 'muted' }, 'This letter could not be delivered. The team has been notified.'));
   } else if (letter.status === 'skipped') {

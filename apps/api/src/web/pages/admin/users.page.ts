@@ -7,7 +7,7 @@ import { h } from '../../lib/dom';
 import { adminApi, type AdminUser, type ThreadItem } from '../../lib/admin-api';
 import type { Subscription } from '../../lib/api-types';
 import { query } from '../../lib/http.client';
-import { formatDate, formatDateTime, formatPercent, humanize, plural, relativeTime } from '../../lib/format';
+import { displaySubject, formatDate, formatDateTime, formatPercent, humanize, plural, relativeTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { PageContext } from '../page';
 import { adminHead } from './admin-layout';
@@ -161,7 +161,7 @@ function conversation(items: ThreadItem[]): HTMLElement {
                 'li',
                 { class: 'thread-item' },
                 h('p', { class: 'thread-meta' }, h('span', null, formatDateTime(it.at)), badge(l.topicName, 'info'), l.status !== 'sent' ? statusBadge(l.status) : null, l.promptVersion ? h('span', null, `prompt v${String(l.promptVersion)}`) : null),
-                h('p', { class: 'thread-text' }, h('a', { href: `/admin/letters/${l.id}` }, l.subject ?? '(not written yet)')),
+                h('p', { class: 'thread-text' }, h('a', { href: `/admin/letters/${l.id}` }, displaySubject(l.subject) ?? '(not written yet)')),
                 l.bodyHtml || l.bodyText ? details : null,
               );
             }
