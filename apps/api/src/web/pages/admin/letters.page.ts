@@ -5,7 +5,7 @@ import { toast, toastError } from '../../components/toast';
 import { type Child, h } from '../../lib/dom';
 import { adminApi, type AdminLetter, type AdminLetterDetail, type AdminReply } from '../../lib/admin-api';
 import { query } from '../../lib/http.client';
-import { formatDateTime, formatDuration, formatNumber, formatUtc, humanize, relativeTime } from '../../lib/format';
+import { displaySubject, formatDateTime, formatDuration, formatNumber, formatUtc, humanize, relativeTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { PageContext } from '../page';
 import { adminHead } from './admin-layout';
@@ -97,7 +97,13 @@ function retryState(l: AdminLetter): HTMLElement {
     { class: 'cell-stack' },
     h('span', null, `${l.attempts} ${l.attempts === 1 ? 'attempt' : 'attempts'}`, l.errorType ? h('span', { title: l.lastError ?? '' }, ` · ${humanize(l.errorType)}`) : null),
     l.status === 'retrying' && l.nextRetryAt
-      ? h('span', { class: 'small muted' }, 'next ', h('time', { datetime: l.nextRetryAt, title: formatUtc(l.nextRetryAt) }, relativeTime(l.nextRetryAt)))
+      ? h(
+          'span',
+          { class: 'small muted' },
+          // Past due means no worker has picked it up yet; the sweeper re-drives such rows.
+          new Date(l.nextRetryAt) < new Date() ? 'next attempt overdue since ' : 'next ',
+          h('time', { datetime: l.nextRetryAt, title: formatUtc(l.nextRetryAt) }, relativeTime(l.nextRetryAt)),
+        )
       : l.status === 'failed'
         ? h('span', { class: 'small muted' }, 'no more automatic attempts')
         : null,
@@ -122,6 +128,7 @@ export async function adminLetterPage(ctx: PageContext): Promise<HTMLElement> {
     ['Status', h('span', { 'data-testid': 'letter-status' }, statusBadge(l.status))],
     ['Subscriber', h('a', { href: `/admin/users/${l.userId}` }, l.userEmail)],
     ['Topic', `${l.topicName} (${l.topic})`],
+    ['Subject line', l.subject ?? '—'],
     ['Kind', humanize(l.kind)],
     ['Scheduled for', `${formatDateTime(l.scheduledFor)} · ${formatUtc(l.scheduledFor)}`],
     ['Local date', l.localDate],
@@ -143,7 +150,7 @@ export async function adminLetterPage(ctx: PageContext): Promise<HTMLElement> {
     'div',
     null,
     h('p', null, h('a', { href: '/admin/letters' }, '← All letters')),
-    adminHead(l.subject ?? `${l.topicName} letter`, undefined, ...(retry ? [retry] : [])),
+    adminHead(displaySubject(l.subject) ?? `${l.topicName} letter`, undefined, ...(retry ? [retry] : [])),
     h(
       'div',
       { class: 'split' },
