@@ -1,0 +1,25 @@
+import { parseBenchArgs } from './bench-options';
+
+describe('bench options', () => {
+  it('defaults to N = 10k, 3 rounds, every phase', () => {
+    const o = parseBenchArgs([]);
+    expect(o).toMatchObject({ n: 10_000, roundN: 2000, latenessN: 2000, rounds: 3, latenessLeadMs: 120_000, claimLarge: 1_000_000, build: true, quick: false });
+    expect(o.phases).toContain('e2e');
+    expect(o.warmup).toBeLessThanOrEqual(o.n);
+  });
+
+  it('--quick is a small smoke run; explicit flags still win', () => {
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ n: 2000, roundN: 1000, rounds: 1, quick: true });
+    expect(parseBenchArgs(['--n', '100000', '--round-n', '10000'])).toMatchObject({ n: 100_000, roundN: 10_000, latenessN: 10_000, warmup: 2000 });
+    expect(parseBenchArgs(['--quick', '--rounds', '2', '--n=5000'])).toMatchObject({ n: 5000, rounds: 2 });
+  });
+
+  it('parses the rest and refuses nonsense with a clear message', () => {
+    const o = parseBenchArgs(['--n', '100000', '--phases', 'claim,e2e', '--no-build', '--profile', '--lateness-lead', '60', '--log-level', 'warn']);
+    expect(o).toMatchObject({ n: 100_000, phases: ['e2e', 'claim'], build: false, profile: true, latenessLeadMs: 60_000, logLevel: 'warn' });
+    expect(() => parseBenchArgs(['--n', 'lots'])).toThrow(/--n expects an integer/);
+    expect(() => parseBenchArgs(['--phases', 'e2e,nope'])).toThrow(/unknown phase\(s\) nope/);
+    expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown option/);
+    expect(() => parseBenchArgs(['--rounds'])).toThrow(/needs a value/);
+  });
+});

@@ -1,0 +1,163 @@
+/** Command-line options of `npm run bench` (pure; see bench-options.spec.ts). */
+
+export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'inbound'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  /** Subscriptions due at once for the scheduler's claim + enqueue (R3). */
+  n: number;
+  /** Letters per measured round of the end-to-end and mailer-stage rates (R1, R2, R8). */
+  roundN: number;
+  /** Letters due at one instant in R7. */
+  latenessN: number;
+  /** Rounds per figure; each figure is the median. */
+  rounds: number;
+  /** Rounds of R7 (each waits the two-minute compose lead, so it defaults to 1). */
+  latenessRounds: number;
+  /** The lead R7 seeds its subscriptions ahead of now, ms (DESIGN: two minutes). */
+  latenessLeadMs: number;
+  /** LLM latency for R6/R7, ms. */
+  llmLatencyMs: number;
+  /** R6 runs COMPOSER_CONCURRENCY × this many letters (full waves of LLM calls). */
+  composerWaves: number;
+  /** R4: due rows, and the two table sizes compared. */
+  claimDue: number;
+  claimSmall: number;
+  claimLarge: number;
+  /** Letters of the unmeasured warm-up before the e2e rounds (JIT, pools, BullMQ retention at steady state). */
+  warmup: number;
+  phases: Phase[];
+  build: boolean;
+  /** Services run with --cpu-prof; the Postgres statement log is aggregated per statement. */
+  profile: boolean;
+  keepDb: boolean;
+  logLevel: string;
+  quick: boolean;
+  help: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --n <count>            subscriptions due in the same minute for R3 (default 10000; e.g. --n 100000);
+                         also the upper bound of the two sizes below
+  --round-n <count>      letters per end-to-end / mailer-stage round, R1 R2 R8 (default min(n, 2000))
+  --lateness-n <count>   letters due at one instant in R7 (default: --round-n)
+  --rounds <k>           rounds per figure, median reported (default 3)
+  --quick                smoke run: --n 2000, round-n 1000, 1 round, 30 s lateness lead, 100k-row claim table
+  --phases <a,b,...>     subset of: ${PHASES.join(', ')} (default all)
+  --lateness-rounds <k>  rounds of R7 (default 1: each waits the 2-minute lead)
+  --lateness-lead <s>    seconds R7's letters are due ahead of now (default 120)
+  --llm-latency <ms>     fake LLM latency for R6/R7 (default 1500)
+  --composer-waves <k>   R6 letters = COMPOSER_CONCURRENCY × k (default 8)
+  --claim-large <rows>   R4 big table size (default 1000000)
+  --warmup <letters>     unmeasured e2e warm-up (default min(round-n, 2000): fills BullMQ's retention)
+  --profile              --cpu-prof the services and aggregate the Postgres statement log
+  --log-level <level>    services' LOG_LEVEL (default info, as in production)
+  --no-build             use dist/ as it is
+  --keep-db              keep the mz_bench_* database for inspection
+  --help`;
+
+const positiveInt = (name: string, raw: string | undefined, min = 1): number => {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} expects an integer >= ${min}, got "${raw ?? ''}"`);
+  return v;
+};
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const o: BenchOptions = {
+    n: quick ? 2000 : 10_000,
+    roundN: -1,
+    latenessN: -1,
+    rounds: quick ? 1 : 3,
+    latenessRounds: 1,
+    latenessLeadMs: quick ? 30_000 : 120_000,
+    llmLatencyMs: 1500,
+    composerWaves: quick ? 4 : 8,
+    claimDue: 1000,
+    claimSmall: 10_000,
+    claimLarge: quick ? 100_000 : 1_000_000,
+    warmup: -1,
+    phases: [...PHASES],
+    build: true,
+    profile: false,
+    keepDb: false,
+    logLevel: 'info',
+    quick,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--n':
+        o.n = positiveInt(flag, value(), 10);
+        break;
+      case '--round-n':
+        o.roundN = positiveInt(flag, value(), 10);
+        break;
+      case '--lateness-n':
+        o.latenessN = positiveInt(flag, value(), 10);
+        break;
+      case '--rounds':
+        o.rounds = positiveInt(flag, value());
+        break;
+      case '--lateness-rounds':
+        o.latenessRounds = positiveInt(flag, value());
+        break;
+      case '--lateness-lead':
+        o.latenessLeadMs = positiveInt(flag, value(), 5) * 1000;
+        break;
+      case '--llm-latency':
+        o.llmLatencyMs = positiveInt(flag, value(), 0);
+        break;
+      case '--composer-waves':
+        o.composerWaves = positiveInt(flag, value(), 2);
+        break;
+      case '--claim-large':
+        o.claimLarge = positiveInt(flag, value(), 20_000);
+        break;
+      case '--warmup':
+        o.warmup = positiveInt(flag, value(), 0);
+        break;
+      case '--phases': {
+        const list = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const unknown = list.filter((p) => !(PHASES as readonly string[]).includes(p));
+        if (unknown.length || !list.length) throw new Error(`--phases: unknown phase(s) ${unknown.join(', ') || '(none given)'}; known: ${PHASES.join(', ')}`);
+        o.phases = PHASES.filter((p) => list.includes(p));
+        break;
+      }
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--log-level':
+        o.logLevel = value();
+        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw new Error(`--log-level: unknown level "${o.logLevel}"`);
+        break;
+      case '--no-build':
+        o.build = false;
+        break;
+      case '--keep-db':
+        o.keepDb = true;
+        break;
+      case '--help':
+      case '-h':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option "${arg}"\n\n${USAGE}`);
+    }
+  }
+  if (o.roundN < 0) o.roundN = Math.min(o.n, quick ? 1000 : 2000);
+  if (o.latenessN < 0) o.latenessN = o.roundN;
+  if (o.warmup < 0) o.warmup = Math.min(o.roundN, 2000);
+  if (o.claimLarge <= o.claimSmall) throw new Error('--claim-large must exceed the 10,000-row small table');
+  return o;
+}
