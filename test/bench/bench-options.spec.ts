@@ -9,7 +9,7 @@ describe('bench options', () => {
   });
 
   it('--quick is a small smoke run; explicit flags still win', () => {
-    expect(parseBenchArgs(['--quick'])).toMatchObject({ n: 2000, roundN: 1000, rounds: 1, quick: true });
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ n: 2000, roundN: 1000, warmup: 2000, rounds: 1, quick: true });
     expect(parseBenchArgs(['--n', '100000', '--round-n', '10000'])).toMatchObject({ n: 100_000, roundN: 10_000, latenessN: 10_000, warmup: 2000 });
     expect(parseBenchArgs(['--quick', '--rounds', '2', '--n=5000'])).toMatchObject({ n: 5000, rounds: 2 });
   });

@@ -50,7 +50,7 @@ export const USAGE = `npm run bench -- [options]
   --llm-latency <ms>     fake LLM latency for R6/R7 (default 1500)
   --composer-waves <k>   R6 letters = COMPOSER_CONCURRENCY × k (default 8)
   --claim-large <rows>   R4 big table size (default 1000000)
-  --warmup <letters>     unmeasured e2e warm-up (default min(round-n, 2000): fills BullMQ's retention)
+  --warmup <letters>     unmeasured e2e warm-up (default min(n, 2000): fills BullMQ's retention for R8)
   --profile              --cpu-prof the services and aggregate the Postgres statement log
   --log-level <level>    services' LOG_LEVEL (default info, as in production)
   --no-build             use dist/ as it is
@@ -157,7 +157,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   if (o.roundN < 0) o.roundN = Math.min(o.n, quick ? 1000 : 2000);
   if (o.latenessN < 0) o.latenessN = o.roundN;
-  if (o.warmup < 0) o.warmup = Math.min(o.roundN, 2000);
+  // 2,000 letters fill BullMQ's retention (1,000 completed jobs per queue, ~10k stream entries):
+  // R8 compares steady states only after that.
+  if (o.warmup < 0) o.warmup = Math.min(o.n, 2000);
   if (o.claimLarge <= o.claimSmall) throw new Error('--claim-large must exceed the 10,000-row small table');
   return o;
 }
