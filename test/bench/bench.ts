@@ -868,7 +868,7 @@ async function phaseInbound(ctx: Ctx): Promise<void> {
       const res = await fetch(`${inbound.url}/webhooks/reply`, {
         method: 'POST',
         headers: { 'content-type': 'message/rfc822', 'x-mz-signature': `t=${t},v1=${sig}` },
-        body: raw,
+        body: new Uint8Array(raw),
       });
       if (res.status !== 202) throw new Error(`inbound webhook answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
       let row: { processed: boolean; kind: string | null; error: string | null } | undefined;
