@@ -150,8 +150,17 @@ export class ScheduleDueService {
       const letters: PlannedLetter[] = [];
       const cursors: { id: string; nextRunAt: Date; lastDate: string | null }[] = [];
       let advanced = 0;
+      // Rows due at the same slot with the same zone, time, last date and pause decide identically,
+      // and the timezone math is the costly part of a claim (docs/performance.md, P6).
+      const memo = new Map<string, DueDecision>();
       for (const row of rows) {
-        const decision = this.safely(row, invalid, () => decideDue(toDue(row), now, this.config.CATCH_UP_WINDOW));
+        const due = toDue(row);
+        const key = `${due.timezone}|${due.sendTimeLocal}|${due.nextRunAt.getTime()}|${due.lastScheduledLocalDate}|${due.pausedUntil?.getTime() ?? ''}`;
+        const decision = this.safely(row, invalid, () => {
+          let d = memo.get(key);
+          if (!d) memo.set(key, (d = decideDue(due, now, this.config.CATCH_UP_WINDOW)));
+          return d;
+        });
         if (!decision) continue;
         cursors.push({ id: row.id, nextRunAt: decision.nextRunAt, lastDate: decision.lastScheduledLocalDate });
         if (decision.action === 'letter') letters.push({ id: randomUUID(), row, decision });
