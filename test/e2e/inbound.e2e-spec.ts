@@ -21,6 +21,7 @@ import { createTestEnv, type TestEnv } from '../support/test-env';
 import { DovecotTestServer } from './inbound-support/dovecot-test-server';
 import { loadContext, loadFixture } from './inbound-support/reply-fixtures';
 import { signWebhook } from '../../apps/inbound/src/receive/webhook/webhook-signature';
+import { metricValue } from '../support/metrics';
 
 const REPLY_DOMAIN = 'reply.e2e.example';
 const WEBHOOK_SECRET = 'e2e-inbound-webhook-secret-0123';
@@ -111,17 +112,7 @@ describe('inbound service (built, real processes)', () => {
       t.close();
     }
   };
-  async function metric(name: string, labels: Record<string, string>): Promise<number> {
-    const text = await (await fetch(`${inbound.url}/metrics`)).text();
-    let total = 0;
-    for (const line of text.split('\n')) {
-      const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
-    }
-    return total;
-  }
+  const metric = (name: string, labels: Record<string, string>) => metricValue(inbound.url, name, labels);
 
   it('one reply delivered by webhook, SMTP and IMAP → one inbound row, one effect', async () => {
     const sam = await subscriber();

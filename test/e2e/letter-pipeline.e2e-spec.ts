@@ -19,6 +19,7 @@ import { FakeLlmServer } from '../fakes/fake-llm-server';
 import { type CapturedMail, TestSmtpServer } from '../fakes/test-smtp-server';
 import { eventually, type ServiceProcess, startServiceProcess } from '../support/services';
 import { createTestEnv, deleteRedisPrefix, type TestEnv } from '../support/test-env';
+import { metricValue } from '../support/metrics';
 
 const ZONES = [
   'UTC', 'Europe/London', 'Europe/Paris', 'Europe/Helsinki', 'Europe/Moscow', 'Asia/Dubai', 'Asia/Tehran', 'Asia/Karachi',
@@ -147,12 +148,7 @@ const countWhere = async (ds: DataSource, where: string): Promise<number> => (aw
 
 /** Sum of a counter over processes (restarted processes start from zero, so sum the live ones). */
 async function metricSum(procs: ServiceProcess[], name: string): Promise<number> {
-  let sum = 0;
-  for (const p of procs) {
-    const text = await (await fetch(`${p.url}/metrics`)).text();
-    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))) sum += Number(m[1]);
-  }
-  return sum;
+  return (await Promise.all(procs.map((p) => metricValue(p.url, name)))).reduce((a, b) => a + b, 0);
 }
 
 /** Message-ID → how many times the SMTP server received it. */

@@ -12,6 +12,7 @@ import { defaultLlmResponder, FakeLlmServer } from '../../../test/fakes/fake-llm
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ComposerModule } from './composer.module';
+import { metricValue } from '../../../test/support/metrics';
 
 const composerDef = { service: 'composer' as const, defaultPort: 3003, rootModule: ComposerModule.register };
 
@@ -75,15 +76,7 @@ function waitForStatus(id: string, statuses: string[], timeoutMs = 15_000): Prom
   }, `letter ${id} to reach ${statuses.join('|')}`, timeoutMs, 20);
 }
 
-async function metric(svc: RunningService, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.split(' ').pop());
-  }
-  return total;
-}
+const metric = (svc: RunningService, name: string, labels: Record<string, string> = {}) => metricValue(svc.url, name, labels);
 
 describe('composer with an LLM endpoint', () => {
   let llm: FakeLlmServer;

@@ -16,6 +16,7 @@ import { TestSmtpServer, type CapturedMail } from '../../../test/fakes/test-smtp
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { MailerModule } from './mailer.module';
+import { metricValue } from '../../../test/support/metrics';
 
 // Retries and SMTP round trips: longer than Jest's default 5 s (project testTimeout is not applied in multi-project runs).
 jest.setTimeout(60_000);
@@ -116,17 +117,7 @@ describe('mailer: letters.send and mail.transactional', () => {
     }, `job ${jobId} finished`, 15_000, 25);
   }
 
-  /** A sample's value from the service's /metrics, matched by name and (a subset of) labels. */
-  async function metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-    }
-    return undefined;
-  }
+  const metric = (name: string, labels: Record<string, string> = {}) => metricValue(svc.url, name, labels);
 
   const messagesTo = (email: string): CapturedMail[] => smtp.messages.filter((m) => m.envelope.to.includes(email));
 

@@ -18,6 +18,7 @@ import { InboundSmtpServer } from './smtp-inbound.server';
 import { InboundRedrive } from './inbound-redrive.service';
 import { InboundStore } from './inbound-store.service';
 import { signWebhook } from './webhook/webhook-signature';
+import { metricValue } from '../../../../test/support/metrics';
 
 jest.setTimeout(60_000);
 
@@ -84,17 +85,7 @@ describe('inbound receivers: SMTP and signed webhook', () => {
   const progressOf = async (inboundId: string) => ds.query(`SELECT * FROM progress WHERE inbound_message_id = $1`, [inboundId]);
   const countRows = async () => (await ds.query(`SELECT count(*)::int AS n FROM inbound_message`))[0].n as number;
 
-  async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
-    let total = 0;
-    for (const line of text.split('\n')) {
-      const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
-    }
-    return total;
-  }
+  const metric = (name: string, labels: Record<string, string> = {}) => metricValue(svc.url, name, labels);
 
   // ---- SMTP -----------------------------------------------------------------------------------
 
