@@ -4,6 +4,7 @@
  */
 import { api, query } from './http.client';
 import { listOf, type Paged } from './api-types';
+import type { DiffLine } from '../../common/line-diff';
 
 export interface AdminTopic {
   id: string;
@@ -43,18 +44,11 @@ export interface PromptVersion {
   letters: number;
 }
 
-export interface ServerDiffLine {
-  op: ' ' | '-' | '+';
-  text: string;
-  oldLine: number | null;
-  newLine: number | null;
-}
-
 export interface PromptDiff {
   from: number;
   to: number;
-  system: { lines: ServerDiffLine[]; unified: string };
-  user: { lines: ServerDiffLine[]; unified: string };
+  system: { lines: DiffLine[]; unified: string };
+  user: { lines: DiffLine[]; unified: string };
 }
 
 export interface AdminUser {

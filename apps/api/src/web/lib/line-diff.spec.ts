@@ -3,16 +3,16 @@ import { diffStats, foldUnchanged, lineDiff } from './line-diff';
 describe('lineDiff', () => {
   it('keeps common lines and marks the minimal additions and removals with line numbers', () => {
     const d = lineDiff('a\nb\nc\nd', 'a\nc\nd\ne');
-    expect(d.map((l) => `${l.op}:${l.text}`)).toEqual(['same:a', 'del:b', 'same:c', 'same:d', 'add:e']);
-    expect(d.find((l) => l.op === 'del')).toMatchObject({ oldNo: 2, newNo: undefined });
-    expect(d.find((l) => l.op === 'add')).toMatchObject({ newNo: 4, oldNo: undefined });
-    expect(d.filter((l) => l.op === 'same').map((l) => [l.oldNo, l.newNo])).toEqual([[1, 1], [3, 2], [4, 3]]);
+    expect(d.map((l) => `${l.op}:${l.text}`)).toEqual([' :a', '-:b', ' :c', ' :d', '+:e']);
+    expect(d.find((l) => l.op === '-')).toMatchObject({ oldLine: 2, newLine: null });
+    expect(d.find((l) => l.op === '+')).toMatchObject({ newLine: 4, oldLine: null });
+    expect(d.filter((l) => l.op === ' ').map((l) => [l.oldLine, l.newLine])).toEqual([[1, 1], [3, 2], [4, 3]]);
     expect(diffStats(d)).toEqual({ added: 1, removed: 1 });
   });
 
   it('handles empty sides, identical texts and CRLF', () => {
-    expect(lineDiff('', 'x\ny').map((l) => l.op)).toEqual(['add', 'add']);
-    expect(lineDiff('x\ny', '').map((l) => l.op)).toEqual(['del', 'del']);
+    expect(lineDiff('', 'x\ny').map((l) => l.op)).toEqual(['+', '+']);
+    expect(lineDiff('x\ny', '').map((l) => l.op)).toEqual(['-', '-']);
     expect(diffStats(lineDiff('same\r\ntext', 'same\ntext'))).toEqual({ added: 0, removed: 0 });
   });
 

@@ -1,7 +1,7 @@
 import { badge, button, emptyState, field, loadError, spinner, withBusy } from '../../components/fields';
 import { toast, toastError } from '../../components/toast';
 import { type Child, h, replace } from '../../lib/dom';
-import { adminApi, type AdminTopic, type PromptVersion, type ServerDiffLine } from '../../lib/admin-api';
+import { adminApi, type AdminTopic, type PromptVersion } from '../../lib/admin-api';
 import { formatDateTime, plural } from '../../lib/format';
 import { type DiffLine, diffStats, foldUnchanged, lineDiff } from '../../lib/line-diff';
 import { navigate } from '../../lib/router';
@@ -59,7 +59,7 @@ function topicPrompts(ctx: PageContext, topic: AdminTopic, versions: PromptVersi
     try {
       const d = await adminApi.promptDiff(topic.id, from, to);
       if (!ctx.isCurrent()) return;
-      replace(diffOut, diffBlock('System template', d.system.lines.map(fromServer)), diffBlock('User template', d.user.lines.map(fromServer)));
+      replace(diffOut, diffBlock('System template', d.system.lines), diffBlock('User template', d.user.lines));
     } catch (err) {
       replace(diffOut, loadError(err, () => void showDiff()));
     }
@@ -158,10 +158,6 @@ function versionSelect(versions: PromptVersion[], selected: number, name: string
   return h('select', { name }, versions.map((v) => h('option', { value: String(v.version), selected: v.version === selected }, `v${v.version}${v.active ? ' (active)' : ''}`)));
 }
 
-function fromServer(l: ServerDiffLine): DiffLine {
-  return { op: l.op === '+' ? 'add' : l.op === '-' ? 'del' : 'same', text: l.text, oldNo: l.oldLine ?? undefined, newNo: l.newLine ?? undefined };
-}
-
 function templateBlock(title: string, text: string): HTMLElement {
   return h('div', null, h('h3', { class: 'small' }, title), h('pre', { class: 'template-text' }, text));
 }
@@ -180,10 +176,10 @@ export function diffBlock(title: string, lines: DiffLine[]): HTMLElement {
         rows.push(
           h(
             'div',
-            { class: ['diff-line', l.op === 'add' && 'diff-add', l.op === 'del' && 'diff-del'] },
-            h('span', { class: 'no' }, l.oldNo ?? ''),
-            h('span', { class: 'no' }, l.newNo ?? ''),
-            h('span', { class: 'sign' }, l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' '),
+            { class: ['diff-line', l.op === '+' && 'diff-add', l.op === '-' && 'diff-del'] },
+            h('span', { class: 'no' }, l.oldLine ?? ''),
+            h('span', { class: 'no' }, l.newLine ?? ''),
+            h('span', { class: 'sign' }, l.op === '-' ? '−' : l.op),
             h('span', null, l.text || ' '),
           ),
         );
