@@ -16,6 +16,7 @@ import { TestSmtpServer, type CapturedMail } from '../../../test/fakes/test-smtp
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { MailerModule } from './mailer.module';
+import { FOOTER_CACHE_MS } from './send-letter.service';
 import { metricValue } from '../../../test/support/metrics';
 
 // Retries and SMTP round trips: longer than Jest's default 5 s (project testTimeout is not applied in multi-project runs).
@@ -338,6 +339,66 @@ describe('mailer: letters.send and mail.transactional', () => {
       expect((await untilStatus(id, 'sent')).quote_id).toBe(quotes[1].id);
     } finally {
       await ds.query(`UPDATE bottom_quote SET active = true WHERE id = ANY($1)`, [others.map((o) => o.id)]);
+    }
+  });
+
+  it('a quote another letter takes while this one is choosing is given up for the next least recently used', async () => {
+    const user = await makeUser();
+    const [q1, q2] = (await ds.query(`SELECT id, text FROM bottom_quote WHERE active ORDER BY text LIMIT 2`)) as { id: string; text: string }[];
+    const others: { id: string }[] = await ds.query(`SELECT id FROM bottom_quote WHERE active AND id <> ALL($1)`, [[q1.id, q2.id]]);
+    await ds.query(`UPDATE bottom_quote SET active = false WHERE id = ANY($1)`, [others.map((o) => o.id)]);
+    // Another letter for this user is mid-claim: it has recorded q1 but not committed yet. q2 was used a year ago,
+    // so from the claim's snapshot q1 (never used) is the choice.
+    await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) VALUES ($1, $2, now() - interval '1 year')`, [user.id, q2.id]);
+    const other = ds.createQueryRunner();
+    try {
+      await other.connect();
+      await other.startTransaction();
+      await other.query(`INSERT INTO quote_history (user_id, quote_id, used_at) VALUES ($1, $2, now())`, [user.id, q1.id]);
+      const id = await composedLetter(await makeSubscription(user.id));
+      await drive(id);
+      // The claim's quote_history upsert waits for the other transaction's row…
+      await eventually(async () => {
+        const [w] = await ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`);
+        return w.n > 0 ? true : null;
+      }, 'claim waiting on the concurrent quote choice', 10_000, 20);
+      // …which commits q1: this letter must not close with it too.
+      await other.commitTransaction();
+      const row = await untilStatus(id, 'sent');
+      expect(row.quote_id).toBe(q2.id);
+      expect(messagesTo(user.email)[0].text).toContain(q2.text);
+      const history: { quote_id: string; used_at: Date }[] = await ds.query(`SELECT quote_id, used_at FROM quote_history WHERE user_id = $1`, [user.id]);
+      expect(history.find((h) => h.quote_id === q2.id)!.used_at.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+      await ds.query(`UPDATE bottom_quote SET active = true WHERE id = ANY($1)`, [others.map((o) => o.id)]);
+    }
+  });
+
+  it('reuses the active footer for a few seconds, then picks up an edit', async () => {
+    const user = await makeUser();
+    const subId = await makeSubscription(user.id);
+    const [before] = await ds.query(`SELECT id, text_template, html_template FROM email_footer WHERE active`);
+    const first = await composedLetter(subId);
+    await drive(first);
+    await untilStatus(first, 'sent');
+    const cachedAt = Date.now();
+    const edited = `${before.text_template}\nEdited footer {{topic_name}}`;
+    await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, edited]);
+    try {
+      const second = await composedLetter(subId);
+      await drive(second);
+      await untilStatus(second, 'sent');
+      if (Date.now() - cachedAt < FOOTER_CACHE_MS) expect(messagesTo(user.email)[1].text).not.toContain('Edited footer');
+
+      await new Promise((r) => setTimeout(r, Math.max(0, cachedAt + FOOTER_CACHE_MS - Date.now() + 50)));
+      const third = await composedLetter(subId);
+      await drive(third);
+      await untilStatus(third, 'sent');
+      expect(messagesTo(user.email)[2].text).toContain('Edited footer Focus');
+    } finally {
+      await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, before.text_template]);
     }
   });
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { AppConfig, FailureClass } from '@mz/contracts';
-import { DEFAULT_FOOTER, logEvent } from '@mz/db';
-import { FOOTER_LOGIN_TTL_MS, issueLoginToken, links, signUnsubscribeToken } from '@mz/domain';
+import { DEFAULT_FOOTER, logEvent, namedStatement, queryNamed } from '@mz/db';
+import { FOOTER_LOGIN_TTL_MS, hashToken, links, newToken, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, maskText, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError, type SmtpFailure } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
@@ -16,6 +16,10 @@ export const PAUSE_RECHECK_MS = 30_000;
 /** A job that arrives this much before `scheduled_for` waits for its slot instead of sending early. */
 const EARLY_TOLERANCE_MS = 1_000;
 const MIN_REDELAY_MS = 50;
+/** How long the active footer is reused before it is read again. */
+export const FOOTER_CACHE_MS = 5_000;
+/** Choices of a closing quote when concurrent letters for one user keep taking the same one. */
+const QUOTE_PICK_ATTEMPTS = 10;
 
 export type SendLetterResult =
   | { outcome: 'sent'; attempts: number }
@@ -27,6 +31,10 @@ export type SendLetterResult =
   | { outcome: 'deferred'; reason: 'sending_paused' | 'not_due'; until: Date };
 
 type CancelReason = 'user_inactive' | 'subscription_disabled' | 'subscription_paused';
+/** Why the claim left a claimable letter alone (computed in CLAIM, in this order). */
+type Refusal = 'sending_paused' | 'not_due' | CancelReason | 'suppressed';
+
+interface Footer { textTemplate: string; htmlTemplate: string }
 
 /** The claimed letter plus what sending it needs, loaded under the claim's row lock. */
 interface Claimed {
@@ -39,12 +47,139 @@ interface Claimed {
   subject: string;
   bodyText: string;
   bodyHtml: string | null;
-  quoteId: string | null;
   attempts: number;
   email: string;
   topicCode: string;
   topicName: string;
 }
+
+/** What CLAIM returns: the claimable row (if any), why it was refused, or what was claimed. */
+interface ClaimRow {
+  id: string;
+  subscription_id: string;
+  user_id: string;
+  kind: 'scheduled' | 'send_now';
+  scheduled_for: Date;
+  message_id: string;
+  subject: string | null;
+  body_text: string;
+  body_html: string | null;
+  email: string;
+  topic_code: string;
+  topic_name: string;
+  refusal: Refusal | null;
+  /** Set when the claim went through (attempts after it). */
+  claimed_attempts: number | null;
+  quote_text: string | null;
+  quote_author: string | null;
+  /** A concurrent letter for this user recorded the same quote first: choose again. */
+  quote_contended: boolean;
+}
+
+/** A letter the mailer may send: composed, or retrying after a send failure (it has a body). */
+const claimable = (t: string) => `(${t}.status = 'composed' OR (${t}.status = 'retrying' AND ${t}.body_text IS NOT NULL))`;
+
+/**
+ * Records a quote choice in quote_history unless another letter for the user changed that row
+ * since this statement's snapshot (optimistic: the upsert's WHERE sees the latest committed row).
+ * Expects CTE `pick (id, used_at)`; `userId` is the SQL for the user's id.
+ */
+const recordQuoteUse = (userId: string, from: string) => `
+  INSERT INTO quote_history (user_id, quote_id, used_at)
+  SELECT ${userId}, pick.id, clock_timestamp() FROM ${from}
+  ON CONFLICT (user_id, quote_id) DO UPDATE SET used_at = EXCLUDED.used_at
+   WHERE quote_history.used_at IS NOT DISTINCT FROM (SELECT used_at FROM pick)
+  RETURNING quote_id`;
+
+/** The least recently used active quote for user `userId` (never used first), at random among equals. */
+const pickQuote = (userId: string, from: string, where: string) => `
+  SELECT q.id, q.text, q.author, h.used_at
+    FROM ${from}
+    LEFT JOIN quote_history h ON h.quote_id = q.id AND h.user_id = ${userId}
+   WHERE ${where} q.active
+   ORDER BY h.used_at ASC NULLS FIRST, random()
+   LIMIT 1`;
+
+/**
+ * The ledger claim and everything the mail needs, in one statement (one round trip, one commit).
+ * The row lock makes concurrent jobs for one letter queue up: the loser's re-check finds the row
+ * no longer claimable and it sends nothing. A refused claim changes nothing and says why. On a
+ * first attempt the closing quote is chosen (kept on the letter, so a retry closes with the same
+ * one) and a footer login token is stored. $1 letter, $2 now + early tolerance, $3 lease end,
+ * $4 token hash, $5 token expiry.
+ */
+const CLAIM = namedStatement('mz_mailer_claim', `
+WITH cand AS MATERIALIZED (
+  SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
+         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name,
+         CASE
+           WHEN (SELECT value FROM app_config WHERE key = 'sending_paused') = 'true'::jsonb THEN 'sending_paused'
+           WHEN l.scheduled_for > $2 THEN 'not_due'
+           WHEN u.status <> 'active' THEN 'user_inactive'
+           WHEN NOT s.enabled THEN 'subscription_disabled'
+           -- Same rule as the scheduler: a slot inside a pause gets no letter (send-now is an explicit ask).
+           WHEN l.kind = 'scheduled' AND s.paused_until > l.scheduled_for THEN 'subscription_paused'
+           WHEN EXISTS (SELECT 1 FROM suppression WHERE lower(address) = lower(u.email)) THEN 'suppressed'
+         END AS refusal
+    FROM letter l
+    JOIN app_user u ON u.id = l.user_id
+    JOIN subscription s ON s.id = l.subscription_id
+    JOIN topic t ON t.id = l.topic_id
+   WHERE l.id = $1 AND ${claimable('l')}
+   FOR UPDATE OF l
+),
+ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
+pick AS MATERIALIZED (${pickQuote('ok.user_id', 'ok CROSS JOIN bottom_quote q', 'ok.quote_id IS NULL AND')}),
+claimed AS (
+  UPDATE letter l
+     SET status = 'sending', attempts = ok.attempts + 1, lease_until = $3, next_retry_at = NULL,
+         quote_id = coalesce(ok.quote_id, (SELECT id FROM pick)), updated_at = now()
+    FROM ok
+   WHERE l.id = ok.id
+  RETURNING l.attempts, l.quote_id
+),
+recorded AS (${recordQuoteUse('ok.user_id', 'ok CROSS JOIN pick')}),
+token AS (
+  INSERT INTO login_token (user_id, token_hash, purpose, expires_at)
+  SELECT ok.user_id, $4, 'footer_login', $5 FROM ok
+  RETURNING id
+)
+SELECT cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_for, cand.message_id, cand.subject,
+       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.refusal,
+       claimed.attempts AS claimed_attempts, q.text AS quote_text, q.author AS quote_author,
+       EXISTS (SELECT 1 FROM pick) AND NOT EXISTS (SELECT 1 FROM recorded) AS quote_contended
+  FROM cand
+  LEFT JOIN claimed ON true
+  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
+
+/** A fresh choice after a contended one: recorded only if nobody took it meanwhile. $1 letter, $2 user. */
+const REPICK_QUOTE = namedStatement('mz_mailer_repick_quote', `
+WITH pick AS MATERIALIZED (${pickQuote('$2', 'bottom_quote q', '')}),
+recorded AS (${recordQuoteUse('$2::uuid', 'pick')}),
+linked AS (UPDATE letter SET quote_id = recorded.quote_id FROM recorded WHERE letter.id = $1 RETURNING 1)
+SELECT pick.text, pick.author, EXISTS (SELECT 1 FROM recorded) AS recorded FROM pick`);
+
+/** A refused claim settled for good (cancelled or skipped) with its event; nothing if the row moved on. */
+const SETTLE = namedStatement('mz_mailer_settle', `
+WITH settled AS (
+  UPDATE letter SET status = $2, skip_reason = $3, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND ${claimable('letter')}
+  RETURNING id, user_id, subscription_id
+)
+INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata)
+SELECT $4, settled.user_id, settled.id, settled.subscription_id, $5::jsonb FROM settled
+RETURNING id`);
+
+/**
+ * SMTP accepted. 'retrying' too: if the lease ran out mid-send and the sweeper moved the row, it
+ * was still sent. The event is written whatever the row's state: the mail went out.
+ */
+const MARK_SENT = namedStatement('mz_mailer_mark_sent', `
+WITH sent AS (
+  UPDATE letter SET status = 'sent', sent_at = $2, smtp_response = $3, send_ms = $4, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status IN ('sending', 'retrying')
+)
+INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
 
 /**
  * Sends one letter, with the `letter` row as the idempotency ledger (DESIGN §3, pipeline.md):
@@ -56,6 +191,7 @@ interface Claimed {
 @Injectable()
 export class SendLetterService {
   private readonly log: Logger;
+  private footerCache: { footer: Footer; until: number } | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -70,15 +206,31 @@ export class SendLetterService {
 
   /** Throws RetryLaterError (retry after its delay) or UnrecoverableError (failed for good). */
   async send(letterId: string): Promise<SendLetterResult> {
-    const deferral = await this.deferral(letterId);
-    if (deferral) return deferral;
+    const footer = await this.footer();
+    const now = this.clock.now();
+    const loginToken = newToken();
+    const [row] = await queryNamed<ClaimRow>(this.ds, CLAIM, [
+      letterId,
+      new Date(now.getTime() + EARLY_TOLERANCE_MS),
+      new Date(now.getTime() + this.config.LEASE_MS),
+      hashToken(loginToken),
+      new Date(now.getTime() + FOOTER_LOGIN_TTL_MS),
+    ]);
+    // Nothing to send (done, being sent, cancelled, not composed): don't keep the job alive.
+    if (!row) return { outcome: 'not_claimable' };
+    if (row.refusal) return this.refuse(row, row.refusal, now);
 
-    const claim = await this.claim(letterId);
-    if ('outcome' in claim) return claim;
+    const claim: Claimed = {
+      id: row.id, subscriptionId: row.subscription_id, userId: row.user_id, kind: row.kind, scheduledFor: new Date(row.scheduled_for),
+      messageId: row.message_id, subject: row.subject ?? '', bodyText: row.body_text, bodyHtml: row.body_html,
+      attempts: row.claimed_attempts!, email: row.email, topicCode: row.topic_code, topicName: row.topic_name,
+    };
 
     let mail;
     try {
-      mail = await this.prepare(claim);
+      let quote = row.quote_text !== null ? { text: row.quote_text, author: row.quote_author! } : null;
+      if (row.quote_contended) quote = (await this.repickQuote(claim)) ?? quote;
+      mail = this.render(claim, footer, quote, loginToken);
     } catch (err) {
       this.log.error({ err, letterId }, 'preparing the letter failed');
       return this.fail(claim, { failureClass: 'processing', hardBounce: false, summary: `prepare: ${maskText(String((err as Error)?.message ?? err)).slice(0, 200)}` });
@@ -103,91 +255,55 @@ export class SendLetterService {
     return { outcome: 'sent', attempts: claim.attempts };
   }
 
-  /** Sending paused, or the job arrived before the letter's slot: leave the row alone and come back. */
-  private async deferral(letterId: string): Promise<SendLetterResult | null> {
-    const now = this.clock.now();
-    const [row] = await this.ds.query(
-      `SELECT l.scheduled_for, (SELECT value FROM app_config WHERE key = 'sending_paused') AS paused
-         FROM letter l
-        WHERE l.id = $1 AND (l.status = 'composed' OR (l.status = 'retrying' AND l.body_text IS NOT NULL))`,
-      [letterId],
-    );
-    // Nothing to send (done, cancelled, not composed): the claim will say so; don't keep the job alive.
-    if (!row) return null;
-    if (row.paused === true) {
+  /**
+   * The claim refused: come back later (sending paused, slot still ahead), or settle the row for
+   * good (cancelled, skipped) with its event — unless another job changed it meanwhile.
+   */
+  private async refuse(row: ClaimRow, refusal: Refusal, now: Date): Promise<SendLetterResult> {
+    if (refusal === 'sending_paused') {
       return { outcome: 'deferred', reason: 'sending_paused', until: new Date(now.getTime() + this.scaled(PAUSE_RECHECK_MS)) };
     }
-    if (new Date(row.scheduled_for).getTime() > now.getTime() + EARLY_TOLERANCE_MS) {
-      return { outcome: 'deferred', reason: 'not_due', until: new Date(row.scheduled_for) };
+    if (refusal === 'not_due') return { outcome: 'deferred', reason: 'not_due', until: new Date(row.scheduled_for) };
+    const settled = refusal === 'suppressed'
+      ? { status: 'skipped', event: 'LETTER_SKIPPED', metadata: { reason: refusal } }
+      : { status: 'cancelled', event: 'LETTER_CANCELLED', metadata: { reason: refusal, stage: 'send' } };
+    const done = await queryNamed(this.ds, SETTLE, [row.id, settled.status, refusal, settled.event, JSON.stringify(settled.metadata)]);
+    if (!done.length) return { outcome: 'not_claimable' };
+    if (refusal === 'suppressed') {
+      this.metrics.skipped.inc({ reason: 'suppressed' });
+      return { outcome: 'skipped', reason: 'suppressed' };
     }
-    return null;
+    return { outcome: 'cancelled', reason: refusal };
   }
 
   /**
-   * The ledger claim. The row lock makes concurrent jobs for one letter queue up behind each
-   * other; the loser re-reads the row, finds it no longer claimable, and sends nothing.
+   * Another letter for this user took the same quote in the same instant (the claim's check on
+   * quote_history saw the row change): choose again until our choice is the one recorded.
    */
-  private async claim(letterId: string): Promise<Claimed | Exclude<SendLetterResult, { outcome: 'sent' | 'deferred' }>> {
-    return this.ds.transaction(async (m) => {
-      const [row] = await m.query(
-        `SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
-                l.quote_id, l.attempts, u.email, u.status AS user_status, s.enabled, s.paused_until, t.code AS topic_code, t.name AS topic_name
-           FROM letter l
-           JOIN app_user u ON u.id = l.user_id
-           JOIN subscription s ON s.id = l.subscription_id
-           JOIN topic t ON t.id = l.topic_id
-          WHERE l.id = $1 AND (l.status = 'composed' OR (l.status = 'retrying' AND l.body_text IS NOT NULL))
-          FOR UPDATE OF l`,
-        [letterId],
-      );
-      if (!row) return { outcome: 'not_claimable' as const };
-
-      const scheduledFor = new Date(row.scheduled_for);
-      const cancel = row.user_status !== 'active' ? 'user_inactive'
-        : !row.enabled ? 'subscription_disabled'
-        // Same rule as the scheduler: a slot inside a pause gets no letter (send-now is an explicit ask).
-        : row.kind === 'scheduled' && row.paused_until && new Date(row.paused_until) > scheduledFor ? 'subscription_paused'
-        : null;
-      if (cancel) {
-        await m.query(`UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL WHERE id = $1`, [letterId, cancel]);
-        await logEvent(m, { type: 'LETTER_CANCELLED', letterId, userId: row.user_id, subscriptionId: row.subscription_id, metadata: { reason: cancel, stage: 'send' } });
-        return { outcome: 'cancelled' as const, reason: cancel as CancelReason };
-      }
-
-      const [suppressed] = await m.query(`SELECT 1 FROM suppression WHERE lower(address) = lower($1)`, [row.email]);
-      if (suppressed) {
-        await m.query(`UPDATE letter SET status = 'skipped', skip_reason = 'suppressed', lease_until = NULL, next_retry_at = NULL WHERE id = $1`, [letterId]);
-        await logEvent(m, { type: 'LETTER_SKIPPED', letterId, userId: row.user_id, subscriptionId: row.subscription_id, metadata: { reason: 'suppressed' } });
-        this.metrics.skipped.inc({ reason: 'suppressed' });
-        return { outcome: 'skipped' as const, reason: 'suppressed' as const };
-      }
-
-      const leaseUntil = new Date(this.clock.now().getTime() + this.config.LEASE_MS);
-      const attempts = row.attempts + 1; // the row is locked: no one else can have changed it
-      await m.query(
-        `UPDATE letter SET status = 'sending', attempts = $3, lease_until = $2, next_retry_at = NULL WHERE id = $1`,
-        [letterId, leaseUntil, attempts],
-      );
-      return {
-        id: row.id, subscriptionId: row.subscription_id, userId: row.user_id, kind: row.kind, scheduledFor,
-        messageId: row.message_id, subject: row.subject ?? '', bodyText: row.body_text, bodyHtml: row.body_html,
-        quoteId: row.quote_id, attempts, email: row.email, topicCode: row.topic_code, topicName: row.topic_name,
-      };
-    });
+  private async repickQuote(c: Claimed): Promise<{ text: string; author: string } | null> {
+    for (let attempt = 1; attempt <= QUOTE_PICK_ATTEMPTS; attempt++) {
+      const [q] = await queryNamed<{ text: string; author: string; recorded: boolean }>(this.ds, REPICK_QUOTE, [c.id, c.userId]);
+      if (!q) return null;
+      if (q.recorded) return { text: q.text, author: q.author };
+    }
+    this.log.warn({ letterId: c.id }, 'closing quote still contended; keeping the first choice');
+    return null;
   }
 
-  /** Footer, closing quote and a fresh footer login token, then the MIME parts. */
-  private async prepare(c: Claimed) {
-    const { footer, quote, loginToken } = await this.ds.transaction(async (m) => {
-      const [footerRow] = await m.query(`SELECT text_template, html_template FROM email_footer WHERE active LIMIT 1`);
-      if (!footerRow) this.log.warn('no active email_footer; using the default footer');
-      const footer = footerRow
-        ? { textTemplate: footerRow.text_template as string, htmlTemplate: footerRow.html_template as string }
-        : { textTemplate: DEFAULT_FOOTER.text, htmlTemplate: DEFAULT_FOOTER.html };
-      const quote = await this.closingQuote(m, c);
-      const loginToken = await issueLoginToken(m, c.userId, 'footer_login', FOOTER_LOGIN_TTL_MS, this.clock.now());
-      return { footer, quote, loginToken };
-    });
+  /** The active footer, re-read at most every FOOTER_CACHE_MS: console edits reach letters within seconds. */
+  private async footer(): Promise<Footer> {
+    const now = Date.now();
+    if (this.footerCache && this.footerCache.until > now) return this.footerCache.footer;
+    const [row] = await this.ds.query(`SELECT text_template, html_template FROM email_footer WHERE active LIMIT 1`);
+    if (!row) this.log.warn('no active email_footer; using the default footer');
+    const footer = row
+      ? { textTemplate: row.text_template as string, htmlTemplate: row.html_template as string }
+      : { textTemplate: DEFAULT_FOOTER.text, htmlTemplate: DEFAULT_FOOTER.html };
+    this.footerCache = { footer, until: now + FOOTER_CACHE_MS };
+    return footer;
+  }
+
+  private render(c: Claimed, footer: Footer, quote: { text: string; author: string } | null, loginToken: string) {
     const unsubscribeToken = signUnsubscribeToken(c.subscriptionId, this.config.SESSION_SECRET);
     return renderLetterMail({
       from: this.config.MAIL_FROM,
@@ -198,7 +314,7 @@ export class SendLetterService {
       footer,
       quote,
       links: {
-        login: links.login(this.config.APP_BASE_URL, loginToken.token),
+        login: links.login(this.config.APP_BASE_URL, loginToken),
         unsubscribe: links.unsubscribe(this.config.APP_BASE_URL, unsubscribeToken),
         unsubscribeMailto: links.unsubscribeMailto(this.config.REPLY_DOMAIN, unsubscribeToken),
       },
@@ -206,52 +322,16 @@ export class SendLetterService {
   }
 
   /**
-   * A quote this user has not had yet, else the one they had longest ago. Chosen once per letter
-   * (`letter.quote_id`), so a retry closes with the same quote. A per-user advisory lock keeps two
-   * letters for one user, sent at the same moment, from picking the same quote.
-   */
-  private async closingQuote(m: EntityManager, c: Claimed): Promise<{ text: string; author: string } | null> {
-    if (c.quoteId) {
-      const [q] = await m.query(`SELECT text, author FROM bottom_quote WHERE id = $1`, [c.quoteId]);
-      if (q) return { text: q.text, author: q.author };
-    }
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('mz.quote:' || $1::text, 0))`, [c.userId]);
-    const [q] = await m.query(
-      `SELECT q.id, q.text, q.author
-         FROM bottom_quote q
-         LEFT JOIN quote_history h ON h.quote_id = q.id AND h.user_id = $1
-        WHERE q.active
-        ORDER BY h.used_at ASC NULLS FIRST, random()
-        LIMIT 1`,
-      [c.userId],
-    );
-    if (!q) return null;
-    await m.query(
-      `INSERT INTO quote_history (user_id, quote_id, used_at) VALUES ($1, $2, clock_timestamp())
-       ON CONFLICT (user_id, quote_id) DO UPDATE SET used_at = EXCLUDED.used_at`,
-      [c.userId, q.id],
-    );
-    await m.query(`UPDATE letter SET quote_id = $2 WHERE id = $1`, [c.id, q.id]);
-    return { text: q.text, author: q.author };
-  }
-
-  /**
-   * SMTP accepted: `sent` and LETTER_SENT in one transaction. Retried briefly, because failing here
-   * leaves the row `sending` and the sweeper's re-drive would mail the letter a second time.
+   * SMTP accepted: `sent` and LETTER_SENT in one statement (so one transaction). Retried briefly,
+   * because failing here leaves the row `sending` and the sweeper's re-drive would mail the letter
+   * a second time.
    */
   private async markSent(c: Claimed, response: string, sendMs: number): Promise<Date> {
     const sentAt = this.clock.now();
+    const metadata = JSON.stringify({ attempts: c.attempts, sendMs });
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.ds.transaction(async (m) => {
-          // 'retrying' too: if the lease ran out mid-send and the sweeper moved the row, it was still sent.
-          await m.query(
-            `UPDATE letter SET status = 'sent', sent_at = $2, smtp_response = $3, send_ms = $4, lease_until = NULL, next_retry_at = NULL
-              WHERE id = $1 AND status IN ('sending', 'retrying')`,
-            [c.id, sentAt, response.slice(0, 500), sendMs],
-          );
-          await logEvent(m, { type: 'LETTER_SENT', letterId: c.id, userId: c.userId, subscriptionId: c.subscriptionId, metadata: { attempts: c.attempts, sendMs } });
-        });
+        await queryNamed(this.ds, MARK_SENT, [c.id, sentAt, response.slice(0, 500), sendMs, c.userId, c.subscriptionId, metadata]);
         return sentAt;
       } catch (err) {
         if (attempt >= 3) {
