@@ -30,10 +30,34 @@ const DEFAULT_PAUSE_DAYS = 7;
 // Every rule below is written with \b and compiled with a Unicode-aware boundary instead.
 const BOUNDARY = '(?:(?<![\\p{L}\\p{N}_])(?=[\\p{L}\\p{N}_])|(?<=[\\p{L}\\p{N}_])(?![\\p{L}\\p{N}_]))';
 
+// That boundary is dear to compile: V8 compiles a regex on its first run (bytecode) and again on
+// its second (native code), and each copy of a \p{L} class costs ~0.1 ms each time — 30–60 ms
+// for the first reply a process reads, on the event loop (docs/performance.md, R9). So every
+// such regex is registered here for warmRules(), which the service runs at boot; and the
+// unsubscribe and pause rules are only run on sentences that contain one of their keywords.
+const WARM: RegExp[] = [];
+
+function warm<T extends RegExp>(re: T): T {
+  WARM.push(re);
+  return re;
+}
+
 function rx(re: RegExp | string, flags = 'u'): RegExp {
   const source = typeof re === 'string' ? re : re.source;
   const f = typeof re === 'string' ? flags : re.flags.includes('u') ? re.flags : `${re.flags}u`;
-  return new RegExp(source.replace(/\\b/g, BOUNDARY), f);
+  return warm(new RegExp(source.replace(/\\b/g, BOUNDARY), f));
+}
+
+/**
+ * True when `s` contains one of `keywords`. Each keyword list below names literal pieces of its
+ * rules such that every match of any of them contains at least one (the text is lowercased and
+ * the rules are case-sensitive), so a sentence without any cannot match and skips the regexes.
+ * A rule added without a keyword of its own would be skipped silently: intent-rules.keywords.spec
+ * checks each rule against the keywords over the fixture corpus and many phrasings.
+ */
+function mentions(s: string, keywords: readonly string[]): boolean {
+  for (const k of keywords) if (s.includes(k)) return true;
+  return false;
 }
 
 function normalise(text: string): string {
@@ -52,10 +76,12 @@ function wordCount(text: string): number {
   return words + Math.floor(cjk / 2);
 }
 
+const SENTENCE_BREAK = warm(/\n+|(?<=[!?。！？])(?![!?。！？])\s*|(?<=[\p{L})"'])\.\s+|(?<=[\p{L}])\.$/u);
+
 /** Sentences, without splitting "3. Dezember" or "12. 12." (a period after a digit). */
 function sentences(text: string): string[] {
   return text
-    .split(/\n+|(?<=[!?。！？])(?![!?。！？])\s*|(?<=[\p{L})"'])\.\s+|(?<=[\p{L}])\.$/u)
+    .split(SENTENCE_BREAK)
     .map((s) => s.trim())
     .filter(Boolean);
 }
@@ -99,12 +125,22 @@ const UNSUB_MENTION = rx(/unsubscri|\bopt[- ]?out\b|abmeld|abbestell|désabonn|d
 // Counterfactual or negated: "I almost unsubscribed", "glad I didn't", "don't want to unsubscribe".
 const UNSUB_HEDGE = rx(/\b(?:almost|nearly|was (?:going|about) to|were (?:going|about) to|thought (?:about|of)|thinking (?:about|of)|considered|considering|tempted|wanted to|glad i didn't|didn't|did not|not going to|won't|will not|never|don't want to|do not want to|no need to|not to|instead of|rather than|fast|beinahe|wollte|überlegt|presque|failli|j'ai pensé|voulais|casi|pensé en|estuve a punto|quería|quasi|bijna)\b/u);
 const UNSUB_TENTATIVE = rx(/\b(?:maybe|perhaps|i think|i guess|might|probably|not sure|should i|wondering|vielleicht|eventuell|peut-être|quizás|tal vez|forse|misschien)\b|\?/u);
+// One of these is in every match of UNSUB_STRONG or UNSUB_MENTION (see mentions()).
+const UNSUB_KEYWORDS = [
+  'unsubscri', 'opt', 'remove me', 'take me off', 'stop', 'cancel', 'no more', 'send me', 'mail me',
+  'abmeld', 'abbestell', 'austragen', 'meld', 'trag', 'keine',
+  'désabonn', 'désinscri', 'recevoir', 'arrêtez',
+  'de baja', 'dejen de enviar', 'recibir',
+  'disiscriv', 'afmeld', 'uitschrijv', 'descadastr',
+  '配信停止', '購読解除', '登録解除', '配信を停止',
+] as const;
 
 type UnsubFinding = { kind: 'strong' | 'tentative' | 'hedged'; sentence: string };
 
-function findUnsubscribe(sentenceList: string[]): UnsubFinding | null {
+function findUnsubscribe(sentenceList: string[], prefilter: boolean): UnsubFinding | null {
   let best: UnsubFinding | null = null;
   for (const s of sentenceList) {
+    if (prefilter && !mentions(s, UNSUB_KEYWORDS)) continue;
     const strong = UNSUB_STRONG.some((re) => re.test(s));
     if (!strong && !UNSUB_MENTION.test(s)) continue;
     let kind: UnsubFinding['kind'];
@@ -131,7 +167,7 @@ const NUMBER_WORDS: Record<string, number> = {
 };
 const NUM = `(\\d{1,3}|a couple of|a couple|a few|ein paar|${Object.keys(NUMBER_WORDS).filter((w) => !w.includes(' ')).join('|')})`;
 const UNIT = '(days?|weeks?|months?|fortnight|tage?n?|wochen?|monate?n?|jours?|semaines?|mois|días?|dias?|semanas?|mes(?:es)?)';
-const DURATION = new RegExp(`(?:^|[^\\p{L}\\d])${NUM}\\s+${UNIT}(?![\\p{L}])`, 'u');
+const DURATION = warm(new RegExp(`(?:^|[^\\p{L}\\d])${NUM}\\s+${UNIT}(?![\\p{L}])`, 'u'));
 const BARE_UNIT = rx(`\\b(?:for|für|pour|pendant|por|durante|per) (?:the |a |an |une |un |una |eine |einen )?${UNIT}\\b`);
 
 const WEEKDAYS: Record<string, number> = {
@@ -149,11 +185,14 @@ const MONTHS: Record<string, number> = {
 };
 const MONTH_ALT = Object.keys(MONTHS).sort((a, b) => b.length - a.length).join('|');
 const WEEKDAY_ALT = Object.keys(WEEKDAYS).sort((a, b) => b.length - a.length).join('|');
+const WEEKDAY_AT = warm(new RegExp(`^(${WEEKDAY_ALT})\\b`, 'u'));
+const DAY_MONTH_AT = warm(new RegExp(`^(\\d{1,2})(?:st|nd|rd|th|er|º)?\\.?\\s+(?:of\\s+|de\\s+)?(${MONTH_ALT})\\.?(?![\\p{L}])(?:,?\\s+(?:de\\s+)?(\\d{4}))?`, 'u'));
+const MONTH_DAY_AT = warm(new RegExp(`^(${MONTH_ALT})\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?(?!\\d)(?:,?\\s+(\\d{4}))?`, 'u'));
 
 // Words introducing the day letters resume: "until Monday", "back on 12 December", "bis Montag".
 const UNTIL =
   "(?:until|till|til|'til|through|back on|back|returning on|returning|return on|return|resume on|resume|starting again on|again from|again on|bis zum|bis am|bis|ab|zurück am|wieder ab|jusqu'à|jusqu'au|jusqu'a|à partir du|à partir de|de retour le|de retour|hasta el|hasta|a partir del|a partir de|de vuelta el|vuelvo el)";
-const UNTIL_DATE = new RegExp(`(?:^|[^\\p{L}'])(${UNTIL})\\s+(?:the |next |this |coming |le |el |la |den |nächsten |nächste |prochain |próximo )?(.{1,40})`, 'gu');
+const UNTIL_DATE = warm(new RegExp(`(?:^|[^\\p{L}'])(${UNTIL})\\s+(?:the |next |this |coming |le |el |la |den |nächsten |nächste |prochain |próximo )?(.{1,40})`, 'gu'));
 
 // The sentence is about not getting letters for a while.
 const PAUSE_VERB = rx(/\b(?:pause|pausing|paused|hold off|put (?:it|them|this|my letters) on hold|take a break|break from|no (?:letters|emails|mails)|(?:don't|do not) send|stop sending|skip (?:the |my |your )?(?:letters?|emails?|mails?|today|tomorrow|next|a (?:day|week)|\d+|one|two|three|a few)|pausieren|pausiere|aussetzen|keine briefe|pausa|pausar|suspend(?:re|er)?|suspender|mettre en pause|faire une pause)\b/u);
@@ -163,6 +202,14 @@ const PAST = rx(/\b(?:was|were|had been|have been|war|waren|bin .{0,20}gewesen|�
 const PAUSE_NEGATED = rx(/\b(?:don't|do not|no need to|not|never|nicht|pas|no)\s+(?:pause|skip|pausieren|pausa|pausar)\b/u);
 const BARE_PAUSE = rx(/^(?:please |bitte |por favor )?(?:pause|pausieren|pausa|pausar|pause s'il (?:te|vous) pla[iî]t|mettre en pause)(?: (?:please|bitte|por favor|for now|for a while|for a bit|erstmal|pour l'instant|por ahora))?[.!]*$/u);
 const SKIP_DAY = rx(/\bskip (?:today|tomorrow|the next (\S+) (?:days?|letters?)|(\S+) (?:days?|letters?))\b/u);
+// One of these is in every match of PAUSE_VERB, ABSENCE or SKIP_DAY (see mentions()).
+const PAUSE_KEYWORDS = [
+  'paus', 'hold', 'break', 'no letters', 'no emails', 'no mails', 'send', 'skip', 'aussetzen', 'keine briefe', 'suspend',
+  'away', 'vacation', 'holiday', 'travel', 'trip', 'offline', 'out of', 'leave', 'back', 'returning', 'unavailable',
+  'urlaub', 'verreist', 'unterwegs', 'weg', 'abwesend', 'nicht da', 'zurück',
+  'vacances', 'voyage', 'déplacement', 'absent', 'retour',
+  'vacaciones', 'viaje', 'fuera', 'ausente', 'vuelta', 'vuelvo',
+] as const;
 
 type PauseFinding = { until: Temporal.PlainDate; confidence: number; sentence: string } | { ambiguous: true; sentence: string };
 
@@ -205,11 +252,11 @@ function dateAt(s: string, today: Temporal.PlainDate): Temporal.PlainDate | null
   if (/^(?:next week|nächste woche|la semaine prochaine|la próxima semana|la semana que viene|after the weekend|nach dem wochenende)/u.test(s)) {
     return nextWeekday(today, 1);
   }
-  m = new RegExp(`^(${WEEKDAY_ALT})\\b`, 'u').exec(s);
+  m = WEEKDAY_AT.exec(s);
   if (m) return nextWeekday(today, WEEKDAYS[m[1]]);
-  m = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th|er|º)?\\.?\\s+(?:of\\s+|de\\s+)?(${MONTH_ALT})\\.?(?![\\p{L}])(?:,?\\s+(?:de\\s+)?(\\d{4}))?`, 'u').exec(s);
+  m = DAY_MONTH_AT.exec(s);
   if (m) return monthDay(today, MONTHS[m[2]], Number(m[1]), m[3] ? Number(m[3]) : undefined);
-  m = new RegExp(`^(${MONTH_ALT})\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?(?!\\d)(?:,?\\s+(\\d{4}))?`, 'u').exec(s);
+  m = MONTH_DAY_AT.exec(s);
   if (m) return monthDay(today, MONTHS[m[1]], Number(m[2]), m[3] ? Number(m[3]) : undefined);
   // Day.month as written in most of Europe ("bis 3.12.", "au 3.12.2026"); never month/day.
   m = /^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2}(?!\d))?/.exec(s);
@@ -217,9 +264,10 @@ function dateAt(s: string, today: Temporal.PlainDate): Temporal.PlainDate | null
   return null;
 }
 
-function findPause(sentenceList: string[], today: Temporal.PlainDate): PauseFinding | null {
+function findPause(sentenceList: string[], today: Temporal.PlainDate, prefilter: boolean): PauseFinding | null {
   let ambiguous: PauseFinding | null = null;
   for (const s of sentenceList) {
+    if (prefilter && !mentions(s, PAUSE_KEYWORDS)) continue;
     const verb = PAUSE_VERB.test(s);
     const absence = ABSENCE.test(s);
     const skip = SKIP_DAY.exec(s);
@@ -260,7 +308,7 @@ function findPause(sentenceList: string[], today: Temporal.PlainDate): PauseFind
 // Done
 
 const CHECK_MARKS = /[✅✔☑✓]\uFE0F?/gu;
-const EMOJI = /\p{Extended_Pictographic}\uFE0F?|[\u{1F3FB}-\u{1F3FF}]/gu;
+const EMOJI = warm(/\p{Extended_Pictographic}\uFE0F?|[\u{1F3FB}-\u{1F3FF}]/gu);
 const DONE_EXACT = new Set([
   'done', 'done it', 'did it', 'i did it', 'i did', 'i did it today', 'did it today', 'finished', 'finished it', 'i finished', 'completed',
   'complete', 'completed today', 'completed it', 'done today', 'all done', 'done for today', 'task done', 'exercise done', 'mission accomplished',
@@ -301,6 +349,15 @@ function safeToday(ctx: RuleContext): Temporal.PlainDate {
  * body: our quoted footer says "Unsubscribe".
  */
 export function ruleIntent(text: string, ctx: RuleContext): RuleIntent | null {
+  return decide(text, ctx, true);
+}
+
+/** ruleIntent without the keyword pre-filters: only for the spec proving they change nothing. */
+export function ruleIntentUnfiltered(text: string, ctx: RuleContext): RuleIntent | null {
+  return decide(text, ctx, false);
+}
+
+function decide(text: string, ctx: RuleContext, prefilter: boolean): RuleIntent | null {
   const original = text.trim();
   if (!original) return null;
   const norm = withoutGreeting(normalise(original));
@@ -310,8 +367,8 @@ export function ruleIntent(text: string, ctx: RuleContext): RuleIntent | null {
   const today = safeToday(ctx);
   const keep = (isShort: boolean) => (isShort ? null : original);
 
-  const pause = findPause(list, today);
-  const unsub = findUnsubscribe(list.filter((s) => !(pause && 'until' in pause && pause.sentence === s)));
+  const pause = findPause(list, today, prefilter);
+  const unsub = findUnsubscribe(list.filter((s) => !(pause && 'until' in pause && pause.sentence === s)), prefilter);
 
   if (unsub?.kind === 'strong') {
     if (pause && 'until' in pause) return null; // "unsubscribe" and "pause" at once: needs judgement
@@ -345,4 +402,43 @@ export function ruleIntent(text: string, ctx: RuleContext): RuleIntent | null {
     return { intent: 'note', confidence: 0.6, note: original, pauseUntil: null };
   }
   return null;
+}
+
+/** For intent-rules.keywords.spec: each keyword list with the rules it lets through. */
+export const KEYWORD_GATES: readonly { name: string; keywords: readonly string[]; rules: readonly RegExp[] }[] = [
+  { name: 'unsubscribe', keywords: UNSUB_KEYWORDS, rules: [...UNSUB_STRONG, UNSUB_MENTION] },
+  { name: 'pause', keywords: PAUSE_KEYWORDS, rules: [PAUSE_VERB, ABSENCE, SKIP_DAY] },
+];
+
+// Replies that walk every path of the rules, so the regexes written inside functions compile too.
+const WARM_REPLIES = [
+  'Hi Mentor, done ✅ 👍',
+  'Not done yet. Maybe I should unsubscribe?',
+  'Please unsubscribe me, I almost did last week.',
+  'Pause for 3 days. I am away until Monday, back on 12 December, bis 3.12. or next week.',
+  'Skip the next 2 days, I was on holiday.',
+];
+
+/**
+ * Compiles every rule regex and runs the rules over replies covering their paths, so that the
+ * first real reply does not pay for it on the event loop. Idempotent; 100–300 ms, so the inbound
+ * service calls it once at boot, before its workers start.
+ */
+export function warmRules(): void {
+  // V8 compiles native code separately for one-byte (Latin-1) and two-byte strings, and at once
+  // (skipping the bytecode tier) for a subject of 1,000 characters or more.
+  const oneByte = 'done, pause until monday, unsubscribe. '.repeat(30);
+  const twoByte = `${oneByte}…`;
+  for (const re of WARM) {
+    for (const subject of [oneByte, twoByte]) {
+      re.lastIndex = 0;
+      re.test(subject);
+    }
+    re.lastIndex = 0;
+  }
+  // Twice each, as the reply and as its Latin-1 part (a one-byte string).
+  const ctx = { now: new Date(), timezone: 'UTC' };
+  for (const text of WARM_REPLIES) {
+    for (const t of [text, text, text.replace(/[^\x00-\xff]/gu, ''), text.replace(/[^\x00-\xff]/gu, '')]) decide(t, ctx, false);
+  }
 }

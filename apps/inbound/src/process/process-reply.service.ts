@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Temporal } from 'temporal-polyfill';
 import type { EntityManager } from 'typeorm';
@@ -8,7 +8,7 @@ import { LetterCommands } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER } from '@mz/platform';
 import {
   type Classification, classifyMessage, extractReplyText, letterIdFromMessageIds, MessageParseError, type ParsedMessage, ruleIntent,
-  topicCodeFromMessage,
+  topicCodeFromMessage, warmRules,
 } from '../analysis';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { InboundMetrics } from '../inbound.metrics';
@@ -58,7 +58,7 @@ export function pauseEndsAt(date: string, timezone: string): Date {
  * transaction that first re-checks the row is unprocessed — so a re-delivered job changes nothing.
  */
 @Injectable()
-export class ProcessReplyService {
+export class ProcessReplyService implements OnModuleInit {
   private readonly logger: Logger;
   private readonly clock: Clock;
 
@@ -75,6 +75,11 @@ export class ProcessReplyService {
   ) {
     this.logger = logger.child({ component: 'process-reply' });
     this.clock = options.clock ?? clock;
+  }
+
+  /** Before the workers start: the rules' first run would otherwise stall the loop 30–60 ms. */
+  onModuleInit(): void {
+    warmRules();
   }
 
   async process(id: string): Promise<ProcessOutcome> {
