@@ -5,12 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { JobName, QueueName } from '@mz/contracts';
+import { type AppConfig, JobName, QueueName } from '@mz/contracts';
 import { createDataSource, seedDatabase } from '@mz/db';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { defaultLlmResponder, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
+import { ComposeLetterRepository } from './compose-letter.repository';
 import { ComposerModule } from './composer.module';
 import { metricValue } from '../../../test/support/metrics';
 
@@ -371,5 +372,43 @@ describe('composer without an LLM (offline composer)', () => {
     const sendJob = await queues.queue(QueueName.LettersSend).getJob(id);
     expect(sendJob?.opts.delay).toBe(0); // the slot already passed: send now
     expect(await metric(svc, 'mz_letters_composed_total', { model_kind: 'offline' })).toBe(1);
+  });
+});
+
+describe('compose-letter repository: one statement per step', () => {
+  const LEASE_MS = 60_000;
+  const repo = () => new ComposeLetterRepository(ds, { LEASE_MS } as AppConfig);
+  const events = (letterId: string) =>
+    ds.query(`SELECT type, actor, user_id, letter_id, subscription_id, metadata FROM event_log WHERE letter_id = $1 ORDER BY id`, [letterId]);
+
+  it('claims a scheduled letter or a compose retry with its context; anything else returns null and changes nothing', async () => {
+    const sub = await newSubscription('claim@example.com', 'Early riser');
+    const scheduled = await insertLetter({ sub });
+    const before = Date.now();
+    const claimed = await repo().claim(scheduled);
+    expect(claimed?.letter).toMatchObject({ id: scheduled, subscriptionId: sub.subscriptionId, userId: sub.userId, topicId, kind: 'scheduled' });
+    // The context comes from the same statement: the letter does not count itself, its subscription is active.
+    expect(claimed?.context).toMatchObject({ active: true, letterNumber: 1, streak: 0, recentLetters: [], reader: { name: 'Bea', contextNote: 'Early riser' } });
+    expect(claimed?.context?.prompts.length).toBeGreaterThan(0);
+    const r = await row(scheduled);
+    expect(r.status).toBe('composing');
+    expect(new Date(r.lease_until).getTime()).toBeGreaterThanOrEqual(before + LEASE_MS - 1_000);
+
+    const composeRetry = await insertLetter({ sub, status: 'retrying', extra: { next_retry_at: new Date() } });
+    expect((await repo().claim(composeRetry))?.context?.letterNumber).toBe(2);
+    expect(await row(composeRetry)).toMatchObject({ status: 'composing', next_retry_at: null });
+
+    const untouchable = [
+      await insertLetter({ sub, status: 'composing', extra: { lease_until: new Date(Date.now() + 60_000) } }),
+      await insertLetter({ sub, status: 'retrying', extra: { body_text: 'a send retry', next_retry_at: new Date() } }),
+      ...(await Promise.all(['composed', 'sending', 'sent', 'failed', 'skipped', 'cancelled'].map((status) => insertLetter({ sub, status, extra: { body_text: 'x' } })))),
+    ];
+    for (const id of untouchable) {
+      const was = await row(id);
+      expect(await repo().claim(id)).toBeNull();
+      expect(await row(id)).toEqual(was);
+      expect(await events(id)).toEqual([]);
+    }
+    expect(await repo().claim(randomUUID())).toBeNull();
   });
 });

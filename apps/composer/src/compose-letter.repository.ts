@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
-import { logEvent } from '@mz/db';
+import { logEvent, namedStatement, queryNamed } from '@mz/db';
 import { APP_CONFIG } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
 import type { ChatMessage } from './prompt/build-prompt';
@@ -48,6 +48,65 @@ const Settings = z.object({
     .default({ prompt: 0, completion: 0 }),
 });
 
+/** The claim's result: the letter, now `composing` and ours, with its prompt context. */
+export interface Claimed {
+  letter: ClaimedLetter;
+  /** Null when the subscription, user, topic or persona row is missing (the letter is still claimed). */
+  context: (ComposeContext & { active: boolean }) | null;
+}
+
+/**
+ * The claim and everything the prompt needs, in one statement (docs/performance.md, P4). The
+ * claim runs as a data-modifying CTE; the rest reads in the statement's snapshot, which is from
+ * before the claim — harmless, as the only subqueries on `letter` leave this letter out.
+ * Subscription, user, topic and persona are LEFT JOINed on purpose: the CTE claims the row
+ * whatever the outer query returns, so a missing one must still return the claimed row (the
+ * service fails it for good) rather than leave it `composing` until the lease runs out.
+ * Streak: the subscription's progress grouped per letter (a "done" and a later note on the same
+ * letter count once), newest first, counting letters marked done until the first that was not.
+ * $1 letter, $2 lease in ms.
+ */
+const CLAIM = namedStatement('mz_composer_claim', `
+WITH c AS (
+  UPDATE letter
+     SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))
+   RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date
+)
+SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
+       s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
+       s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
+       t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
+       t.response_length, t.creativity::float8 AS creativity,
+       p.name AS persona_name, p.era, p.style_notes,
+       (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
+                                                   'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
+          FROM prompt_template pt WHERE pt.topic_id = c.topic_id AND pt.active) AS prompts,
+       (SELECT count(*) FROM (
+           SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
+             FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
+                     FROM progress pr WHERE pr.subscription_id = c.subscription_id
+                    GROUP BY coalesce(pr.letter_id, pr.id)) g
+          ) x WHERE x.unbroken)::int AS streak,
+       (SELECT count(*) FROM letter l2
+         WHERE l2.subscription_id = c.subscription_id AND l2.id <> c.id AND l2.scheduled_for <= c.scheduled_for
+           AND l2.status NOT IN ('skipped', 'cancelled', 'failed'))::int + 1 AS letter_number,
+       (SELECT coalesce(json_agg(n.note ORDER BY n.created_at DESC), '[]')
+          FROM (SELECT note, created_at FROM progress
+                 WHERE subscription_id = c.subscription_id AND note IS NOT NULL AND btrim(note) <> ''
+                 ORDER BY created_at DESC LIMIT ${RECENT_NOTES}) n) AS recent_notes,
+       (SELECT coalesce(json_agg(json_build_object('localDate', r.local_date, 'subject', r.subject, 'summary', r.summary,
+                                                   'themes', r.themes, 'variationTags', r.variation_tags) ORDER BY r.scheduled_for DESC), '[]')
+          FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, scheduled_for FROM letter
+                 WHERE subscription_id = c.subscription_id AND id <> c.id AND body_text IS NOT NULL
+                   AND status NOT IN ('failed', 'cancelled', 'skipped')
+                 ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters
+  FROM c
+  LEFT JOIN subscription s ON s.id = c.subscription_id
+  LEFT JOIN app_user u ON u.id = s.user_id
+  LEFT JOIN topic t ON t.id = c.topic_id
+  LEFT JOIN persona p ON p.id = t.persona_id`);
+
 /**
  * The composer's SQL: the claim that makes one worker the owner of a letter, the one-query
  * context load, and the status transitions (each guarded by `status = 'composing'` so a letter
@@ -57,89 +116,46 @@ const Settings = z.object({
 export class ComposeLetterRepository {
   constructor(private readonly ds: DataSource, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** scheduled, or retrying without a body (a compose retry) → composing with a lease. No row: nothing to do. */
-  async claim(letterId: string): Promise<ClaimedLetter | null> {
-    const rows: Record<string, unknown>[] = await this.ds.query(
-      `UPDATE letter
-          SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
-        WHERE id = $1 AND (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))
-        RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date`,
-      [letterId, this.config.LEASE_MS],
-    );
-    const [r] = unwrap(rows);
+  /**
+   * scheduled, or retrying without a body (a compose retry) → composing with a lease, plus its
+   * context. Null: no claimable row, nothing done.
+   */
+  async claim(letterId: string): Promise<Claimed | null> {
+    const [r] = await queryNamed(this.ds, CLAIM, [letterId, this.config.LEASE_MS]);
     if (!r) return null;
-    return {
+    const letter: ClaimedLetter = {
       id: r.id as string,
       subscriptionId: r.subscription_id as string,
       userId: r.user_id as string,
       topicId: r.topic_id as string,
       kind: r.kind as LetterKind,
-      scheduledFor: new Date(r.scheduled_for as string),
+      scheduledFor: new Date(r.scheduled_for as string | Date),
       localDate: r.local_date as string,
     };
-  }
-
-  /**
-   * Everything for the prompt in one round trip. Streak: the subscription's progress grouped per
-   * letter (a "done" and a later note on the same letter count once), newest first, counting
-   * letters marked done until the first that was not.
-   */
-  async loadContext(letter: ClaimedLetter): Promise<(ComposeContext & { active: boolean }) | null> {
-    const [r] = await this.ds.query(
-      `SELECT s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
-              t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
-              t.response_length, t.creativity::float8 AS creativity,
-              p.name AS persona_name, p.era, p.style_notes,
-              (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
-                                                          'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
-                 FROM prompt_template pt WHERE pt.topic_id = t.id AND pt.active) AS prompts,
-              (SELECT count(*) FROM (
-                  SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
-                    FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
-                            FROM progress pr WHERE pr.subscription_id = s.id
-                           GROUP BY coalesce(pr.letter_id, pr.id)) g
-                 ) x WHERE x.unbroken)::int AS streak,
-              (SELECT count(*) FROM letter l2
-                WHERE l2.subscription_id = s.id AND l2.id <> $1 AND l2.scheduled_for <= $3
-                  AND l2.status NOT IN ('skipped', 'cancelled', 'failed'))::int + 1 AS letter_number,
-              (SELECT coalesce(json_agg(n.note ORDER BY n.created_at DESC), '[]')
-                 FROM (SELECT note, created_at FROM progress
-                        WHERE subscription_id = s.id AND note IS NOT NULL AND btrim(note) <> ''
-                        ORDER BY created_at DESC LIMIT ${RECENT_NOTES}) n) AS recent_notes,
-              (SELECT coalesce(json_agg(json_build_object('localDate', r.local_date, 'subject', r.subject, 'summary', r.summary,
-                                                          'themes', r.themes, 'variationTags', r.variation_tags) ORDER BY r.scheduled_for DESC), '[]')
-                 FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, scheduled_for FROM letter
-                        WHERE subscription_id = s.id AND id <> $1 AND body_text IS NOT NULL
-                          AND status NOT IN ('failed', 'cancelled', 'skipped')
-                        ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters
-         FROM subscription s
-         JOIN app_user u ON u.id = s.user_id
-         JOIN topic t ON t.id = $2
-         JOIN persona p ON p.id = t.persona_id
-        WHERE s.id = $4`,
-      [letter.id, letter.topicId, letter.scheduledFor, letter.subscriptionId],
-    );
-    if (!r) return null;
+    if (r.has_context !== true) return { letter, context: null };
     return {
-      active: r.active === true,
-      letter: { ...letter },
-      reader: { name: r.user_name ?? null, contextNote: r.context_note ?? null },
-      topic: {
-        id: letter.topicId,
-        code: r.code,
-        name: r.topic_name,
-        description: r.description,
-        model: r.model ?? null,
-        temperature: Number(r.temperature),
-        responseLength: r.response_length as ResponseLength,
-        creativity: Number(r.creativity),
+      letter,
+      context: {
+        active: r.active === true,
+        letter: { ...letter },
+        reader: { name: (r.user_name as string | null) ?? null, contextNote: (r.context_note as string | null) ?? null },
+        topic: {
+          id: letter.topicId,
+          code: r.code as string,
+          name: r.topic_name as string,
+          description: r.description as string,
+          model: (r.model as string | null) ?? null,
+          temperature: Number(r.temperature),
+          responseLength: r.response_length as ResponseLength,
+          creativity: Number(r.creativity),
+        },
+        persona: { name: r.persona_name as string, era: r.era as string, styleNotes: r.style_notes as string },
+        prompts: r.prompts as PromptVersion[],
+        streak: Number(r.streak),
+        letterNumber: Number(r.letter_number),
+        recentNotes: r.recent_notes as string[],
+        recentLetters: r.recent_letters as RecentLetter[],
       },
-      persona: { name: r.persona_name, era: r.era, styleNotes: r.style_notes },
-      prompts: r.prompts as PromptVersion[],
-      streak: Number(r.streak),
-      letterNumber: Number(r.letter_number),
-      recentNotes: r.recent_notes as string[],
-      recentLetters: r.recent_letters as RecentLetter[],
     };
   }
 

@@ -33,9 +33,9 @@ interface Written {
 interface Trace { prompt: PromptLog | null }
 
 /**
- * Composes one letter (DESIGN §3, pipeline.md): claim the row, load its context in one query,
- * write it with the LLM (or the offline composer when none is configured), normalise and
- * sanitise it, store it as `composed`, and make sure its send job exists, delayed to
+ * Composes one letter (DESIGN §3, pipeline.md): claim the row and load its context in one
+ * statement, write it with the LLM (or the offline composer when none is configured), normalise
+ * and sanitise it, store it as `composed`, and make sure its send job exists, delayed to
  * `scheduled_for`. Failures are classified once and mirrored on the row (`retrying` with the
  * time of the next attempt, or `failed`) before BullMQ is told what to do.
  */
@@ -61,15 +61,15 @@ export class ComposeLetterService {
    * delay) or UnrecoverableError (the letter failed for good).
    */
   async compose(letterId: string, attempt: number): Promise<ComposeResult> {
-    const letter = await this.repo.claim(letterId);
-    if (!letter) return { outcome: 'not_claimable' };
+    const claimed = await this.repo.claim(letterId);
+    if (!claimed) return { outcome: 'not_claimable' };
+    const { letter, context: loaded } = claimed;
     const started = performance.now();
     const trace: Trace = { prompt: null };
 
     let ctx: ComposeContext;
     let written: Written;
     try {
-      const loaded = await this.repo.loadContext(letter);
       if (!loaded) throw new ClassifiedError('permanent', 'letter context is missing (subscription, topic or persona)');
       if (!loaded.active) {
         await this.repo.markCancelled(letter, 'subscription_inactive');
