@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type AppConfig, JobName, QueueName } from '@mz/contracts';
-import { createDataSource, seedDatabase } from '@mz/db';
+import { createDataSource, logEvent, seedDatabase } from '@mz/db';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { defaultLlmResponder, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../test/support/services';
@@ -410,5 +410,66 @@ describe('compose-letter repository: one statement per step', () => {
       expect(await events(id)).toEqual([]);
     }
     expect(await repo().claim(randomUUID())).toBeNull();
+  });
+
+  it('markComposed: row, LETTER_COMPOSED exactly as logEvent writes it and the prompt in one statement; not ours → nothing', async () => {
+    const sub = await newSubscription('mark@example.com');
+    const id = await insertLetter({ sub });
+    const claimed = (await repo().claim(id))!;
+    const fields = {
+      subject: 'On patience [mz:resilience]', bodyText: 'Dear Bea, wait.', bodyHtml: '<p>Dear Bea, wait.</p>', summary: 'Wait.',
+      themes: ['patience'], tone: 'warm', adviceFocus: 'waiting', variationTags: ['walk'], model: 'm', promptTemplateId: null,
+      promptVersion: null, promptTokens: 12, completionTokens: 34, composeMs: 56,
+    };
+    const prompt = { messages: [{ role: 'user' as const, content: 'write' }], response: '{"subject":"x"}' };
+    expect(await repo().markComposed(claimed.letter, fields, prompt)).toBe(true);
+    expect(await row(id)).toMatchObject({ status: 'composed', subject: fields.subject, themes: ['patience'], compose_ms: 56, lease_until: null });
+    const [logged] = await ds.query(`SELECT messages, response FROM letter_prompt WHERE letter_id = $1`, [id]);
+    expect(logged).toEqual({ messages: prompt.messages, response: prompt.response });
+
+    // The reference: what logEvent writes for the same letter.
+    await ds.transaction((m) => logEvent(m, {
+      type: 'LETTER_COMPOSED', userId: sub.userId, letterId: id, subscriptionId: sub.subscriptionId,
+      metadata: { model: 'm', promptVersion: null, composeMs: 56, promptTokens: 12, completionTokens: 34 },
+    }));
+    const [ours, reference] = await events(id);
+    expect(ours).toEqual(reference);
+
+    // Not composing any more: nothing written, no second event.
+    expect(await repo().markComposed(claimed.letter, { ...fields, subject: 'again' }, null)).toBe(false);
+    expect((await row(id)).subject).toBe(fields.subject);
+    expect(await events(id)).toHaveLength(2);
+  });
+
+  it('markRetrying, markFailed and markCancelled each write their row, event and prompt only while composing', async () => {
+    const sub = await newSubscription('fail@example.com');
+    const prompt = { messages: [{ role: 'system' as const, content: 'be brief' }], response: null };
+
+    const retried = (await repo().claim(await insertLetter({ sub })))!.letter;
+    const nextRetryAt = new Date(Date.now() + 30_000);
+    expect(await repo().markRetrying(retried.id, 'rate_limit', '429', nextRetryAt, prompt)).toBe(true);
+    expect(await row(retried.id)).toMatchObject({ status: 'retrying', error_type: 'rate_limit', last_error: '429', lease_until: null });
+    expect(await ds.query(`SELECT messages, response FROM letter_prompt WHERE letter_id = $1`, [retried.id])).toEqual([{ messages: prompt.messages, response: null }]);
+    expect(await repo().markRetrying(retried.id, 'network', 'again', nextRetryAt, null)).toBe(false);
+    expect(await events(retried.id)).toEqual([]);
+
+    const failed = (await repo().claim(await insertLetter({ sub })))!.letter;
+    expect(await repo().markFailed(failed, 'permanent', '400 bad', 3, null)).toBe(true);
+    expect(await repo().markFailed(failed, 'permanent', '400 bad', 3, null)).toBe(false);
+    expect(await row(failed.id)).toMatchObject({ status: 'failed', error_type: 'permanent', last_error: '400 bad' });
+    expect(await events(failed.id)).toEqual([{
+      type: 'LETTER_FAILED', actor: 'system', user_id: sub.userId, letter_id: failed.id, subscription_id: sub.subscriptionId,
+      metadata: { stage: 'compose', errorType: 'permanent', attempt: 3, error: '400 bad' },
+    }]);
+    expect(await ds.query(`SELECT 1 FROM letter_prompt WHERE letter_id = $1`, [failed.id])).toEqual([]);
+
+    const cancelled = (await repo().claim(await insertLetter({ sub })))!.letter;
+    expect(await repo().markCancelled(cancelled, 'subscription_inactive')).toBe(true);
+    expect(await repo().markCancelled(cancelled, 'subscription_inactive')).toBe(false);
+    expect(await row(cancelled.id)).toMatchObject({ status: 'cancelled', skip_reason: 'subscription_inactive' });
+    expect(await events(cancelled.id)).toEqual([{
+      type: 'LETTER_CANCELLED', actor: 'system', user_id: sub.userId, letter_id: cancelled.id, subscription_id: sub.subscriptionId,
+      metadata: { reason: 'subscription_inactive', stage: 'compose' },
+    }]);
   });
 });

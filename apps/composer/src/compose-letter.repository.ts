@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
-import { logEvent, namedStatement, queryNamed } from '@mz/db';
+import { namedStatement, queryNamed } from '@mz/db';
 import { APP_CONFIG } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
 import type { ChatMessage } from './prompt/build-prompt';
@@ -54,6 +54,17 @@ export interface Claimed {
   /** Null when the subscription, user, topic or persona row is missing (the letter is still claimed). */
   context: (ComposeContext & { active: boolean }) | null;
 }
+
+/** letter_prompt upsert as a CTE over `u` (the updated letter); no row when the prompt param is NULL. */
+const savePrompt = (messages: string, response: string) => `
+  INSERT INTO letter_prompt (letter_id, messages, response)
+  SELECT u.id, ${messages}::jsonb, ${response}::text FROM u WHERE ${messages}::jsonb IS NOT NULL
+  ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`;
+
+/** event_log row as a CTE over `u`, the same row logEvent (libs/db) writes: actor 'system'. */
+const logEventFrom = (type: string, metadata: string) => `
+  INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+  SELECT '${type}', 'system', u.user_id, u.id, u.subscription_id, ${metadata}::jsonb FROM u`;
 
 /**
  * The claim and everything the prompt needs, in one statement (docs/performance.md, P4). The
@@ -108,9 +119,56 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
   LEFT JOIN persona p ON p.id = t.persona_id`);
 
 /**
- * The composer's SQL: the claim that makes one worker the owner of a letter, the one-query
- * context load, and the status transitions (each guarded by `status = 'composing'` so a letter
- * cancelled or re-driven meanwhile is never overwritten).
+ * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
+ * START/COMMIT round trips. The inserts read the UPDATE's RETURNING, so nothing is written unless
+ * we still owned the row. $16 event metadata, $17 prompt messages (NULL: none), $18 raw response.
+ */
+const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', `
+WITH u AS (
+  UPDATE letter
+     SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
+         advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
+         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, composed_at = now(), lease_until = NULL,
+         error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing'
+   RETURNING id, user_id, subscription_id
+), e AS (${logEventFrom('LETTER_COMPOSED', '$16')}
+), p AS (${savePrompt('$17', '$18')}
+)
+SELECT count(*)::int AS n FROM u`);
+
+// The failure paths are rare: the same one-statement shape, sent unnamed (not worth a prepared
+// statement on every pooled connection).
+const MARK_RETRYING = `
+WITH u AS (
+  UPDATE letter SET status = 'retrying', error_type = $2, last_error = $3, next_retry_at = $4, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id
+), p AS (${savePrompt('$5', '$6')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+const MARK_FAILED = `
+WITH u AS (
+  UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
+), e AS (${logEventFrom('LETTER_FAILED', '$4')}
+), p AS (${savePrompt('$5', '$6')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+const MARK_CANCELLED = `
+WITH u AS (
+  UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
+), e AS (${logEventFrom('LETTER_CANCELLED', '$3')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+/**
+ * The composer's SQL: the claim that makes one worker the owner of a letter (and loads its
+ * context in the same statement), and the status transitions (each guarded by
+ * `status = 'composing'` so a letter cancelled or re-driven meanwhile is never overwritten).
+ * Each is one statement, so none needs an explicit transaction.
  */
 @Injectable()
 export class ComposeLetterRepository {
@@ -168,98 +226,42 @@ export class ComposeLetterRepository {
     return { logPrompts: s.log_prompts, costPer1kTokensUsd: s.llm_cost_per_1k_tokens_usd };
   }
 
-  /** composing → composed + LETTER_COMPOSED (+ the prompt log) in one transaction. Null: we no longer own the row. */
+  /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
   async markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const rows = unwrap(
-        await m.query(
-          `UPDATE letter
-              SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
-                  advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
-                  prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, composed_at = now(), lease_until = NULL,
-                  error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'composing'
-            RETURNING id`,
-          [
-            letter.id, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
-            f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
-          ],
-        ),
-      );
-      if (!rows.length) return false;
-      await logEvent(m, {
-        type: 'LETTER_COMPOSED',
-        userId: letter.userId,
-        letterId: letter.id,
-        subscriptionId: letter.subscriptionId,
-        metadata: { model: f.model, promptVersion: f.promptVersion, composeMs: f.composeMs, promptTokens: f.promptTokens, completionTokens: f.completionTokens },
-      });
-      if (prompt) await this.savePrompt(m, letter.id, prompt);
-      return true;
-    });
+    const metadata = { model: f.model, promptVersion: f.promptVersion, composeMs: f.composeMs, promptTokens: f.promptTokens, completionTokens: f.completionTokens };
+    const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
+      letter.id, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
+      f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
+      JSON.stringify(metadata), ...promptValues(prompt),
+    ]);
+    return r.n > 0;
   }
 
   /** composing → retrying: the console shows the class, the error and when the next attempt runs. */
   async markRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptLog | null): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const rows = unwrap(
-        await m.query(
-          `UPDATE letter SET status = 'retrying', error_type = $2, last_error = $3, next_retry_at = $4, lease_until = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'composing' RETURNING id`,
-          [letterId, cls, lastError, nextRetryAt],
-        ),
-      );
-      if (rows.length && prompt) await this.savePrompt(m, letterId, prompt);
-      return rows.length > 0;
-    });
+    return this.mutate(MARK_RETRYING, [letterId, cls, lastError, nextRetryAt, ...promptValues(prompt)]);
   }
 
-  /** composing → failed + LETTER_FAILED in one transaction. */
+  /** composing → failed + LETTER_FAILED (+ the prompt log). */
   async markFailed(letter: ClaimedLetter, cls: FailureClass, lastError: string, attempt: number, prompt: PromptLog | null): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const rows = unwrap(
-        await m.query(
-          `UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'composing' RETURNING id`,
-          [letter.id, cls, lastError],
-        ),
-      );
-      if (!rows.length) return false;
-      await logEvent(m, {
-        type: 'LETTER_FAILED',
-        userId: letter.userId,
-        letterId: letter.id,
-        subscriptionId: letter.subscriptionId,
-        metadata: { stage: 'compose', errorType: cls, attempt, error: lastError },
-      });
-      if (prompt) await this.savePrompt(m, letter.id, prompt);
-      return true;
-    });
+    const metadata = { stage: 'compose', errorType: cls, attempt, error: lastError };
+    return this.mutate(MARK_FAILED, [letter.id, cls, lastError, JSON.stringify(metadata), ...promptValues(prompt)]);
   }
 
   /** The subscription went away (disabled, user suspended/deleted) after the letter was scheduled. */
   async markCancelled(letter: ClaimedLetter, reason: string): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const rows = unwrap(
-        await m.query(
-          `UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
-            WHERE id = $1 AND status = 'composing' RETURNING id`,
-          [letter.id, reason],
-        ),
-      );
-      if (!rows.length) return false;
-      await logEvent(m, { type: 'LETTER_CANCELLED', userId: letter.userId, letterId: letter.id, subscriptionId: letter.subscriptionId, metadata: { reason, stage: 'compose' } });
-      return true;
-    });
+    return this.mutate(MARK_CANCELLED, [letter.id, reason, JSON.stringify({ reason, stage: 'compose' })]);
   }
 
-  private async savePrompt(m: { query: DataSource['query'] }, letterId: string, prompt: PromptLog): Promise<void> {
-    await m.query(
-      `INSERT INTO letter_prompt (letter_id, messages, response) VALUES ($1, $2::jsonb, $3)
-       ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`,
-      [letterId, JSON.stringify(prompt.messages), prompt.response],
-    );
+  private async mutate(sql: string, values: unknown[]): Promise<boolean> {
+    const [r] = unwrap(await this.ds.query(sql, values));
+    return Number(r?.n) > 0;
   }
+}
+
+/** The prompt log as the last two parameters of the mark statements: NULL messages = not logged. */
+function promptValues(prompt: PromptLog | null): [string | null, string | null] {
+  return prompt ? [JSON.stringify(prompt.messages), prompt.response] : [null, null];
 }
 
 /** TypeORM's postgres driver returns [rows, count] for UPDATE … RETURNING. */
