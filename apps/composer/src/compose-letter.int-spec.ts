@@ -11,7 +11,7 @@ import { QueueService, type RunningService, startService } from '@mz/platform';
 import { defaultLlmResponder, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
-import { ComposeLetterRepository } from './compose-letter.repository';
+import { ComposeLetterRepository, SETTINGS_TTL_MS } from './compose-letter.repository';
 import { ComposerModule } from './composer.module';
 import { metricValue } from '../../../test/support/metrics';
 
@@ -99,6 +99,9 @@ describe('composer with an LLM endpoint', () => {
       RETRY_DELAY_SCALE: '0.01',
     });
     queues = svc.app.get(QueueService);
+    // These tests flip app_config between letters and expect the very next letter to follow it;
+    // the settings cache has its own test below.
+    svc.app.get(ComposeLetterRepository).settingsTtlMs = 0;
   });
 
   afterAll(async () => {
@@ -471,5 +474,24 @@ describe('compose-letter repository: one statement per step', () => {
       type: 'LETTER_CANCELLED', actor: 'system', user_id: sub.userId, letter_id: cancelled.id, subscription_id: sub.subscriptionId,
       metadata: { reason: 'subscription_inactive', stage: 'compose' },
     }]);
+  });
+
+  it('loadSettings is cached for settingsTtlMs: a console change reaches new letters once it runs out', async () => {
+    expect(SETTINGS_TTL_MS).toBeLessThanOrEqual(10_000);
+    const r = repo();
+    await ds.query(`UPDATE app_config SET value = 'false' WHERE key = 'log_prompts'`);
+    try {
+      r.settingsTtlMs = 60_000;
+      const [a, b] = await Promise.all([r.loadSettings(), r.loadSettings()]);
+      expect(a).toEqual({ logPrompts: false, costPer1kTokensUsd: expect.any(Object) });
+      expect(b).toBe(a); // concurrent letters share one read
+      await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
+      expect((await r.loadSettings()).logPrompts).toBe(false); // still inside the TTL
+      r.settingsTtlMs = 200;
+      await new Promise((res) => setTimeout(res, 250));
+      expect((await r.loadSettings()).logPrompts).toBe(true);
+    } finally {
+      await ds.query(`UPDATE app_config SET value = 'false' WHERE key = 'log_prompts'`);
+    }
   });
 });

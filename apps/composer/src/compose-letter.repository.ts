@@ -55,6 +55,9 @@ export interface Claimed {
   context: (ComposeContext & { active: boolean }) | null;
 }
 
+/** How long app_config's composer toggles are reused before they are read again. */
+export const SETTINGS_TTL_MS = 5_000;
+
 /** letter_prompt upsert as a CTE over `u` (the updated letter); no row when the prompt param is NULL. */
 const savePrompt = (messages: string, response: string) => `
   INSERT INTO letter_prompt (letter_id, messages, response)
@@ -137,6 +140,8 @@ WITH u AS (
 )
 SELECT count(*)::int AS n FROM u`);
 
+const SETTINGS = namedStatement('mz_composer_settings', `SELECT key, value FROM app_config WHERE key IN ('log_prompts', 'llm_cost_per_1k_tokens_usd')`);
+
 // The failure paths are rare: the same one-statement shape, sent unnamed (not worth a prepared
 // statement on every pooled connection).
 const MARK_RETRYING = `
@@ -172,6 +177,14 @@ SELECT count(*)::int AS n FROM u`;
  */
 @Injectable()
 export class ComposeLetterRepository {
+  /**
+   * How long loadSettings() reuses what it read: a console change to log_prompts or the token
+   * prices reaches new letters within this. Checked on each read, so lowering it takes effect at
+   * once (tests that flip app_config between letters set it to 0).
+   */
+  settingsTtlMs = SETTINGS_TTL_MS;
+  private settings: { value: Promise<ComposerSettings>; readAt: number } | null = null;
+
   constructor(private readonly ds: DataSource, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /**
@@ -217,11 +230,24 @@ export class ComposeLetterRepository {
     };
   }
 
-  /** Runtime toggles (app_config), validated: a malformed value falls back to its safe default. */
-  async loadSettings(): Promise<ComposerSettings> {
-    const rows: { key: string; value: unknown }[] = await this.ds.query(
-      `SELECT key, value FROM app_config WHERE key IN ('log_prompts', 'llm_cost_per_1k_tokens_usd')`,
-    );
+  /**
+   * Runtime toggles (app_config), validated: a malformed value falls back to its safe default.
+   * Cached for settingsTtlMs; concurrent letters share one read, and a failed read is not kept.
+   */
+  loadSettings(): Promise<ComposerSettings> {
+    const now = performance.now();
+    if (this.settings && now - this.settings.readAt < this.settingsTtlMs) return this.settings.value;
+    const value = this.readSettings();
+    const entry = { value, readAt: now };
+    this.settings = entry;
+    value.catch(() => {
+      if (this.settings === entry) this.settings = null;
+    });
+    return value;
+  }
+
+  private async readSettings(): Promise<ComposerSettings> {
+    const rows = await queryNamed<{ key: string; value: unknown }>(this.ds, SETTINGS, []);
     const s = Settings.parse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
     return { logPrompts: s.log_prompts, costPer1kTokensUsd: s.llm_cost_per_1k_tokens_usd };
   }
