@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type InboundKind, PENDING_LETTER_STATUSES, type ReplyIntent } from '@mz/contracts';
+import { namedStatement, queryNamed } from '@mz/db';
 
 export interface StoredInbound {
   id: string;
@@ -41,13 +42,40 @@ function returned(result: unknown): unknown[] {
   return Array.isArray(result) ? result : [];
 }
 
+/**
+ * `raw` is read at most this many bytes per query. node-pg decodes every field as text, so a bytea
+ * arrives as hex (twice its size) and is decoded in one go on the event loop: 16–50 ms for a 2 MB
+ * message in one query, a few ms per 256 KB piece (docs/performance.md, P9).
+ */
+export const RAW_PIECE_BYTES = 256 * 1024;
+
+// The row, with `raw` only when it fits in one piece (most replies are a few KB).
+const LOAD = namedStatement(
+  'mz_inbound_load',
+  `SELECT id, raw_truncated, raw_size, processed_at IS NOT NULL AS processed, CASE WHEN octet_length(raw) <= $2 THEN raw END AS raw
+     FROM inbound_message WHERE id = $1`,
+);
+const RAW_PIECE = namedStatement(
+  'mz_inbound_raw_piece',
+  `SELECT octet_length(raw) AS raw_length, substring(raw FROM $2 FOR $3) AS piece FROM inbound_message WHERE id = $1`,
+);
+
+interface LoadRow {
+  id: string;
+  raw_truncated: boolean;
+  raw_size: number;
+  processed: boolean;
+  raw: Buffer | null;
+}
+
 /** Below this an admin could not act on a reply; above it the value is not a confidence. */
 const CONFIDENCE_RANGE = [0.5, 1] as const;
 export const DEFAULT_UNSUBSCRIBE_CONFIDENCE = 0.85;
 
 /**
- * The SQL of reply processing: loading and matching read outside any transaction; every write
- * takes the caller's EntityManager so that a message's effects and its own row commit together.
+ * The SQL of reply processing: loading and matching read outside the effects' transaction (a
+ * large message is read in pieces from one snapshot); every write takes the caller's
+ * EntityManager so that a message's effects and its own row commit together.
  */
 @Injectable()
 export class ReplyRepository {
@@ -58,11 +86,30 @@ export class ReplyRepository {
   }
 
   async load(id: string): Promise<StoredInbound | null> {
-    const [r] = await this.ds.query(
-      `SELECT id, raw, raw_truncated, raw_size, processed_at IS NOT NULL AS processed FROM inbound_message WHERE id = $1`,
-      [id],
-    );
-    return r ? { id: r.id, raw: r.raw, rawTruncated: r.raw_truncated, rawSize: r.raw_size, processed: r.processed } : null;
+    const [r] = await queryNamed<LoadRow>(this.ds, LOAD, [id, RAW_PIECE_BYTES]);
+    if (!r) return null;
+    const raw = r.raw ?? (await this.rawInPieces(id));
+    if (!raw) return null; // deleted meanwhile
+    return { id: r.id, raw, rawTruncated: r.raw_truncated, rawSize: r.raw_size, processed: r.processed };
+  }
+
+  /**
+   * A large `raw`, RAW_PIECE_BYTES per query, so the event loop runs between the pieces' decoding.
+   * One snapshot for all of them: an account erasure blanking the row meanwhile must not splice
+   * two versions together. Null when the row is gone.
+   */
+  private rawInPieces(id: string): Promise<Buffer | null> {
+    return this.ds.transaction('REPEATABLE READ', async (m) => {
+      const pieces: Buffer[] = [];
+      let length = Infinity;
+      for (let offset = 0; offset < length; offset += RAW_PIECE_BYTES) {
+        const [p] = await queryNamed<{ raw_length: number; piece: Buffer }>(m, RAW_PIECE, [id, offset + 1, RAW_PIECE_BYTES]);
+        if (!p) return null;
+        length = p.raw_length; // the snapshot's, which the first piece fixes
+        pieces.push(p.piece);
+      }
+      return Buffer.concat(pieces, length);
+    });
   }
 
   /** The letter with its subscriber's address (null for an unknown letter or a deleted user). */
