@@ -5,15 +5,18 @@
  */
 import { Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { JobName, QueueName } from '@mz/contracts';
 import { createDataSource, seedDatabase } from '@mz/db';
 import { DomainModule, LetterCommands } from '@mz/domain';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { localDateOf, nextRun } from '@mz/schedule';
+import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ScheduleDueService } from './schedule-due.service';
 import { SchedulerModule } from './scheduler.module';
+import { SweepStuckLettersService } from './sweep-stuck-letters.service';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -22,15 +25,67 @@ const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Austral
 @Module({ imports: [DomainModule] })
 class WithDomain {}
 
-function startScheduler(env: TestEnv): Promise<RunningService> {
+function startScheduler(env: TestEnv, vars: Record<string, string> = {}): Promise<RunningService> {
   return startService(
     {
       service: 'scheduler',
       defaultPort: 0,
       rootModule: (platform) => ({ module: WithDomain, imports: [SchedulerModule.register(platform), DomainModule] }),
     },
-    { ...env.vars, PORT: '0' },
+    { ...env.vars, PORT: '0', ...vars },
   );
+}
+
+/**
+ * A TCP relay in front of the real Redis whose client→server direction can be held: commands
+ * sent meanwhile wait in the relay (as on a congested link) and are delivered on release.
+ */
+class HoldableRelay {
+  private held = false;
+  private readonly waiting: (() => void)[] = [];
+  private readonly sockets = new Set<Socket>();
+  private constructor(private readonly server: Server) {}
+
+  static async start(target: string): Promise<HoldableRelay> {
+    const { hostname, port } = new URL(target);
+    const server = createServer();
+    const relay = new HoldableRelay(server);
+    server.on('connection', (client) => {
+      const upstream = connect(Number(port || 6379), hostname);
+      for (const s of [client, upstream]) {
+        relay.sockets.add(s);
+        s.on('close', () => relay.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.on('data', (chunk) => (relay.held ? relay.waiting.push(() => upstream.write(chunk)) : upstream.write(chunk)));
+      upstream.on('data', (chunk) => client.write(chunk));
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return relay;
+  }
+
+  get url(): string {
+    const address = this.server.address();
+    if (!address || typeof address === 'string') throw new Error('relay not listening');
+    return `redis://127.0.0.1:${address.port}`;
+  }
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    for (const send of this.waiting.splice(0)) send();
+  }
+
+  async close(): Promise<void> {
+    this.release();
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
 }
 
 /** Wall-clock 'HH:MM' of an instant in a zone. */
@@ -297,5 +352,112 @@ describe('scheduler tick', () => {
     for (const q of ['letters.send', 'mail.transactional', 'replies.process', 'maintenance']) expect(text).toContain(`mz_queue_depth{queue="${q}",state="delayed"`);
     expect(value(/mz_queue_oldest_waiting_age_seconds\{queue="letters\.compose",service="scheduler"\} ([\d.]+)/)).toBeGreaterThan(0);
     expect(text).toMatch(/mz_letters_scheduled_total\{kind="scheduled",service="scheduler"\} \d+/);
+  });
+
+  describe('compose jobs of a batch are queued after its commit, while the next batch is claimed', () => {
+    let relay: HoldableRelay;
+    let c: RunningService;
+    const idsOf = async (subs: { subscriptionId: string }[]): Promise<string[]> =>
+      (await ds.query(`SELECT id FROM letter WHERE subscription_id = ANY($1::uuid[])`, [subs.map((x) => x.subscriptionId)])).map((r: { id: string }) => r.id);
+    /** Compose jobs seen directly in Redis (through instance a, not the relay). */
+    const jobsOf = async (letterIds: string[]) => (await Promise.all(letterIds.map((id) => composeJob(a, id)))).filter((j) => j !== undefined);
+    const subsAt = (n: number, at: Date) => Promise.all(Array.from({ length: n }, (_, i) => createSubscription({ timezone: ZONES[i % ZONES.length], slot: at })));
+
+    beforeAll(async () => {
+      relay = await HoldableRelay.start(env.redisUrl);
+      c = await startScheduler(env, { REDIS_URL: relay.url });
+      for (let i = 0; i < 100 && !/mz_scheduler_tick_duration_seconds_count\{service="scheduler"\} [1-9]/.test(await (await fetch(`${c.url}/metrics`)).text()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+
+    afterAll(async () => {
+      relay?.release();
+      await c?.close();
+      await relay?.close();
+    });
+
+    it('claims and commits the next batch while the previous enqueue is in flight, never more than one ahead', async () => {
+      // Batch size 25: the slots put these in three batches, in this order.
+      const first = await subsAt(25, slotIn(MIN));
+      const second = await subsAt(25, slotIn(3 * MIN));
+      const third = await subsAt(5, slotIn(5 * MIN));
+
+      relay.hold(); // c's Redis commands (batch 1's addBulk) wait in transit
+      const run = c.app.get(ScheduleDueService).scheduleDue();
+      try {
+        await eventually(async () => (await idsOf(second)).length === second.length, 'batch 2 committed while batch 1 is being queued', 10_000, 20);
+        expect(await idsOf(first)).toHaveLength(first.length);
+        // Batch 2's jobs may only be queued after batch 1's, so batch 3 is not claimed yet.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await idsOf(third)).toHaveLength(0);
+        expect(await jobsOf([...(await idsOf(first)), ...(await idsOf(second))])).toHaveLength(0);
+      } finally {
+        relay.release();
+        await run.catch(() => undefined); // a failed expectation above leaves no tick running into the next test
+      }
+      const result = await run;
+      expect(result).toMatchObject({ batches: 3, scheduled: 55, skipped: 0, enqueueFailed: 0 });
+
+      const all = [...first, ...second, ...third];
+      const letters = await idsOf(all);
+      expect(letters).toHaveLength(all.length); // one letter per subscription
+      const jobs = await jobsOf(letters);
+      expect(jobs.map((j) => j.data.letterId).sort()).toEqual([...letters].sort());
+      expect(jobs.every((j) => j.name === JobName.ComposeLetter)).toBe(true);
+    });
+
+    it('an enqueue failure mid-run loses no letter: its rows stay scheduled, jobless until the sweeper queues them', async () => {
+      const first = await subsAt(25, slotIn(MIN));
+      const second = await subsAt(10, slotIn(3 * MIN));
+      const compose = a.app.get(QueueService).queue(QueueName.LettersCompose);
+      const redis = await compose.client;
+
+      // Holding one of batch 2's readers FOR UPDATE stops batch 2 inside its transaction (the
+      // letter's foreign key check waits for that row), after batch 1 has committed.
+      const locker = ds.createQueryRunner();
+      await locker.connect();
+      await locker.startTransaction();
+      const waitingBefore = await compose.getWaitingCount();
+      let run: Promise<Awaited<ReturnType<ScheduleDueService['scheduleDue']>>> | undefined;
+      try {
+        await locker.query(`SELECT 1 FROM app_user WHERE id = $1 FOR UPDATE`, [second[0].userId]);
+        run = c.app.get(ScheduleDueService).scheduleDue();
+        await eventually(async () => {
+          const ids = await idsOf(first);
+          return ids.length === first.length && (await jobsOf(ids)).length === first.length;
+        }, 'batch 1 committed and queued', 10_000, 20);
+        await eventually(
+          async () => (await ds.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length > 0,
+          'batch 2 waiting inside its transaction',
+          10_000,
+          20,
+        );
+        // Batch 2's letters are written but not committed: none is visible and none has a job.
+        expect(await idsOf(second)).toHaveLength(0);
+        expect(await compose.getWaitingCount()).toBe(waitingBefore + first.length);
+        // From now on Redis refuses new jobs in this queue: its job id counter is not a number.
+        await redis.set(compose.keys.id, 'not-a-number');
+        await locker.commitTransaction();
+      } finally {
+        if (locker.isTransactionActive) await locker.rollbackTransaction();
+        await locker.release();
+      }
+      const result = await run!;
+      await redis.del(compose.keys.id);
+      expect(result).toMatchObject({ scheduled: 35, enqueueFailed: 10 });
+
+      const stranded = await idsOf(second);
+      expect(stranded).toHaveLength(10);
+      expect(await jobsOf(stranded)).toHaveLength(0);
+      const rows = await ds.query(`SELECT DISTINCT status FROM letter WHERE id = ANY($1::uuid[])`, [stranded]);
+      expect(rows).toEqual([{ status: 'scheduled' }]);
+
+      const sweeper = a.app.get(SweepStuckLettersService);
+      const swept = await sweeper.sweep(new Date(Date.now() + sweeper.graceMs + 1_000));
+      expect(swept.scheduled).toBeGreaterThanOrEqual(10);
+      const jobs = await jobsOf(stranded);
+      expect(jobs.map((j) => j.data.letterId).sort()).toEqual([...stranded].sort());
+    });
   });
 });

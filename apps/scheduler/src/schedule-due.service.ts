@@ -51,8 +51,9 @@ interface PlannedLetter {
  * rows with FOR UPDATE SKIP LOCKED (replicas take disjoint sets), insert all letters in one
  * statement (the partial unique index (subscription_id, local_date) makes a duplicate scheduled
  * letter impossible — ON CONFLICT DO NOTHING), advance all cursors in one statement, log all
- * events in one statement, commit; only then queue the compose jobs (job id = letter id). If the
- * process dies between commit and enqueue, the rows are `scheduled` and the sweeper queues them.
+ * events in one statement, commit; only then queue the compose jobs (job id = letter id), while
+ * the next batch is claimed. If the process dies between commit and enqueue, or the enqueue
+ * fails, the rows are `scheduled` and the sweeper queues them.
  */
 @Injectable()
 export class ScheduleDueService {
@@ -88,14 +89,31 @@ export class ScheduleDueService {
       result.initialised += n;
       if (n < this.config.SCHEDULER_BATCH_SIZE) break;
     }
-    for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
-      const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid);
-      if (batch.claimed === 0) break;
-      result.batches++;
-      result.scheduled += batch.scheduled;
-      result.skipped += batch.skipped;
-      result.advanced += batch.advanced;
-      result.enqueueFailed += batch.enqueueFailed;
+    // A batch's compose jobs are queued while the next batch is claimed (docs/performance.md, P7):
+    // the enqueue needs only ids already committed, and Redis and Postgres work in parallel. At
+    // most one enqueue is in flight — the next starts only once the previous has settled — and
+    // the tick returns only after the last one, so shutdown still waits for all of it.
+    let enqueuing: Promise<number> | undefined;
+    const settle = async () => {
+      if (!enqueuing) return;
+      const pending = enqueuing;
+      enqueuing = undefined;
+      result.enqueueFailed += await pending;
+    };
+    try {
+      for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
+        const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid);
+        await settle();
+        if (batch.claimed === 0) break;
+        result.batches++;
+        result.scheduled += batch.toCompose.length;
+        result.skipped += batch.skipped;
+        result.advanced += batch.advanced;
+        if (batch.toCompose.length) enqueuing = this.enqueueCompose(batch.toCompose);
+      }
+    } finally {
+      // Also when a claim failed: the letters already committed are queued before the tick ends.
+      await settle();
     }
     result.invalid = invalid.size;
     return result;
@@ -176,11 +194,11 @@ export class ScheduleDueService {
     const skipped = inserted.length - toCompose.length;
     if (toCompose.length) this.scheduledTotal.inc({ kind: 'scheduled' }, toCompose.length);
     if (skipped) this.skippedTotal.inc({ reason: CATCH_UP_SKIP_REASON }, skipped);
-    const enqueueFailed = await this.enqueueCompose(toCompose.map((l) => l.id));
     if (inserted.length || advanced) {
       this.logger.info({ claimed, scheduled: toCompose.length, skipped, advanced }, 'scheduled due subscriptions');
     }
-    return { claimed, scheduled: toCompose.length, skipped, advanced, enqueueFailed };
+    // Committed: the caller queues these (enqueueCompose) while it claims the next batch.
+    return { claimed, toCompose: toCompose.map((l) => l.id), skipped, advanced };
   }
 
   /** One multi-row INSERT; returns the letters actually inserted (a conflicting local date is not). */
@@ -243,7 +261,10 @@ export class ScheduleDueService {
     );
   }
 
-  /** After commit. A failure leaves the rows `scheduled`; the sweeper queues them after its grace. */
+  /**
+   * After commit. A failure leaves the rows `scheduled`; the sweeper queues them after its grace.
+   * Never rejects: returns how many letters could not be queued.
+   */
   private async enqueueCompose(letterIds: string[]): Promise<number> {
     let failed = 0;
     for (let i = 0; i < letterIds.length; i += ENQUEUE_CHUNK) {
