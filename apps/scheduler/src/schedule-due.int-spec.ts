@@ -354,6 +354,60 @@ describe('scheduler tick', () => {
     expect(text).toMatch(/mz_letters_scheduled_total\{kind="scheduled",service="scheduler"\} \d+/);
   });
 
+  it('one batch with every outcome: the letters, cursors and events written, and nothing for a taken local date', async () => {
+    const slot = slotIn(MIN);
+    const late = slotIn(-7 * HOUR);
+    const scheduled = await createSubscription({ timezone: 'Asia/Tokyo', slot });
+    const skipped = await createSubscription({ timezone: 'America/St_Johns', slot: late });
+    const paused = await createSubscription({ timezone: 'Europe/Paris', slot, pausedUntil: new Date(Date.now() + 2 * 24 * HOUR) });
+    // Its cursor does not know the local date already has its scheduled letter (a writer that
+    // ignored the last date): the unique index passes the new one over, the cursor still moves.
+    const taken = await createSubscription({ timezone: 'Pacific/Chatham', slot });
+    const takenDate = localDateOf(slot, 'Pacific/Chatham');
+    const existing = randomUUID();
+    await ds.query(
+      `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date, message_id)
+       SELECT $1, s.id, s.user_id, s.topic_id, 'scheduled', $3, $4, $5 FROM subscription s WHERE s.id = $2`,
+      [existing, taken.subscriptionId, slot, takenDate, `<mz.${existing}@reply.test.example>`],
+    );
+    const eventsOf = (subscriptionId: string) =>
+      ds.query(`SELECT type, actor, user_id, letter_id, metadata FROM event_log WHERE subscription_id = $1 ORDER BY id`, [subscriptionId]);
+
+    const result = await a.app.get(ScheduleDueService).scheduleDue();
+    expect(result.scheduled).toBeGreaterThanOrEqual(1);
+    expect(result.skipped).toBeGreaterThanOrEqual(1);
+    expect(result.advanced).toBeGreaterThanOrEqual(1);
+
+    const [s] = await lettersOf(scheduled.subscriptionId);
+    expect(s).toMatchObject({ status: 'scheduled', scheduled_for: slot, local_date: localDateOf(slot, 'Asia/Tokyo'), skip_reason: null });
+    expect(await eventsOf(scheduled.subscriptionId)).toEqual([
+      { type: 'LETTER_SCHEDULED', actor: 'scheduler', user_id: scheduled.userId, letter_id: s.id, metadata: { kind: 'scheduled', local_date: s.local_date, scheduled_for: slot.toISOString() } },
+    ]);
+    expect((await composeJob(a, s.id))?.data).toEqual({ v: 1, letterId: s.id });
+
+    const [k] = await lettersOf(skipped.subscriptionId);
+    expect(k).toMatchObject({ status: 'skipped', scheduled_for: late, local_date: localDateOf(late, 'America/St_Johns'), skip_reason: 'missed_catch_up_window' });
+    expect(await eventsOf(skipped.subscriptionId)).toEqual([
+      { type: 'LETTER_SKIPPED', actor: 'scheduler', user_id: skipped.userId, letter_id: k.id, metadata: { reason: 'missed_catch_up_window', local_date: k.local_date, scheduled_for: late.toISOString() } },
+    ]);
+    expect(await composeJob(a, k.id)).toBeUndefined();
+
+    expect(await lettersOf(paused.subscriptionId)).toHaveLength(0);
+    expect(await eventsOf(paused.subscriptionId)).toEqual([]);
+    expect((await subscription(paused.subscriptionId)).next_run_at.getTime()).toBeGreaterThan(Date.now() + 24 * HOUR);
+
+    expect((await lettersOf(taken.subscriptionId)).map((l: { id: string }) => l.id)).toEqual([existing]);
+    expect(await eventsOf(taken.subscriptionId)).toEqual([]);
+    const cursor = await subscription(taken.subscriptionId);
+    expect(cursor.last_date).toBe(takenDate);
+    expect(cursor.next_run_at.getTime()).toBeGreaterThan(slot.getTime());
+
+    for (const sub of [scheduled, skipped]) {
+      const [l] = await lettersOf(sub.subscriptionId);
+      expect((await subscription(sub.subscriptionId)).last_date).toBe(l.local_date);
+    }
+  });
+
   describe('compose jobs of a batch are queued after its commit, while the next batch is claimed', () => {
     let relay: HoldableRelay;
     let c: RunningService;

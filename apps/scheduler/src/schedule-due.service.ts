@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type AppConfig, JobName } from '@mz/contracts';
+import { namedStatement, queryNamed } from '@mz/db';
 import { letterMessageId } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
 import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from './schedule-decision';
@@ -29,6 +30,44 @@ export interface ScheduleDueResult {
   enqueueFailed: number;
 }
 
+/**
+ * Writes a whole claimed batch in one statement (docs/performance.md, scheduler): the letters (a
+ * (subscription, local date) that already has its scheduled letter is passed over — ON CONFLICT
+ * DO NOTHING on the partial unique index), every decided row's cursor, and one event per letter
+ * actually inserted, its metadata built from the very strings sent for the letter. Returns the
+ * inserted letter ids. One round trip instead of three, each value sent once, planned once per
+ * connection (a named statement).
+ *
+ * $1–$8 one element per letter (id, subscription, user, topic, status, scheduled_for as ISO text,
+ * local_date as text, message_id), $9 the catch-up skip reason, $10–$12 one element per cursor.
+ */
+const WRITE_BATCH = namedStatement(
+  'mz_scheduler_write_batch',
+  `WITH v AS MATERIALIZED (
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[])
+       WITH ORDINALITY AS v(id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, message_id, n)
+   ), advanced AS (
+     UPDATE subscription s SET next_run_at = c.next_run_at, last_scheduled_local_date = c.last_date
+       FROM unnest($10::uuid[], $11::timestamptz[], $12::date[]) AS c(id, next_run_at, last_date)
+      WHERE s.id = c.id
+   ), inserted AS (
+     INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, skip_reason)
+     SELECT id, subscription_id, user_id, topic_id, 'scheduled', status, scheduled_for::timestamptz, local_date::date, message_id,
+            CASE WHEN status = 'skipped' THEN $9::text END
+       FROM v
+     ON CONFLICT (subscription_id, local_date) WHERE kind = 'scheduled' DO NOTHING
+     RETURNING id
+   )
+   INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+   SELECT CASE WHEN v.status = 'scheduled' THEN 'LETTER_SCHEDULED' ELSE 'LETTER_SKIPPED' END, 'scheduler', v.user_id, v.id, v.subscription_id,
+          CASE WHEN v.status = 'scheduled'
+               THEN jsonb_build_object('kind', 'scheduled', 'local_date', v.local_date, 'scheduled_for', v.scheduled_for)
+               ELSE jsonb_build_object('reason', $9::text, 'local_date', v.local_date, 'scheduled_for', v.scheduled_for) END
+     FROM inserted JOIN v ON v.id = inserted.id
+    ORDER BY v.n
+   RETURNING letter_id`,
+);
+
 interface ClaimedRow {
   id: string;
   user_id: string;
@@ -48,12 +87,12 @@ interface PlannedLetter {
 
 /**
  * Turns due subscriptions into letter rows (DESIGN §3). Each batch is one transaction: claim
- * rows with FOR UPDATE SKIP LOCKED (replicas take disjoint sets), insert all letters in one
- * statement (the partial unique index (subscription_id, local_date) makes a duplicate scheduled
- * letter impossible — ON CONFLICT DO NOTHING), advance all cursors in one statement, log all
- * events in one statement, commit; only then queue the compose jobs (job id = letter id), while
- * the next batch is claimed. If the process dies between commit and enqueue, or the enqueue
- * fails, the rows are `scheduled` and the sweeper queues them.
+ * rows with FOR UPDATE SKIP LOCKED (replicas take disjoint sets); in one statement insert all
+ * letters (the partial unique index (subscription_id, local_date) makes a duplicate scheduled
+ * letter impossible — ON CONFLICT DO NOTHING), advance all cursors and log all events; commit;
+ * only then queue the compose jobs (job id = letter id), while the next batch is claimed. If the
+ * process dies between commit and enqueue, or the enqueue fails, the rows are `scheduled` and the
+ * sweeper queues them.
  */
 @Injectable()
 export class ScheduleDueService {
@@ -184,9 +223,7 @@ export class ScheduleDueService {
         if (decision.action === 'letter') letters.push({ id: randomUUID(), row, decision });
         else advanced++;
       }
-      const inserted = await this.insertLetters(m, letters);
-      await this.advanceCursors(m, cursors);
-      await this.logEvents(m, inserted);
+      const inserted = await this.writeBatch(m, letters, cursors);
       return { claimed: rows.length, inserted, advanced };
     });
 
@@ -201,64 +238,27 @@ export class ScheduleDueService {
     return { claimed, toCompose: toCompose.map((l) => l.id), skipped, advanced };
   }
 
-  /** One multi-row INSERT; returns the letters actually inserted (a conflicting local date is not). */
-  private async insertLetters(m: EntityManager, letters: PlannedLetter[]): Promise<PlannedLetter[]> {
-    if (!letters.length) return [];
+  /** Letters, cursors and events of one batch (WRITE_BATCH); returns the letters actually inserted. */
+  private async writeBatch(m: EntityManager, letters: PlannedLetter[], cursors: { id: string; nextRunAt: Date; lastDate: string | null }[]): Promise<PlannedLetter[]> {
+    if (!cursors.length) return []; // every letter has its cursor
     const col = <T>(f: (l: PlannedLetter) => T) => letters.map(f);
-    const rows: { id: string }[] = await m.query(
-      `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, skip_reason)
-       SELECT v.id, v.subscription_id, v.user_id, v.topic_id, 'scheduled', v.status, v.scheduled_for, v.local_date, v.message_id, v.skip_reason
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::date[], $8::text[], $9::text[])
-           AS v(id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, message_id, skip_reason)
-       ON CONFLICT (subscription_id, local_date) WHERE kind = 'scheduled' DO NOTHING
-       RETURNING id`,
-      [
-        col((l) => l.id),
-        col((l) => l.row.id),
-        col((l) => l.row.user_id),
-        col((l) => l.row.topic_id),
-        col((l) => l.decision.status),
-        col((l) => l.decision.scheduledFor.toISOString()),
-        col((l) => l.decision.localDate),
-        col((l) => letterMessageId(l.id, this.config.REPLY_DOMAIN)),
-        col((l) => (l.decision.status === 'skipped' ? CATCH_UP_SKIP_REASON : null)),
-      ],
-    );
-    const ids = new Set(rows.map((r) => r.id));
+    const rows = await queryNamed<{ letter_id: string }>(m, WRITE_BATCH, [
+      col((l) => l.id),
+      col((l) => l.row.id),
+      col((l) => l.row.user_id),
+      col((l) => l.row.topic_id),
+      col((l) => l.decision.status),
+      col((l) => l.decision.scheduledFor.toISOString()),
+      col((l) => l.decision.localDate),
+      col((l) => letterMessageId(l.id, this.config.REPLY_DOMAIN)),
+      CATCH_UP_SKIP_REASON,
+      cursors.map((c) => c.id),
+      cursors.map((c) => c.nextRunAt.toISOString()),
+      cursors.map((c) => c.lastDate),
+    ]);
+    if (rows.length === letters.length) return letters;
+    const ids = new Set(rows.map((r) => r.letter_id));
     return letters.filter((l) => ids.has(l.id));
-  }
-
-  private async advanceCursors(m: EntityManager, cursors: { id: string; nextRunAt: Date; lastDate: string | null }[]): Promise<void> {
-    if (!cursors.length) return;
-    await m.query(
-      `UPDATE subscription s
-          SET next_run_at = v.next_run_at, last_scheduled_local_date = v.last_date
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::date[]) AS v(id, next_run_at, last_date)
-        WHERE s.id = v.id`,
-      [cursors.map((c) => c.id), cursors.map((c) => c.nextRunAt.toISOString()), cursors.map((c) => c.lastDate)],
-    );
-  }
-
-  private async logEvents(m: EntityManager, letters: PlannedLetter[]): Promise<void> {
-    if (!letters.length) return;
-    await m.query(
-      `INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
-       SELECT v.type, 'scheduler', v.user_id, v.letter_id, v.subscription_id, v.metadata
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[]) AS v(type, user_id, letter_id, subscription_id, metadata)`,
-      [
-        letters.map((l) => (l.decision.status === 'scheduled' ? 'LETTER_SCHEDULED' : 'LETTER_SKIPPED')),
-        letters.map((l) => l.row.user_id),
-        letters.map((l) => l.id),
-        letters.map((l) => l.row.id),
-        letters.map((l) =>
-          JSON.stringify(
-            l.decision.status === 'scheduled'
-              ? { kind: 'scheduled', local_date: l.decision.localDate, scheduled_for: l.decision.scheduledFor.toISOString() }
-              : { reason: CATCH_UP_SKIP_REASON, local_date: l.decision.localDate, scheduled_for: l.decision.scheduledFor.toISOString() },
-          ),
-        ),
-      ],
-    );
   }
 
   /**
