@@ -513,5 +513,53 @@ describe('scheduler tick', () => {
       const jobs = await jobsOf(stranded);
       expect(jobs.map((j) => j.data.letterId).sort()).toEqual([...stranded].sort());
     });
+
+    it('a claim stuck behind a lock, then failing: the batch committed before it is queued all the same', async () => {
+      const first = await subsAt(25, slotIn(MIN));
+      const second = await subsAt(5, slotIn(3 * MIN));
+      // X stops batch 1 inside its write (as above); Y then queues for an exclusive lock on topic,
+      // which it gets as batch 1 commits, so batch 2's claim waits behind it and is terminated.
+      const x = ds.createQueryRunner();
+      const y = ds.createQueryRunner();
+      await Promise.all([x.connect(), y.connect()]);
+      const waitingOn = (pattern: string) =>
+        ds.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`,
+          [pattern],
+        );
+      let run: Promise<unknown> | undefined;
+      let locking: Promise<unknown> | undefined;
+      try {
+        await x.startTransaction();
+        await x.query(`SELECT 1 FROM app_user WHERE id = $1 FOR UPDATE`, [first[3].userId]);
+        run = c.app.get(ScheduleDueService).scheduleDue();
+        run.catch(() => undefined);
+        await eventually(async () => (await waitingOn('%INSERT INTO letter%')).length > 0, 'batch 1 waiting in its write', 10_000, 20);
+        await y.startTransaction();
+        locking = y.query(`LOCK TABLE topic IN ACCESS EXCLUSIVE MODE`);
+        await eventually(async () => (await waitingOn('LOCK TABLE topic%')).length > 0, 'the exclusive lock queued', 10_000, 20);
+        await x.commitTransaction();
+        await locking;
+        const [claim] = await eventually(async () => {
+          const pids = await waitingOn('%FOR UPDATE OF s SKIP LOCKED%');
+          return pids.length > 0 && pids;
+        }, 'batch 2 claim waiting', 10_000, 20);
+        // A claim stuck behind a lock does not hold back the jobs of the batch committed before it.
+        await eventually(async () => (await jobsOf(await idsOf(first))).length === first.length, 'batch 1 queued while batch 2 waits', 5_000, 20);
+        await ds.query(`SELECT pg_terminate_backend($1)`, [claim.pid]);
+        await expect(run).rejects.toThrow();
+      } finally {
+        if (x.isTransactionActive) await x.rollbackTransaction();
+        await locking?.catch(() => undefined);
+        if (y.isTransactionActive) await y.rollbackTransaction();
+        await Promise.all([x.release(), y.release()]);
+        await run?.catch(() => undefined);
+      }
+      const letters = await idsOf(first);
+      expect(letters).toHaveLength(first.length);
+      expect((await jobsOf(letters)).map((j) => j.data.letterId).sort()).toEqual([...letters].sort());
+      expect(await idsOf(second)).toHaveLength(0); // rolled back with the claim; the next tick takes them
+      expect((await c.app.get(ScheduleDueService).scheduleDue()).scheduled).toBe(second.length);
+    });
   });
 });

@@ -13,6 +13,8 @@ import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from '.
 const MAX_BATCHES_PER_TICK = 1000;
 /** Jobs per addBulk call (one Redis round trip each). */
 const ENQUEUE_CHUNK = 1000;
+/** A batch's compose jobs wait for the next batch's write at most this long (a claim stuck behind a lock). */
+const ENQUEUE_LATEST_MS = 100;
 
 export interface ScheduleDueResult {
   batches: number;
@@ -129,11 +131,23 @@ export class ScheduleDueService {
       if (n < this.config.SCHEDULER_BATCH_SIZE) break;
     }
     // A batch's compose jobs are queued while the next batch is claimed (docs/performance.md, P7):
-    // the enqueue needs only ids already committed, and Redis and Postgres work in parallel. At
-    // most one enqueue is in flight — the next starts only once the previous has settled — and
-    // the tick returns only after the last one, so shutdown still waits for all of it.
+    // the enqueue needs only ids already committed, and Redis and Postgres work in parallel. It
+    // starts once the next batch's write statement is on its way, so that the enqueue's own CPU
+    // (BullMQ serialising 500 jobs) runs while Postgres executes the write rather than in front of
+    // the claim (or after ENQUEUE_LATEST_MS if the claim is slow). At most one enqueue is in
+    // flight — the next starts only once the previous has settled — and the tick returns only
+    // after the last one, so shutdown still waits for it.
+    let committed: string[] = [];
     let enqueuing: Promise<number> | undefined;
+    let latest: NodeJS.Timeout | undefined;
+    const startEnqueue = () => {
+      clearTimeout(latest);
+      if (enqueuing || !committed.length) return;
+      enqueuing = this.enqueueCompose(committed);
+      committed = [];
+    };
     const settle = async () => {
+      startEnqueue();
       if (!enqueuing) return;
       const pending = enqueuing;
       enqueuing = undefined;
@@ -141,14 +155,15 @@ export class ScheduleDueService {
     };
     try {
       for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
-        const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid);
+        const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid, startEnqueue);
         await settle();
         if (batch.claimed === 0) break;
         result.batches++;
         result.scheduled += batch.toCompose.length;
         result.skipped += batch.skipped;
         result.advanced += batch.advanced;
-        if (batch.toCompose.length) enqueuing = this.enqueueCompose(batch.toCompose);
+        committed = batch.toCompose;
+        if (committed.length) latest = setTimeout(startEnqueue, ENQUEUE_LATEST_MS);
       }
     } finally {
       // Also when a claim failed: the letters already committed are queued before the tick ends.
@@ -189,7 +204,8 @@ export class ScheduleDueService {
     });
   }
 
-  private async scheduleBatch(now: Date, invalid: Set<string>) {
+  /** One claim transaction; `whileWriting` is called once its write statement has been sent. */
+  private async scheduleBatch(now: Date, invalid: Set<string>, whileWriting: () => void) {
     const horizon = new Date(now.getTime() + this.config.COMPOSE_LEAD);
     const { claimed, inserted, advanced } = await this.dataSource.transaction(async (m) => {
       const rows: ClaimedRow[] = await m.query(
@@ -223,7 +239,9 @@ export class ScheduleDueService {
         if (decision.action === 'letter') letters.push({ id: randomUUID(), row, decision });
         else advanced++;
       }
-      const inserted = await this.writeBatch(m, letters, cursors);
+      const writing = this.writeBatch(m, letters, cursors);
+      whileWriting();
+      const inserted = await writing;
       return { claimed: rows.length, inserted, advanced };
     });
 
@@ -266,6 +284,8 @@ export class ScheduleDueService {
    * Never rejects: returns how many letters could not be queued.
    */
   private async enqueueCompose(letterIds: string[]): Promise<number> {
+    // Let a statement just handed to node-pg go out before BullMQ's synchronous work.
+    await new Promise((resolve) => setImmediate(resolve));
     let failed = 0;
     for (let i = 0; i < letterIds.length; i += ENQUEUE_CHUNK) {
       const chunk = letterIds.slice(i, i + ENQUEUE_CHUNK);
