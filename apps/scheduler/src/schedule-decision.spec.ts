@@ -98,6 +98,22 @@ describe('decideDue', () => {
   it('refuses an invalid stored schedule', () => {
     expect(() => decideDue({ ...paris, timezone: 'Mars/Olympus', nextRunAt: SLOT }, SLOT, WINDOW)).toThrow(ScheduleError);
     expect(() => decideDue({ ...paris, sendTimeLocal: '25:00', nextRunAt: SLOT }, SLOT, WINDOW)).toThrow(ScheduleError);
+    // Asked again (answers are remembered, failures are not).
+    expect(() => decideDue({ ...paris, timezone: 'Mars/Olympus', nextRunAt: SLOT }, SLOT, WINDOW)).toThrow(ScheduleError);
+  });
+
+  it('gives the same answers when asked again, and still decides by the clock it is given', () => {
+    const slot = new Date('2026-09-01T05:30:00Z');
+    const sub = { ...paris, nextRunAt: slot };
+    const first = decideDue(sub, new Date('2026-09-01T05:20:00Z'), WINDOW);
+    expect(decideDue(sub, new Date('2026-09-01T05:25:00Z'), WINDOW)).toEqual(first);
+    expect(first).toMatchObject({ status: 'scheduled', localDate: '2026-09-01', nextRunAt: new Date('2026-09-02T05:30:00Z') });
+    // The same slot seen once the catch-up window has passed is skipped, with a later next run.
+    expect(decideDue(sub, new Date('2026-09-02T04:00:00Z'), WINDOW)).toMatchObject({ status: 'skipped', localDate: '2026-09-01', nextRunAt: new Date('2026-09-02T05:30:00Z') });
+    expect(decideDue(sub, new Date('2026-09-03T04:00:00Z'), WINDOW)).toMatchObject({ status: 'skipped', nextRunAt: new Date('2026-09-03T05:30:00Z') });
+    // Another zone at the same instant and wall clock is another question.
+    expect(decideDue({ ...sub, timezone: 'Europe/Lisbon', sendTimeLocal: '06:30' }, new Date('2026-09-01T05:20:00Z'), WINDOW)).toMatchObject({ localDate: '2026-09-01' });
+    expect(decideDue({ ...sub, lastScheduledLocalDate: '2026-09-01' }, new Date('2026-09-01T05:20:00Z'), WINDOW)).toMatchObject({ action: 'advance', reason: 'already_scheduled' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { isPastCatchUpWindow, localDateOf, nextRun } from '@mz/schedule';
+import { isPastCatchUpWindow, localDateOf, type NextRunInput, nextRun, type Run } from '@mz/schedule';
 
 /** What the scheduler knows about a due subscription (the locked row). */
 export interface DueSubscription {
@@ -20,13 +20,34 @@ export type DueDecision =
 
 const later = (a: Date, b: Date) => (a > b ? a : b);
 
+/** Distinct questions kept; a tick asks a few per (zone, send time, slot) it meets. */
+const RUNS_KEPT = 10_000;
+const runs = new Map<string, Run>();
+
+/**
+ * `nextRun`, remembered. It is pure, and every row due at one slot asks it the same questions —
+ * batch after batch, where the per-batch memo of `decideDue` (docs/performance.md, P6) forgets
+ * them — while the Temporal arithmetic behind one answer costs a few hundred µs. Answers are
+ * shared, never mutated.
+ */
+function knownRun(input: NextRunInput): Run {
+  const key = JSON.stringify([input.timezone, input.sendTimeLocal, input.now.getTime(), input.lastScheduledLocalDate ?? null]);
+  let run = runs.get(key);
+  if (!run) {
+    run = nextRun(input); // throws for an invalid schedule: nothing is remembered
+    if (runs.size >= RUNS_KEPT) runs.clear();
+    runs.set(key, run);
+  }
+  return run;
+}
+
 /**
  * The local date a slot honours. Usually the wall-clock date of the slot; but a slot pushed past
  * midnight by a DST gap still belongs to the day before (see `nextRun`), so when the slot is
  * exactly a run of the current schedule, that run's date is used.
  */
 export function slotLocalDate(timezone: string, sendTimeLocal: string, slot: Date): string {
-  const probe = nextRun({ timezone, sendTimeLocal, now: new Date(slot.getTime() - 1) });
+  const probe = knownRun({ timezone, sendTimeLocal, now: new Date(slot.getTime() - 1) });
   return probe.at.getTime() === slot.getTime() ? probe.localDate : localDateOf(slot, timezone);
 }
 
@@ -47,7 +68,7 @@ export function decideDue(sub: DueSubscription, now: Date, catchUpWindowMs: numb
   const { timezone, sendTimeLocal, nextRunAt: slot, lastScheduledLocalDate: last, pausedUntil } = sub;
   // Nothing is ever scheduled further in the past than the catch-up window allows.
   const earliest = new Date(now.getTime() - catchUpWindowMs);
-  const runAfter = (from: Date, lastDate: string | null) => nextRun({ timezone, sendTimeLocal, now: from, lastScheduledLocalDate: lastDate }).at;
+  const runAfter = (from: Date, lastDate: string | null) => knownRun({ timezone, sendTimeLocal, now: from, lastScheduledLocalDate: lastDate }).at;
 
   if (pausedUntil && pausedUntil > slot) {
     return { action: 'advance', reason: 'paused', nextRunAt: runAfter(later(pausedUntil, earliest), last), lastScheduledLocalDate: last };
