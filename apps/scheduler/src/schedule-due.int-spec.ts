@@ -561,5 +561,48 @@ describe('scheduler tick', () => {
       expect(await idsOf(second)).toHaveLength(0); // rolled back with the claim; the next tick takes them
       expect((await c.app.get(ScheduleDueService).scheduleDue()).scheduled).toBe(second.length);
     });
+
+    it('shutdown during a tick waits for the enqueue in flight: every committed letter has its job when close resolves', async () => {
+      const relay2 = await HoldableRelay.start(env.redisUrl);
+      const d = await startScheduler(env, { REDIS_URL: relay2.url, SCHEDULER_TICK_MS: '100' });
+      const x = ds.createQueryRunner();
+      await x.connect();
+      let closing: Promise<void> | undefined;
+      try {
+        // Not enabled yet, so the running loop does not take them before the lock below is held.
+        const first = await Promise.all(Array.from({ length: 25 }, () => createSubscription({ slot: slotIn(MIN), enabled: false })));
+        const second = await Promise.all(Array.from({ length: 25 }, () => createSubscription({ slot: slotIn(3 * MIN), enabled: false })));
+        await x.startTransaction();
+        await x.query(`SELECT 1 FROM app_user WHERE id = $1 FOR UPDATE`, [first[0].userId]);
+        await ds.query(`UPDATE subscription SET enabled = true WHERE id = ANY($1::uuid[])`, [[...first, ...second].map((x) => x.subscriptionId)]);
+        await eventually(
+          async () => (await ds.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO letter%'`)).length > 0,
+          "the loop's tick waiting in batch 1's write",
+          10_000,
+          20,
+        );
+        relay2.hold();
+        await x.commitTransaction();
+        // Batch 2 commits while batch 1's jobs are held in transit; then the tick waits for them.
+        await eventually(async () => (await idsOf(second)).length === second.length, 'batch 2 committed', 10_000, 20);
+        let closed = false;
+        closing = d.close().then(() => {
+          closed = true;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(closed).toBe(false);
+        relay2.release();
+        await closing;
+        const letters = await idsOf([...first, ...second]);
+        expect(letters).toHaveLength(50);
+        expect((await jobsOf(letters)).map((j) => j.data.letterId).sort()).toEqual([...letters].sort());
+      } finally {
+        relay2.release();
+        if (x.isTransactionActive) await x.rollbackTransaction();
+        await x.release();
+        await (closing ?? d.close());
+        await relay2.close();
+      }
+    });
   });
 });
