@@ -8,6 +8,15 @@ export interface DataSourceOptions {
   poolMax?: number;
   /** Shown in pg_stat_activity: which service holds a connection. */
   applicationName?: string;
+  /** How long a connection above the kept ones may sit idle before it is closed (default 30 s). */
+  idleTimeoutMs?: number;
+  /**
+   * Connections kept open once made, however long they sit idle (default: all of them, up to
+   * poolMax). Letters arrive in bursts at the minute; a pool that closed its connections between
+   * bursts would reopen them at the slot — a new backend, cold catalog caches and every named
+   * statement prepared again, exactly when the drain matters (measured: R7, docs/performance.md).
+   */
+  poolMin?: number;
 }
 
 /** The one way to build a DataSource: schema only from migrations, never `synchronize`. */
@@ -22,6 +31,6 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     synchronize: false,
     logging: false,
     applicationName: opts.applicationName ?? 'mentor-zero',
-    extra: { max: opts.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+    extra: { max: opts.poolMax ?? 10, min: opts.poolMin ?? opts.poolMax ?? 10, idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000 },
   });
 }
