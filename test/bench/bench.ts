@@ -721,6 +721,18 @@ async function phaseLateness(ctx: Ctx): Promise<void> {
   const concurrency = Math.max(dist.defaults.COMPOSER_CONCURRENCY, Math.ceil((opts.latenessN * opts.llmLatencyMs) / (0.75 * opts.latenessLeadMs)));
   const svc = await services(ctx, 'lateness', ['scheduler', 'composer', 'mailer'], { COMPOSER_CONCURRENCY: String(concurrency) });
   const mailerRates = await mailerStageRates(ctx);
+  // Warm-up (not measured), as every other phase has: R2's bound is a warm mailer's rate, and in
+  // production the services have been sending all day. Without it the slot's burst also pays
+  // for JIT compilation, new pool connections and first-time statement preparation.
+  const warm = Math.min(opts.latenessN, 1000);
+  ctx.log(`lateness warm-up: ${warm} letters at L = 0 (not measured)`);
+  await ctx.fakes.call('setLatency', 0);
+  await ctx.fakes.call('reset');
+  await seedSubscriptions(ctx.db, { tag: 'late-warm', n: warm, at: new Date(Math.floor(Date.now() / 60_000) * 60_000) });
+  await until('late-warm: letters at the SMTP sink', warm, () => sinkCount(ctx), { everyMs: 100, diagnose: () => diagnose(ctx, 'late-warm') });
+  await until('late-warm: letters marked sent', warm, async () => (await countLetters(ctx.db, 'late-warm', ['sent'])).done, { everyMs: 50 });
+  await ctx.fakes.call('setLatency', opts.llmLatencyMs);
+  await analyze(ctx);
   const rounds = [];
   for (let r = 1; r <= opts.latenessRounds; r++) {
     const tag = `late-${r}`;
