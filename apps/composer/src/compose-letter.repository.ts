@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
-import { namedStatement, queryNamed } from '@mz/db';
+import { logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { APP_CONFIG } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
 import type { ChatMessage } from './prompt/build-prompt';
@@ -64,10 +64,6 @@ const savePrompt = (messages: string, response: string) => `
   SELECT u.id, ${messages}::jsonb, ${response}::text FROM u WHERE ${messages}::jsonb IS NOT NULL
   ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`;
 
-/** event_log row as a CTE over `u`, the same row logEvent (libs/db) writes: actor 'system'. */
-const logEventFrom = (type: string, metadata: string) => `
-  INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
-  SELECT '${type}', 'system', u.user_id, u.id, u.subscription_id, ${metadata}::jsonb FROM u`;
 
 /**
  * The claim and everything the prompt needs, in one statement (docs/performance.md, P4). The
@@ -135,7 +131,7 @@ WITH u AS (
          error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
    WHERE id = $1 AND status = 'composing'
    RETURNING id, user_id, subscription_id
-), e AS (${logEventFrom('LETTER_COMPOSED', '$16')}
+), e AS (${logEventSql('u', "'LETTER_COMPOSED'", '$16')}
 ), p AS (${savePrompt('$17', '$18')}
 )
 SELECT count(*)::int AS n FROM u`);
@@ -156,7 +152,7 @@ const MARK_FAILED = `
 WITH u AS (
   UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
    WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
-), e AS (${logEventFrom('LETTER_FAILED', '$4')}
+), e AS (${logEventSql('u', "'LETTER_FAILED'", '$4')}
 ), p AS (${savePrompt('$5', '$6')}
 )
 SELECT count(*)::int AS n FROM u`;
@@ -165,7 +161,7 @@ const MARK_CANCELLED = `
 WITH u AS (
   UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
    WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
-), e AS (${logEventFrom('LETTER_CANCELLED', '$3')}
+), e AS (${logEventSql('u', "'LETTER_CANCELLED'", '$3')}
 )
 SELECT count(*)::int AS n FROM u`;
 

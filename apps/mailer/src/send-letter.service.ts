@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AppConfig, FailureClass } from '@mz/contracts';
-import { DEFAULT_FOOTER, logEvent, namedStatement, queryNamed } from '@mz/db';
+import { DEFAULT_FOOTER, logEvent, logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { FOOTER_LOGIN_TTL_MS, hashToken, links, newToken, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, maskText, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError, type SmtpFailure } from './classify-smtp-error';
@@ -166,8 +166,7 @@ WITH settled AS (
    WHERE id = $1 AND ${claimable('letter')}
   RETURNING id, user_id, subscription_id
 )
-INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata)
-SELECT $4, settled.user_id, settled.id, settled.subscription_id, $5::jsonb FROM settled
+${logEventSql('settled', '$4', '$5')}
 RETURNING id`);
 
 /**
