@@ -4,6 +4,7 @@
  * `await env.dispose()` in afterAll; `env.vars` is the environment for services under test.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import Redis from 'ioredis';
 import { adminUrl, databaseUrlFor, withAdminClient } from './pg-admin';
 
@@ -76,6 +77,12 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
       if (keys.length) await redis.unlink(...keys);
     } while (cursor !== '0');
   } finally {
-    redis.disconnect();
+    // QUIT and wait for the socket to close: disconnect() alone returns at once and leaves the
+    // socket (and ioredis' 2 s destroy timer) open past the test file's afterAll.
+    if (redis.status !== 'end') {
+      const ended = once(redis, 'end');
+      await redis.quit().catch(() => redis.disconnect());
+      await ended;
+    }
   }
 }
