@@ -152,7 +152,7 @@ describe('composer with an LLM endpoint', () => {
     expect(events.map((e: any) => e.type)).toEqual(['LETTER_COMPOSED']);
     expect(await ds.query(`SELECT 1 FROM letter_prompt WHERE letter_id = $1`, [id])).toHaveLength(0);
 
-    const sendJob = await queues.queue(QueueName.LettersSend).getJob(id);
+    const sendJob = await eventually(async () => (await queues.queue(QueueName.LettersSend).getJob(id)) ?? null, 'send job queued after the commit');
     expect(sendJob?.name).toBe(JobName.SendLetter);
     expect(sendJob?.data).toEqual({ v: 1, letterId: id });
     expect(await sendJob?.getState()).toBe('delayed');
@@ -372,7 +372,7 @@ describe('composer without an LLM (offline composer)', () => {
     expect(r.body_text).toContain('Seneca');
     expect(r.body_html).toContain('<blockquote>');
     expect(r.variation_tags.some((t: string) => t.startsWith('passage:'))).toBe(true);
-    const sendJob = await queues.queue(QueueName.LettersSend).getJob(id);
+    const sendJob = await eventually(async () => (await queues.queue(QueueName.LettersSend).getJob(id)) ?? null, 'send job queued after the commit');
     expect(sendJob?.opts.delay).toBe(0); // the slot already passed: send now
     expect(await metric(svc, 'mz_letters_composed_total', { model_kind: 'offline' })).toBe(1);
   });

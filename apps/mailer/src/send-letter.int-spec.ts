@@ -16,7 +16,7 @@ import { TestSmtpServer, type CapturedMail } from '../../../test/fakes/test-smtp
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { MailerModule } from './mailer.module';
-import { FOOTER_CACHE_MS } from './send-letter.service';
+import { FOOTER_CACHE_MS, SendLetterService } from './send-letter.service';
 import { metricValue } from '../../../test/support/metrics';
 
 // Retries and SMTP round trips: longer than Jest's default 5 s (project testTimeout is not applied in multi-project runs).
@@ -112,9 +112,12 @@ describe('mailer: letters.send and mail.transactional', () => {
   /** Waits for the job to finish and returns how it ended. */
   async function jobEnd(queue: QueueName, jobId: string): Promise<{ state: string; returnvalue: unknown; attemptsMade: number }> {
     return eventually(async () => {
+      const state = await queues.queue(queue).getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return null;
+      // Read the job after its state says finished: a copy read before could predate the script
+      // that wrote its return value and its state together.
       const job = await queues.queue(queue).getJob(jobId);
-      const state = job ? await job.getState() : 'missing';
-      return state === 'completed' || state === 'failed' ? { state, returnvalue: job!.returnvalue, attemptsMade: job!.attemptsMade } : null;
+      return job ? { state, returnvalue: job.returnvalue, attemptsMade: job.attemptsMade } : null;
     }, `job ${jobId} finished`, 15_000, 25);
   }
 
@@ -376,28 +379,31 @@ describe('mailer: letters.send and mail.transactional', () => {
     }
   });
 
-  it('reuses the active footer for a few seconds, then picks up an edit', async () => {
+  it('reuses the active footer within its cache window, then picks up an edit', async () => {
+    const sender = svc.app.get(SendLetterService);
+    expect(sender.footerCacheMs).toBe(FOOTER_CACHE_MS);
     const user = await makeUser();
     const subId = await makeSubscription(user.id);
-    const [before] = await ds.query(`SELECT id, text_template, html_template FROM email_footer WHERE active`);
-    const first = await composedLetter(subId);
-    await drive(first);
-    await untilStatus(first, 'sent');
-    const cachedAt = Date.now();
-    const edited = `${before.text_template}\nEdited footer {{topic_name}}`;
-    await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, edited]);
+    const [before] = await ds.query(`SELECT id, text_template FROM email_footer WHERE active`);
+    const sendOne = async () => {
+      const id = await composedLetter(subId);
+      await drive(id);
+      await untilStatus(id, 'sent');
+      return messagesTo(user.email).find((m) => m.rawHeaders.get('x-mz-letter') === id)!.text ?? '';
+    };
     try {
-      const second = await composedLetter(subId);
-      await drive(second);
-      await untilStatus(second, 'sent');
-      if (Date.now() - cachedAt < FOOTER_CACHE_MS) expect(messagesTo(user.email)[1].text).not.toContain('Edited footer');
-
-      await new Promise((r) => setTimeout(r, Math.max(0, cachedAt + FOOTER_CACHE_MS - Date.now() + 50)));
-      const third = await composedLetter(subId);
-      await drive(third);
-      await untilStatus(third, 'sent');
-      expect(messagesTo(user.email)[2].text).toContain('Edited footer Focus');
+      // Window 0: the first letter reads the footer. Then a window no test run outlasts: the
+      // next letter reuses that read, even though the footer was edited in between.
+      sender.footerCacheMs = 0;
+      await sendOne();
+      sender.footerCacheMs = 10 * 60_000;
+      await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, `${before.text_template}\nEdited footer {{topic_name}}`]);
+      expect(await sendOne()).not.toContain('Edited footer');
+      // Once the window has passed, the edit is read.
+      sender.footerCacheMs = 0;
+      expect(await sendOne()).toContain('Edited footer Focus');
     } finally {
+      sender.footerCacheMs = FOOTER_CACHE_MS;
       await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, before.text_template]);
     }
   });

@@ -190,7 +190,9 @@ INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALU
 @Injectable()
 export class SendLetterService {
   private readonly log: Logger;
-  private footerCache: { footer: Footer; until: number } | null = null;
+  private footerCache: { footer: Footer; readAt: number } | null = null;
+  /** How long the footer read is reused (a field so tests can pin the window). */
+  footerCacheMs = FOOTER_CACHE_MS;
 
   constructor(
     private readonly ds: DataSource,
@@ -289,16 +291,16 @@ export class SendLetterService {
     return null;
   }
 
-  /** The active footer, re-read at most every FOOTER_CACHE_MS: console edits reach letters within seconds. */
+  /** The active footer, re-read at most every footerCacheMs: console edits reach letters within seconds. */
   private async footer(): Promise<Footer> {
     const now = Date.now();
-    if (this.footerCache && this.footerCache.until > now) return this.footerCache.footer;
+    if (this.footerCache && now - this.footerCache.readAt < this.footerCacheMs) return this.footerCache.footer;
     const [row] = await this.ds.query(`SELECT text_template, html_template FROM email_footer WHERE active LIMIT 1`);
     if (!row) this.log.warn('no active email_footer; using the default footer');
     const footer = row
       ? { textTemplate: row.text_template as string, htmlTemplate: row.html_template as string }
       : { textTemplate: DEFAULT_FOOTER.text, htmlTemplate: DEFAULT_FOOTER.html };
-    this.footerCache = { footer, until: now + FOOTER_CACHE_MS };
+    this.footerCache = { footer, readAt: now };
     return footer;
   }
 
