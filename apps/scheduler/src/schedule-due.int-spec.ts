@@ -284,12 +284,15 @@ describe('scheduler tick', () => {
   });
 
   it('gives new and re-enabled subscriptions (next_run_at NULL) their next run from now', async () => {
-    const { subscriptionId } = await createSubscription({ timezone: 'Asia/Kolkata', sendTimeLocal: '09:15', slot: null });
+    // A send time hours away: one inside the compose lead would be scheduled in the same pass and
+    // its cursor moved on to the next day (this test failed daily when 09:15 Kolkata was that close).
+    const sendTimeLocal = wallClock(new Date(Date.now() + 3 * HOUR), 'Asia/Kolkata');
+    const { subscriptionId } = await createSubscription({ timezone: 'Asia/Kolkata', sendTimeLocal, slot: null });
     const before = new Date();
     const result = await b.app.get(ScheduleDueService).scheduleDue();
     expect(result.initialised).toBeGreaterThanOrEqual(1);
     const cursor = await subscription(subscriptionId);
-    expect(cursor.next_run_at).toEqual(nextRun({ timezone: 'Asia/Kolkata', sendTimeLocal: '09:15', now: before }).at);
+    expect(cursor.next_run_at).toEqual(nextRun({ timezone: 'Asia/Kolkata', sendTimeLocal, now: before }).at);
   });
 
   it('leaves a row with an invalid stored schedule alone and schedules the others', async () => {
