@@ -15,6 +15,7 @@ import { localDateOf, nextRun } from '@mz/schedule';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ScheduleDueService } from './schedule-due.service';
+import { SchedulerLoopService } from './scheduler-loop.service';
 import { SchedulerModule } from './scheduler.module';
 import { SweepStuckLettersService } from './sweep-stuck-letters.service';
 
@@ -204,6 +205,24 @@ describe('scheduler tick', () => {
     const ids: { id: string }[] = await ds.query(`SELECT id FROM letter WHERE subscription_id = ANY($1::uuid[])`, [subs.map((s) => s.subscriptionId)]);
     const jobs = await Promise.all(ids.map((l) => composeJob(a, l.id)));
     expect(jobs.every((j) => j?.data.letterId)).toBe(true);
+  });
+
+  it('a tick runs SCHEDULER_CONCURRENCY passes at once, and they share the due rows exactly once', async () => {
+    const subs = await Promise.all(Array.from({ length: 120 }, (_, i) => createSubscription({ timezone: ZONES[i % ZONES.length], slot: slotIn(((i % 3) + 1) * MIN) })));
+    const passes = jest.spyOn(a.app.get(ScheduleDueService), 'scheduleDue');
+    try {
+      await a.app.get(SchedulerLoopService).tick();
+      expect(passes).toHaveBeenCalledTimes(2); // the default
+      const results = await Promise.all(passes.mock.results.map((r) => r.value as Promise<{ scheduled: number }>));
+      expect(results.reduce((sum, r) => sum + r.scheduled, 0)).toBe(120);
+    } finally {
+      passes.mockRestore();
+    }
+    const [{ n, distinct }] = await ds.query(
+      `SELECT count(*)::int AS n, count(DISTINCT subscription_id)::int AS distinct FROM letter WHERE subscription_id = ANY($1::uuid[])`,
+      [subs.map((s) => s.subscriptionId)],
+    );
+    expect({ n, distinct }).toEqual({ n: 120, distinct: 120 });
   });
 
   it('the database refuses a second scheduled letter for a (subscription, local date); send-now letters are extra', async () => {

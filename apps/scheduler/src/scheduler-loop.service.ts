@@ -53,7 +53,9 @@ export class SchedulerLoopService implements OnApplicationBootstrap, OnModuleDes
     try {
       if (!(await this.migrationsCurrent())) return;
       await this.maintainSchedulers();
-      await this.scheduleDue.scheduleDue();
+      // SCHEDULER_CONCURRENCY passes share the due rows through SKIP LOCKED, as replicas do: while
+      // one waits on Postgres the other's batch is written or enqueued (docs/performance.md, R3).
+      await Promise.all(Array.from({ length: this.config.SCHEDULER_CONCURRENCY }, () => this.scheduleDue.scheduleDue()));
       this.lastTick.setToCurrentTime();
     } catch (err) {
       this.logger.error({ err }, 'scheduler tick failed');

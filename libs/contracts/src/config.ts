@@ -83,6 +83,7 @@ export const ConfigSchema = z
     INBOUND_IMAP_POLL_MS: int(30_000, 500),
     SCHEDULER_TICK_MS: int(5_000, 100),
     SCHEDULER_BATCH_SIZE: int(500, 1, 10_000),
+    SCHEDULER_CONCURRENCY: int(2, 1, 16),
     COMPOSE_LEAD: duration('15m'),
     CATCH_UP_WINDOW: duration('6h'),
     LEASE_MS: int(10 * 60_000, 1_000),
