@@ -101,7 +101,7 @@ describe('composer with an LLM endpoint', () => {
     queues = svc.app.get(QueueService);
     // These tests flip app_config between letters and expect the very next letter to follow it;
     // the settings cache has its own test below.
-    svc.app.get(ComposeLetterRepository).settingsTtlMs = 0;
+    svc.app.get(ComposeLetterRepository).settingsCache.ttlMs = 0;
   });
 
   afterAll(async () => {
@@ -476,18 +476,18 @@ describe('compose-letter repository: one statement per step', () => {
     }]);
   });
 
-  it('loadSettings is cached for settingsTtlMs: a console change reaches new letters once it runs out', async () => {
+  it('loadSettings is cached for its window: a console change reaches new letters once it runs out', async () => {
     expect(SETTINGS_TTL_MS).toBeLessThanOrEqual(10_000);
     const r = repo();
     await ds.query(`UPDATE app_config SET value = 'false' WHERE key = 'log_prompts'`);
     try {
-      r.settingsTtlMs = 60_000;
+      r.settingsCache.ttlMs = 60_000;
       const [a, b] = await Promise.all([r.loadSettings(), r.loadSettings()]);
       expect(a).toEqual({ logPrompts: false, costPer1kTokensUsd: expect.any(Object) });
       expect(b).toBe(a); // concurrent letters share one read
       await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
       expect((await r.loadSettings()).logPrompts).toBe(false); // still inside the TTL
-      r.settingsTtlMs = 200;
+      r.settingsCache.ttlMs = 200;
       await new Promise((res) => setTimeout(res, 250));
       expect((await r.loadSettings()).logPrompts).toBe(true);
     } finally {

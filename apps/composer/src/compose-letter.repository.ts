@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
 import { logEventSql, namedStatement, queryNamed } from '@mz/db';
-import { APP_CONFIG } from '@mz/platform';
+import { APP_CONFIG, ReadCache } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
 import type { ChatMessage } from './prompt/build-prompt';
 
@@ -174,12 +174,10 @@ SELECT count(*)::int AS n FROM u`;
 @Injectable()
 export class ComposeLetterRepository {
   /**
-   * How long loadSettings() reuses what it read: a console change to log_prompts or the token
-   * prices reaches new letters within this. Checked on each read, so lowering it takes effect at
-   * once (tests that flip app_config between letters set it to 0).
+   * loadSettings() reuses what it read for SETTINGS_TTL_MS: a console change to log_prompts or the
+   * token prices reaches new letters within that (tests that flip app_config set ttlMs to 0).
    */
-  settingsTtlMs = SETTINGS_TTL_MS;
-  private settings: { value: Promise<ComposerSettings>; readAt: number } | null = null;
+  readonly settingsCache = new ReadCache(() => this.readSettings(), SETTINGS_TTL_MS);
 
   constructor(private readonly ds: DataSource, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -226,20 +224,9 @@ export class ComposeLetterRepository {
     };
   }
 
-  /**
-   * Runtime toggles (app_config), validated: a malformed value falls back to its safe default.
-   * Cached for settingsTtlMs; concurrent letters share one read, and a failed read is not kept.
-   */
+  /** Runtime toggles (app_config), validated: a malformed value falls back to its safe default. Cached (settingsCache). */
   loadSettings(): Promise<ComposerSettings> {
-    const now = performance.now();
-    if (this.settings && now - this.settings.readAt < this.settingsTtlMs) return this.settings.value;
-    const value = this.readSettings();
-    const entry = { value, readAt: now };
-    this.settings = entry;
-    value.catch(() => {
-      if (this.settings === entry) this.settings = null;
-    });
-    return value;
+    return this.settingsCache.get();
   }
 
   private async readSettings(): Promise<ComposerSettings> {

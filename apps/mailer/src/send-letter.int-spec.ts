@@ -381,7 +381,7 @@ describe('mailer: letters.send and mail.transactional', () => {
 
   it('reuses the active footer within its cache window, then picks up an edit', async () => {
     const sender = svc.app.get(SendLetterService);
-    expect(sender.footerCacheMs).toBe(FOOTER_CACHE_MS);
+    expect(sender.footerCache.ttlMs).toBe(FOOTER_CACHE_MS);
     const user = await makeUser();
     const subId = await makeSubscription(user.id);
     const [before] = await ds.query(`SELECT id, text_template FROM email_footer WHERE active`);
@@ -394,16 +394,16 @@ describe('mailer: letters.send and mail.transactional', () => {
     try {
       // Window 0: the first letter reads the footer. Then a window no test run outlasts: the
       // next letter reuses that read, even though the footer was edited in between.
-      sender.footerCacheMs = 0;
+      sender.footerCache.ttlMs = 0;
       await sendOne();
-      sender.footerCacheMs = 10 * 60_000;
+      sender.footerCache.ttlMs = 10 * 60_000;
       await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, `${before.text_template}\nEdited footer {{topic_name}}`]);
       expect(await sendOne()).not.toContain('Edited footer');
       // Once the window has passed, the edit is read.
-      sender.footerCacheMs = 0;
+      sender.footerCache.ttlMs = 0;
       expect(await sendOne()).toContain('Edited footer Focus');
     } finally {
-      sender.footerCacheMs = FOOTER_CACHE_MS;
+      sender.footerCache.ttlMs = FOOTER_CACHE_MS;
       await ds.query(`UPDATE email_footer SET text_template = $2 WHERE id = $1`, [before.id, before.text_template]);
     }
   });

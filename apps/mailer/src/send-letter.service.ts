@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig, FailureClass } from '@mz/contracts';
 import { DEFAULT_FOOTER, logEvent, logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { FOOTER_LOGIN_TTL_MS, hashToken, links, newToken, signUnsubscribeToken } from '@mz/domain';
-import { APP_CONFIG, Clock, LOGGER, maskText, RetryLaterError, retryDecision } from '@mz/platform';
+import { APP_CONFIG, Clock, LOGGER, maskText, ReadCache, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError, type SmtpFailure } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
 import { renderLetterMail } from './render-mail';
@@ -190,9 +190,8 @@ INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALU
 @Injectable()
 export class SendLetterService {
   private readonly log: Logger;
-  private footerCache: { footer: Footer; readAt: number } | null = null;
-  /** How long the footer read is reused (a field so tests can pin the window). */
-  footerCacheMs = FOOTER_CACHE_MS;
+  /** The active footer, reused for FOOTER_CACHE_MS: console edits reach letters within seconds. */
+  readonly footerCache = new ReadCache(() => this.readFooter(), FOOTER_CACHE_MS);
 
   constructor(
     private readonly ds: DataSource,
@@ -207,7 +206,7 @@ export class SendLetterService {
 
   /** Throws RetryLaterError (retry after its delay) or UnrecoverableError (failed for good). */
   async send(letterId: string): Promise<SendLetterResult> {
-    const footer = await this.footer();
+    const footer = await this.footerCache.get();
     const now = this.clock.now();
     const loginToken = newToken();
     const [row] = await queryNamed<ClaimRow>(this.ds, CLAIM, [
@@ -291,17 +290,12 @@ export class SendLetterService {
     return null;
   }
 
-  /** The active footer, re-read at most every footerCacheMs: console edits reach letters within seconds. */
-  private async footer(): Promise<Footer> {
-    const now = Date.now();
-    if (this.footerCache && now - this.footerCache.readAt < this.footerCacheMs) return this.footerCache.footer;
+  private async readFooter(): Promise<Footer> {
     const [row] = await this.ds.query(`SELECT text_template, html_template FROM email_footer WHERE active LIMIT 1`);
     if (!row) this.log.warn('no active email_footer; using the default footer');
-    const footer = row
+    return row
       ? { textTemplate: row.text_template as string, htmlTemplate: row.html_template as string }
       : { textTemplate: DEFAULT_FOOTER.text, htmlTemplate: DEFAULT_FOOTER.html };
-    this.footerCache = { footer, readAt: now };
-    return footer;
   }
 
   private render(c: Claimed, footer: Footer, quote: { text: string; author: string } | null, loginToken: string) {

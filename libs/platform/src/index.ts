@@ -10,3 +10,4 @@ export * from './health';
 export * from './http';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './read-cache';
