@@ -12,16 +12,6 @@ import { requireEnv, serve } from './child-ipc';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (rel: string) => require(join(requireEnv('MZ_DIST'), rel));
 
-/** Copied from apps/scheduler/src/schedule-due.service.ts (scheduleBatch) for the bare timing and the plan. */
-export const CLAIM_SQL = `SELECT s.id, s.user_id, s.topic_id, s.timezone, s.send_time_local, s.next_run_at,
-                s.last_scheduled_local_date::text AS last_date, s.paused_until
-           FROM subscription s
-           JOIN app_user u ON u.id = s.user_id AND u.status = 'active'
-           JOIN topic t ON t.id = s.topic_id AND t.active
-          WHERE s.enabled AND s.next_run_at <= $1 AND NOT (s.id = ANY($3::uuid[]))
-          ORDER BY s.next_run_at
-          LIMIT $2
-          FOR UPDATE OF s SKIP LOCKED`;
 
 interface MeasureArgs {
   dueIds: string[];
@@ -35,7 +25,8 @@ async function main(): Promise<void> {
   const { parseConfig, JobName, JOBS } = load('libs/contracts/src/index.js');
   const { createDataSource } = load('libs/db/src/index.js');
   const { Clock, MetricsService, QueueService, RedisConnections } = load('libs/platform/src/index.js');
-  const { ScheduleDueService } = load('apps/scheduler/src/schedule-due.service.js');
+  // The product's own claim statement, for the bare timing and the plan.
+  const { CLAIM_DUE_SQL: CLAIM_SQL, ScheduleDueService } = load('apps/scheduler/src/schedule-due.service.js');
 
   const config = parseConfig(process.env);
   const ds = createDataSource({ url: config.DATABASE_URL, poolMax: 2, applicationName: 'mz-bench-claim' });
