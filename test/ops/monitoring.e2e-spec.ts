@@ -34,6 +34,7 @@ const REQUIRED_ALERTS: Record<string, { alert: string; reads: string }> = {
   'failed letters': { alert: 'MentorZeroLettersFailed', reads: 'mz_letters_failed_total' },
   'inbound parse errors': { alert: 'MentorZeroInboundParseErrors', reads: 'mz_inbound_parse_failures_total' },
   'no letters sent for an hour while letters are due': { alert: 'MentorZeroNoLettersSent', reads: 'mz_letters_due_unsent' },
+  'letters written offline because the LLM fails': { alert: 'MentorZeroLlmDegraded', reads: 'mz_letters_degraded_total' },
 };
 
 async function defaultMetricNames(): Promise<Set<string>> {
@@ -220,6 +221,33 @@ describe('PrometheusRule', () => {
           alert_rule_test: [
             { eval_time: '15m', alertname: 'MentorZeroLettersFailed', exp_alerts: [{ exp_labels: { severity: 'warning', stage: 'send', error_type: 'permanent' } }] },
             { eval_time: '60m', alertname: 'MentorZeroLettersFailed', exp_alerts: [] },
+          ],
+        },
+      ]);
+    });
+
+    it('MentorZeroLlmDegraded: an open circuit or letters written offline for 5 minutes, quiet once the LLM is back', () => {
+      runUnitTests('llm-degraded', [
+        {
+          // the circuit opens at minute 10 and closes at minute 30
+          interval: '1m',
+          input_series: [{ series: 'mz_llm_circuit_open{pod="c1"}', values: '0x10 1x20 0x60' }],
+          alert_rule_test: [
+            { eval_time: '12m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [] },
+            { eval_time: '20m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+            { eval_time: '60m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [] },
+          ],
+        },
+        {
+          // circuit closed, but letters keep falling back (e.g. an expired key: llm_rejected)
+          interval: '1m',
+          input_series: [
+            { series: 'mz_llm_circuit_open{pod="c1"}', values: '0x60' },
+            { series: 'mz_letters_degraded_total{reason="llm_rejected",pod="c1"}', values: '0x10 1+1x50' },
+          ],
+          alert_rule_test: [
+            { eval_time: '9m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [] },
+            { eval_time: '30m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
           ],
         },
       ]);

@@ -43,4 +43,6 @@ export interface ComposeContext {
 export interface ComposerSettings {
   logPrompts: boolean;
   costPer1kTokensUsd: { prompt: number; completion: number };
+  /** app_config llm_offline_fallback: may the offline composer stand in when the LLM fails? */
+  offlineFallback: boolean;
 }

@@ -97,6 +97,8 @@ describe('composer with an LLM endpoint', () => {
       LLM_MAX_RETRIES: '0',
       LLM_TIMEOUT_MS: '500',
       RETRY_DELAY_SCALE: '0.01',
+      // The failure tests below add up consecutive failures; the circuit has its own describe.
+      LLM_CIRCUIT_FAILURES: '1000',
     });
     queues = svc.app.get(QueueService);
     // These tests flip app_config between letters and expect the very next letter to follow it;
@@ -112,6 +114,8 @@ describe('composer with an LLM endpoint', () => {
   beforeEach(async () => {
     llm.reset();
     await ds.query(`UPDATE app_config SET value = 'false' WHERE key = 'log_prompts'`);
+    // Failures here must show as failures; degraded mode has its own describe.
+    await ds.query(`UPDATE app_config SET value = 'false' WHERE key = 'llm_offline_fallback'`);
   });
 
   it('composes a letter: structured-output request, stored draft, tokens, event, delayed send job', async () => {
@@ -367,7 +371,8 @@ describe('composer without an LLM (offline composer)', () => {
     const id = await insertLetter({ scheduledFor: new Date(Date.now() - 60_000) });
     await queues.ensureJob(JobName.ComposeLetter, { v: 1, letterId: id }, id);
     const r = await waitForStatus(id, ['composed']);
-    expect(r).toMatchObject({ model: 'offline', prompt_version: null, prompt_tokens: null });
+    // Offline by design (no LLM configured), not as a fallback.
+    expect(r).toMatchObject({ model: 'offline', prompt_version: null, prompt_tokens: null, fallback_reason: null });
     expect(r.subject).toMatch(/^On .+ \[mz:resilience\]$/);
     expect(r.body_text).toContain('Seneca');
     expect(r.body_html).toContain('<blockquote>');
@@ -375,6 +380,121 @@ describe('composer without an LLM (offline composer)', () => {
     const sendJob = await eventually(async () => (await queues.queue(QueueName.LettersSend).getJob(id)) ?? null, 'send job queued after the commit');
     expect(sendJob?.opts.delay).toBe(0); // the slot already passed: send now
     expect(await metric(svc, 'mz_letters_composed_total', { model_kind: 'offline' })).toBe(1);
+  });
+});
+
+describe('degraded mode: the offline composer stands in for a failing LLM', () => {
+  let llm: FakeLlmServer;
+  let svc: RunningService;
+  let queues: QueueService;
+  const OPEN_MS = 1_500;
+  let held = '';
+
+  const compose = (letterId: string) => queues.ensureJob(JobName.ComposeLetter, { v: 1, letterId }, letterId);
+  const setFallback = (on: boolean) => ds.query(`UPDATE app_config SET value = $1::jsonb WHERE key = 'llm_offline_fallback'`, [JSON.stringify(on)]);
+  const degraded = (reason: string) => metric(svc, 'mz_letters_degraded_total', { reason });
+
+  beforeAll(async () => {
+    llm = await FakeLlmServer.start();
+    svc = await startService(composerDef, {
+      ...env.vars,
+      PORT: '0',
+      LLM_BASE_URL: llm.url,
+      LLM_API_KEY: 'test-key',
+      LLM_MODEL: 'test-model',
+      LLM_MAX_RETRIES: '0',
+      LLM_TIMEOUT_MS: '500',
+      RETRY_DELAY_SCALE: '0.01',
+      LLM_CIRCUIT_FAILURES: '3',
+      LLM_CIRCUIT_OPEN_MS: String(OPEN_MS),
+    });
+    queues = svc.app.get(QueueService);
+    svc.app.get(ComposeLetterRepository).settingsCache.ttlMs = 0;
+  });
+
+  afterAll(async () => {
+    await svc?.close();
+    await llm?.close();
+  });
+
+  beforeEach(() => llm.reset());
+
+  // The tests run in order: the circuit's consecutive-failure count carries from one to the next.
+  it('toggle off: a permanent LLM error fails the letter as before (failure 1 of 3)', async () => {
+    await setFallback(false);
+    llm.script({ kind: 'status', status: 400 });
+    const id = await insertLetter({ scheduledFor: new Date(Date.now() + 30_000) });
+    await compose(id);
+    const r = await waitForStatus(id, ['failed']);
+    expect(r).toMatchObject({ error_type: 'permanent', model: null, fallback_reason: null });
+    expect(llm.requests).toHaveLength(1);
+    await setFallback(true);
+  });
+
+  it('a retry that could not finish before the slot: written offline now, marked slot_near (failure 2 of 3)', async () => {
+    const before = await degraded('slot_near');
+    llm.script({ kind: 'status', status: 500 });
+    const id = await insertLetter({ scheduledFor: new Date(Date.now() + 30_000) });
+    await compose(id);
+    const r = await waitForStatus(id, ['composed', 'failed']);
+    expect(r).toMatchObject({ status: 'composed', model: 'offline', fallback_reason: 'slot_near', prompt_version: null, error_type: null });
+    expect(r.body_text).toContain('Seneca');
+    expect(llm.requests).toHaveLength(1);
+    const [event] = await ds.query(`SELECT metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_COMPOSED'`, [id]);
+    expect(event.metadata).toMatchObject({ model: 'offline', fallbackReason: 'slot_near' });
+    expect(event.metadata.llmError).toContain('500');
+    expect(await degraded('slot_near')).toBe(before + 1);
+    await eventually(async () => (await queues.queue(QueueName.LettersSend).getJob(id)) ?? null, 'send job of the offline letter');
+  });
+
+  it('the third consecutive failure opens the circuit: the retry is refused at once and written offline (circuit_open)', async () => {
+    llm.script({ kind: 'status', status: 503 });
+    const id = await insertLetter(); // an hour away: the first failure is an ordinary retry
+    await compose(id);
+    const r = await waitForStatus(id, ['composed', 'failed']);
+    expect(r).toMatchObject({ status: 'composed', model: 'offline', fallback_reason: 'circuit_open' });
+    expect(llm.requests).toHaveLength(1); // the retry never reached the endpoint
+    expect(await metric(svc, 'mz_llm_circuit_open')).toBe(1);
+  });
+
+  it('while open, letters are written offline without calling the LLM; with the toggle off they wait instead', async () => {
+    const id = await insertLetter();
+    await compose(id);
+    expect(await waitForStatus(id, ['composed', 'failed'])).toMatchObject({ model: 'offline', fallback_reason: 'circuit_open' });
+
+    await setFallback(false);
+    held = await insertLetter();
+    await compose(held);
+    const r = await waitForStatus(held, ['retrying', 'failed']);
+    expect(r).toMatchObject({ status: 'retrying', error_type: 'network', body_text: null });
+    expect(r.last_error).toContain('circuit open');
+    expect(llm.requests).toHaveLength(0);
+    await setFallback(true);
+  });
+
+  it("the circuit closes on its own: the held letter's retry is the probe once LLM_CIRCUIT_OPEN_MS has passed, and letters are the LLM's again", async () => {
+    // Its retry was planned for when the circuit lets a probe through (the open error's retry-after).
+    const probe = await waitForStatus(held, ['composed', 'failed'], 10_000);
+    expect(probe).toMatchObject({ status: 'composed', fallback_reason: null });
+    expect(probe.model).not.toBe('offline');
+    const id = await insertLetter();
+    await compose(id);
+    const r = await waitForStatus(id, ['composed', 'failed']);
+    expect(r).toMatchObject({ status: 'composed', fallback_reason: null });
+    expect(r.model).not.toBe('offline');
+    expect(await metric(svc, 'mz_llm_circuit_open')).toBe(0);
+    expect(await metric(svc, 'mz_llm_circuit_transitions_total', { to: 'closed' })).toBe(1);
+  });
+
+  it('retries spent for a letter far from its slot: written offline, marked retries_exhausted', async () => {
+    const before = await degraded('retries_exhausted');
+    llm.script({ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+    const id = await insertLetter();
+    await compose(id);
+    const r = await waitForStatus(id, ['composed', 'failed'], 30_000);
+    expect(r).toMatchObject({ status: 'composed', model: 'offline', fallback_reason: 'retries_exhausted' });
+    expect(llm.requests).toHaveLength(3);
+    expect(await degraded('retries_exhausted')).toBe(before + 1);
   });
 });
 
@@ -422,7 +542,7 @@ describe('compose-letter repository: one statement per step', () => {
     const fields = {
       subject: 'On patience [mz:resilience]', bodyText: 'Dear Bea, wait.', bodyHtml: '<p>Dear Bea, wait.</p>', summary: 'Wait.',
       themes: ['patience'], tone: 'warm', adviceFocus: 'waiting', variationTags: ['walk'], model: 'm', promptTemplateId: null,
-      promptVersion: null, promptTokens: 12, completionTokens: 34, composeMs: 56,
+      promptVersion: null, promptTokens: 12, completionTokens: 34, composeMs: 56, fallbackReason: null, fallbackError: null,
     };
     const prompt = { messages: [{ role: 'user' as const, content: 'write' }], response: '{"subject":"x"}' };
     expect(await repo().markComposed(claimed.letter, fields, prompt)).toBe(true);
@@ -483,7 +603,7 @@ describe('compose-letter repository: one statement per step', () => {
     try {
       r.settingsCache.ttlMs = 60_000;
       const [a, b] = await Promise.all([r.loadSettings(), r.loadSettings()]);
-      expect(a).toEqual({ logPrompts: false, costPer1kTokensUsd: expect.any(Object) });
+      expect(a).toEqual({ logPrompts: false, costPer1kTokensUsd: expect.any(Object), offlineFallback: true });
       expect(b).toBe(a); // concurrent letters share one read
       await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
       expect((await r.loadSettings()).logPrompts).toBe(false); // still inside the TTL

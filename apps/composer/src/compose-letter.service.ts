@@ -6,9 +6,10 @@ import { APP_CONFIG, ClassifiedError, Clock, LOGGER, QueueService, RetryLaterErr
 import type { ComposeContext, ComposerSettings } from './compose-context';
 import { type ClaimedLetter, ComposeLetterRepository, type PromptLog } from './compose-letter.repository';
 import { ComposerMetrics } from './composer.metrics';
+import { type FallbackReason, fallbackReason } from './degraded-mode';
 import { classifyLlmError, MalformedLlmOutputError } from './llm/classify-llm-error';
 import { LlmClient } from './llm/llm.client';
-import { LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
+import { type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
 import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
 import { renderLetter } from './render/render-letter';
@@ -27,10 +28,15 @@ interface Written {
   promptVersion: number | null;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** Set when the offline composer stood in for a failing LLM. */
+  fallback?: { reason: FallbackReason; error: string };
 }
 
-/** What was sent to the LLM in this attempt, for letter_prompt while `log_prompts` is on. */
-interface Trace { prompt: PromptLog | null }
+/**
+ * What was sent to the LLM in this attempt, for letter_prompt while `log_prompts` is on, and
+ * whether the failure (if any) came from the LLM call itself — only those may fall back offline.
+ */
+interface Trace { prompt: PromptLog | null; llmFailed: boolean }
 
 /**
  * Composes one letter (DESIGN §3, pipeline.md): claim the row and load its context in one
@@ -65,21 +71,34 @@ export class ComposeLetterService {
     if (!claimed) return { outcome: 'not_claimable' };
     const { letter, context: loaded } = claimed;
     const started = performance.now();
-    const trace: Trace = { prompt: null };
+    const trace: Trace = { prompt: null, llmFailed: false };
 
-    let ctx: ComposeContext;
+    if (!loaded) return this.fail(letter, attempt, new ClassifiedError('permanent', 'letter context is missing (subscription, topic or persona)'), trace);
+    if (!loaded.active) {
+      await this.repo.markCancelled(letter, 'subscription_inactive');
+      this.log.info({ letterId }, 'subscription or user no longer active: letter cancelled');
+      return { outcome: 'cancelled', reason: 'subscription_inactive' };
+    }
+    const ctx: ComposeContext = loaded;
     let written: Written;
+    let settings: ComposerSettings | null = null;
     try {
-      if (!loaded) throw new ClassifiedError('permanent', 'letter context is missing (subscription, topic or persona)');
-      if (!loaded.active) {
-        await this.repo.markCancelled(letter, 'subscription_inactive');
-        this.log.info({ letterId }, 'subscription or user no longer active: letter cancelled');
-        return { outcome: 'cancelled', reason: 'subscription_inactive' };
+      if (this.llm.configured) {
+        settings = await this.repo.loadSettings();
+        written = await this.writeWithLlm(ctx, settings, trace);
+      } else {
+        written = this.writeOffline(ctx);
       }
-      ctx = loaded;
-      written = this.llm.configured ? await this.writeWithLlm(ctx, await this.repo.loadSettings(), trace) : this.writeOffline(ctx);
     } catch (err) {
-      return this.fail(letter, attempt, err, trace);
+      const failure = classifyLlmError(err);
+      const decision = this.decide(failure.failureClass, attempt, failure.retryAfterMs);
+      const reason = trace.llmFailed && settings?.offlineFallback
+        ? fallbackReason({ err: failure, decision, now: this.clock.now(), scheduledFor: letter.scheduledFor })
+        : null;
+      if (!reason) return this.fail(letter, attempt, err, trace, failure, decision);
+      written = { ...this.writeOffline(ctx), fallback: { reason, error: failure.message } };
+      this.metrics.degraded.inc({ reason });
+      this.log.warn({ letterId, reason, errorType: failure.failureClass, attempt, error: failure.message }, 'LLM failing: letter written by the offline composer');
     }
 
     const rendered = renderLetter(written.draft, ctx.topic.code, ctx.topic.name);
@@ -101,6 +120,8 @@ export class ComposeLetterService {
         promptTokens: written.promptTokens,
         completionTokens: written.completionTokens,
         composeMs,
+        fallbackReason: written.fallback?.reason ?? null,
+        fallbackError: written.fallback?.error ?? null,
       },
       trace.prompt,
     );
@@ -121,27 +142,29 @@ export class ComposeLetterService {
     if (!version) throw new ClassifiedError('permanent', `topic "${ctx.topic.code}" has no active prompt version`);
     const messages = buildPromptMessages(ctx, version);
     if (settings.logPrompts) trace.prompt = { messages, response: null };
+    let result: LlmLetter;
     try {
-      const result = await this.writer.write({
+      result = await this.writer.write({
         model: ctx.topic.model ?? this.llm.defaultModel,
         temperature: ctx.topic.temperature,
         messages,
         pricing: settings.costPer1kTokensUsd,
       });
-      if (settings.logPrompts) trace.prompt = { messages: result.transcript, response: result.rawResponse };
-      return {
-        draft: result.draft,
-        model: result.model,
-        modelKind: 'llm',
-        promptTemplateId: version.id,
-        promptVersion: version.version,
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-      };
     } catch (err) {
+      trace.llmFailed = true;
       if (err instanceof MalformedLetterError && settings.logPrompts) trace.prompt = { messages: err.transcript, response: err.rawResponse };
       throw err;
     }
+    if (settings.logPrompts) trace.prompt = { messages: result.transcript, response: result.rawResponse };
+    return {
+      draft: result.draft,
+      model: result.model,
+      modelKind: 'llm',
+      promptTemplateId: version.id,
+      promptVersion: version.version,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+    };
   }
 
   private writeOffline(ctx: ComposeContext): Written {
@@ -157,14 +180,19 @@ export class ComposeLetterService {
   }
 
   /** Mirrors the classified failure on the row, then tells BullMQ: retry after the delay, or stop. */
-  private async fail(letter: ClaimedLetter, attempt: number, err: unknown, trace: Trace): Promise<ComposeResult> {
-    const failure = classifyLlmError(err);
+  private async fail(
+    letter: ClaimedLetter,
+    attempt: number,
+    err: unknown,
+    trace: Trace,
+    failure = classifyLlmError(err),
+    decision = this.decide(failure.failureClass, attempt, failure.retryAfterMs),
+  ): Promise<ComposeResult> {
     const cls: FailureClass = failure.failureClass;
     if (!(err instanceof ClassifiedError) && !(err instanceof MalformedLlmOutputError)) {
       // Not an LLM failure (a bug, the database): keep the stack for whoever investigates.
       this.log.error({ err, letterId: letter.id }, 'unexpected error while composing');
     }
-    const decision = this.decide(cls, attempt, failure.retryAfterMs);
     if (decision.retry) {
       const nextRetryAt = new Date(this.clock.now().getTime() + decision.delayMs);
       // Cancelled or re-driven meanwhile: the row is no longer ours to retry.

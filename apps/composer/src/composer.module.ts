@@ -5,6 +5,7 @@ import { ComposeLetterService } from './compose-letter.service';
 import { ComposerMetrics } from './composer.metrics';
 import { LlmLetterWriter } from './llm/llm-letter-writer';
 import { LlmClient } from './llm/llm.client';
+import { LlmCircuit } from './llm/llm-circuit';
 
 @Module({})
 export class ComposerModule {
@@ -12,7 +13,7 @@ export class ComposerModule {
     return {
       module: ComposerModule,
       imports: [platform],
-      providers: [ComposeLetterRepository, ComposeLetterService, ComposeLetterProcessor, ComposerMetrics, LlmClient, LlmLetterWriter],
+      providers: [ComposeLetterRepository, ComposeLetterService, ComposeLetterProcessor, ComposerMetrics, LlmCircuit, LlmClient, LlmLetterWriter],
     };
   }
 }

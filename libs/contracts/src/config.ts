@@ -66,6 +66,10 @@ export const ConfigSchema = z
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
     LLM_MAX_RETRIES: int(2, 0, 10),
+    /** Consecutive failed LLM calls that open the composer's circuit (letters then go offline if allowed). */
+    LLM_CIRCUIT_FAILURES: int(5, 1, 1_000),
+    /** How long an open circuit refuses calls before one probe is let through. */
+    LLM_CIRCUIT_OPEN_MS: int(60_000, 100, 3_600_000),
     APP_BASE_URL: url(['http', 'https']).default('http://localhost:3000').transform((v) => v.replace(/\/+$/, '')),
     MAIL_FROM: z.string().min(3).default('Mentor Zero <mentor@mentor.localhost>'),
     REPLY_DOMAIN: z

@@ -16,6 +16,7 @@ export const CONFIG_SCHEMAS: Record<string, z.ZodType> = {
   log_prompts: z.boolean(),
   sending_paused: z.boolean(),
   unsubscribe_confidence: z.number().min(0.5).max(1),
+  llm_offline_fallback: z.boolean(),
   llm_cost_per_1k_tokens_usd: z.strictObject({ prompt: z.number().min(0).max(1000), completion: z.number().min(0).max(1000) }),
 };
 

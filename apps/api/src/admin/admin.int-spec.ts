@@ -211,6 +211,11 @@ describe('admin API', () => {
       expect(JSON.stringify(d.body)).not.toContain('raw');
       const noPrompt = await api('GET', `/api/admin/letters/${await letter(sub)}`);
       expect(noPrompt.body.prompt).toBeNull();
+      expect(noPrompt.body.fallbackReason).toBeNull();
+      const offline = await letter(sub);
+      await h.ds.query(`UPDATE letter SET model = 'offline', fallback_reason = 'circuit_open' WHERE id = $1`, [offline]);
+      const degraded = await api('GET', `/api/admin/letters/${offline}`);
+      expect(degraded.body).toMatchObject({ model: 'offline', fallbackReason: 'circuit_open' });
     });
 
     it('shows a user\'s letters and replies as one thread ordered by time', async () => {
@@ -288,7 +293,7 @@ describe('admin API', () => {
 
     it('sets toggles with per-key validation', async () => {
       const list = await api('GET', '/api/admin/config');
-      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_cost_per_1k_tokens_usd', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
+      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_cost_per_1k_tokens_usd', 'llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
       const set = await api('PUT', '/api/admin/config/log_prompts', { value: true });
       expect(set.status).toBe(200);
       expect(set.body).toMatchObject({ key: 'log_prompts', value: true, updatedByEmail: 'admin@example.test' });

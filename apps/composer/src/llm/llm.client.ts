@@ -5,6 +5,7 @@ import { APP_CONFIG, MetricsService, SLOW_BUCKETS } from '@mz/platform';
 import type { ChatMessage } from '../prompt/build-prompt';
 import { classifyLlmError } from './classify-llm-error';
 import { LETTER_RESPONSE_FORMAT } from './letter-response-format';
+import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
 
 export interface LlmRequest {
   model: string;
@@ -30,7 +31,9 @@ export interface LlmResponse {
  * The LLM side effect: one chat completion through the `openai` SDK against any OpenAI-compatible
  * endpoint, asking for the LetterDraft JSON schema. The SDK's own retries (429 with Retry-After,
  * 5xx, connection errors) happen inside one call; whatever still fails is thrown already
- * classified (ClassifiedError). Latency, tokens and cost are recorded here, once.
+ * classified (ClassifiedError). Latency, tokens and cost are recorded here, once. Every call goes
+ * through the circuit (llm-circuit.ts): while it is open the call is refused at once with
+ * LlmCircuitOpenError, and nothing is observed, since no request was made.
  */
 @Injectable()
 export class LlmClient {
@@ -39,7 +42,7 @@ export class LlmClient {
   private readonly tokens;
   private readonly cost;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, metrics: MetricsService) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, metrics: MetricsService, private readonly circuit: LlmCircuit) {
     this.client = config.LLM_BASE_URL
       ? new OpenAI({
           baseURL: config.LLM_BASE_URL,
@@ -67,13 +70,17 @@ export class LlmClient {
     const started = performance.now();
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create({
-        model: req.model,
-        temperature: req.temperature,
-        messages: req.messages,
-        response_format: LETTER_RESPONSE_FORMAT,
-      });
+      const client = this.client;
+      completion = await this.circuit.run(() =>
+        client.chat.completions.create({
+          model: req.model,
+          temperature: req.temperature,
+          messages: req.messages,
+          response_format: LETTER_RESPONSE_FORMAT,
+        }),
+      );
     } catch (err) {
+      if (err instanceof LlmCircuitOpenError) throw err;
       const classified = classifyLlmError(err);
       this.duration.observe({ outcome: classified.failureClass }, (performance.now() - started) / 1000);
       throw classified;

@@ -30,6 +30,8 @@ export class Letter {
   @Column('int', { name: 'prompt_tokens', nullable: true }) promptTokens: number | null;
   @Column('int', { name: 'completion_tokens', nullable: true }) completionTokens: number | null;
   @Column('int', { name: 'compose_ms', nullable: true }) composeMs: number | null;
+  /** Degraded mode: why the offline composer wrote this letter although an LLM is configured. */
+  @Column('text', { name: 'fallback_reason', nullable: true }) fallbackReason: string | null;
   @Column('int', { name: 'send_ms', nullable: true }) sendMs: number | null;
   @Column('timestamptz', { name: 'composed_at', nullable: true }) composedAt: Date | null;
   /** Stable Message-ID derived from the id: a resend after a crash carries the same one. */

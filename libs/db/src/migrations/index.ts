@@ -1,5 +1,6 @@
 import { InitialSchema1763769600000 } from './1763769600000-initial-schema';
 import { HotPathIndexes1763856000000 } from './1763856000000-hot-path-indexes';
+import { LetterFallbackReason1796354843000 } from './1796354843000-letter-fallback-reason';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
-export const MIGRATIONS = [InitialSchema1763769600000, HotPathIndexes1763856000000];
+export const MIGRATIONS = [InitialSchema1763769600000, HotPathIndexes1763856000000, LetterFallbackReason1796354843000];

@@ -164,6 +164,8 @@ export interface AdminLetterDetail extends AdminLetter {
   composedAt: string | null;
   leaseUntil: string | null;
   smtpResponse: string | null;
+  /** Degraded mode: why the offline composer wrote it although an LLM is configured. */
+  fallbackReason: string | null;
   prompt: { messages: unknown; response: string | null; createdAt: string } | null;
   events: AdminEvent[];
   replies: AdminReply[];

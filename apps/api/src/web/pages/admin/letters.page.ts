@@ -138,7 +138,7 @@ export async function adminLetterPage(ctx: PageContext): Promise<HTMLElement> {
     ['Last error', l.lastError ? h('code', null, l.lastError) : '—'],
     ['Next attempt', l.nextRetryAt ? `${formatDateTime(l.nextRetryAt)} (${relativeTime(l.nextRetryAt)})` : '—'],
     ['Skip reason', l.skipReason ? humanize(l.skipReason) : '—'],
-    ['Model', l.model ?? '—'],
+    ['Model', l.fallbackReason ? `${l.model ?? '—'} (the LLM was failing: ${humanize(l.fallbackReason)})` : (l.model ?? '—')],
     ['Prompt version', l.promptVersion ? `v${l.promptVersion}` : '—'],
     ['Tokens', l.promptTokens !== null || l.completionTokens !== null ? `${formatNumber(l.promptTokens ?? 0)} in · ${formatNumber(l.completionTokens ?? 0)} out` : '—'],
     ['Timings', `compose ${formatDuration(l.composeMs)} · send ${formatDuration(l.sendMs)}`],
