@@ -21,6 +21,7 @@ export default [
             { sourceTag: 'scope:schedule', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:testing'] },
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:schedule', 'scope:testing'] },
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db', 'scope:testing'] },
+            { sourceTag: 'scope:llm', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:platform', 'scope:testing'] },
             { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db', 'scope:platform', 'scope:schedule', 'scope:testing'] },
           ],
         },

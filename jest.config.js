@@ -7,6 +7,7 @@ module.exports = {
     '<rootDir>/libs/platform',
     '<rootDir>/libs/schedule',
     '<rootDir>/libs/domain',
+    '<rootDir>/libs/llm',
     '<rootDir>/apps/api',
     '<rootDir>/apps/scheduler',
     '<rootDir>/apps/composer',

@@ -27,6 +27,7 @@ function project(dir, displayName, extra = {}) {
       '^@mz/platform$': path.join(root, 'libs/platform/src/index.ts'),
       '^@mz/schedule$': path.join(root, 'libs/schedule/src/index.ts'),
       '^@mz/domain$': path.join(root, 'libs/domain/src/index.ts'),
+      '^@mz/llm$': path.join(root, 'libs/llm/src/index.ts'),
     },
     testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.int-spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -21,7 +21,7 @@ export interface CapturedRequest {
 
 export type LlmScriptStep =
   /** 200 with `content` (default: the server's default responder). */
-  | { kind: 'ok'; content?: string | ((req: CapturedRequest) => string); latencyMs?: number; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | { kind: 'ok'; content?: string | ((req: CapturedRequest) => string); latencyMs?: number; usage?: FakeUsage }
   /** An error status with an OpenAI-style error body. Answers after `latencyMs` (default 0: gateways reject before the model runs). */
   | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: unknown; latencyMs?: number }
   /** Accept the request and never answer (the client's timeout path). Ended by `close()`. */
@@ -30,6 +30,19 @@ export type LlmScriptStep =
   | { kind: 'malformed' }
   /** Destroy the socket after the request arrived, without a response. */
   | { kind: 'reset' };
+
+/** Usage a scripted step reports instead of the estimate (cached_tokens → prompt_tokens_details). */
+export interface FakeUsage { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }
+
+/**
+ * Prompt caching as OpenAI documents it: only prompts of at least 1,024 tokens are cached, and a
+ * request is served from the cache for the longest prefix it shares with an earlier request, in
+ * steps of 128 tokens from 1,024. The prefix is the response format (schema) then the messages in
+ * order. Tokens are estimated as characters ÷ 4, as everywhere in this fake.
+ */
+export const PROMPT_CACHE_MIN_TOKENS = 1024;
+export const PROMPT_CACHE_STEP_TOKENS = 128;
+const CACHE_ENTRIES = 512;
 
 export interface FakeLlmServerOptions {
   /** Default 0: an ephemeral port. */
@@ -54,6 +67,8 @@ export class FakeLlmServer {
   private completionSeq = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly hanging = new Set<ServerResponse>();
+  /** Prompts seen (prefix text), newest last: what the simulated prompt cache holds. */
+  private readonly cached: string[] = [];
 
   private constructor(opts: FakeLlmServerOptions) {
     this.latencyMs = opts.latencyMs ?? 0;
@@ -105,10 +120,11 @@ export class FakeLlmServer {
     return this.steps.length;
   }
 
-  /** Clears the script and captured requests; latency is kept. */
+  /** Clears the script, captured requests and the prompt cache; latency is kept. */
   reset(): void {
     this.steps = [];
     this.requests.length = 0;
+    this.cached.length = 0;
   }
 
   /** Stops listening and ends every open connection, hanging requests included. */
@@ -175,18 +191,36 @@ export class FakeLlmServer {
     }
   }
 
-  private completion(req: CapturedRequest, content: string, usage?: { prompt_tokens: number; completion_tokens: number }) {
-    const promptTokens = usage?.prompt_tokens ?? Math.ceil(JSON.stringify(req.body.messages).length / 4);
+  private completion(req: CapturedRequest, content: string, usage?: FakeUsage) {
+    const prefix = cacheKeyText(req.body);
+    const promptTokens = usage?.prompt_tokens ?? estimatePromptTokens(req.body);
     const completionTokens = usage?.completion_tokens ?? Math.ceil(content.length / 4);
+    const cachedTokens = usage?.cached_tokens ?? this.cacheHit(prefix);
     return {
       id: `chatcmpl-fake-${++this.completionSeq}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: typeof req.body.model === 'string' ? req.body.model : MODEL_ID,
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens,
+        prompt_tokens_details: { cached_tokens: cachedTokens },
+      },
       system_fingerprint: null,
     };
+  }
+
+  /** Cached tokens for this prompt (the longest shared prefix, in cache steps), then remembers it. */
+  private cacheHit(prefix: string): number {
+    const tokens = Math.floor(prefix.length / 4);
+    if (tokens < PROMPT_CACHE_MIN_TOKENS) return 0;
+    let best = 0;
+    for (const earlier of this.cached) best = Math.max(best, sharedPrefixLength(prefix, earlier));
+    this.cached.push(prefix);
+    if (this.cached.length > CACHE_ENTRIES) this.cached.shift();
+    const shared = Math.floor(best / 4);
+    if (shared < PROMPT_CACHE_MIN_TOKENS) return 0;
+    return PROMPT_CACHE_MIN_TOKENS + Math.floor((shared - PROMPT_CACHE_MIN_TOKENS) / PROMPT_CACHE_STEP_TOKENS) * PROMPT_CACHE_STEP_TOKENS;
   }
 
   private delay(ms: number): Promise<void> {
@@ -300,6 +334,24 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
     req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The prompt tokens the fake reports for a request body: the schema and the messages, characters ÷ 4. */
+export function estimatePromptTokens(body: any): number {
+  return Math.ceil(cacheKeyText(body).length / 4);
+}
+
+/** What a provider's prompt cache keys on, in order: the structured-output schema, then each message. */
+function cacheKeyText(body: any): string {
+  const messages = (body.messages as { role?: unknown; content?: unknown }[]).map((m) => `${String(m.role)}\n${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`);
+  return [body.response_format ? JSON.stringify(body.response_format) : '', ...messages].join('\n\n');
+}
+
+function sharedPrefixLength(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {

@@ -7,7 +7,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, BadRequestError, InternalServerError } from 'openai';
 import { createTransport, type Transporter } from 'nodemailer';
 import { LetterDraft, ReplyAnalysis } from '@mz/contracts';
-import { FakeLlmServer } from './fake-llm-server';
+import { FakeLlmServer, PROMPT_CACHE_MIN_TOKENS, PROMPT_CACHE_STEP_TOKENS } from './fake-llm-server';
 import { TestSmtpServer } from './test-smtp-server';
 
 const letterFormat = {
@@ -108,6 +108,26 @@ describe('FakeLlmServer through the openai SDK', () => {
     const analysis = ReplyAnalysis.parse(JSON.parse(completion.choices[0].message.content ?? ''));
     expect(analysis).toMatchObject({ intent: 'note', confidence: 0.6, pause_days: null, pause_until: null });
     expect(analysis.note).toContain('scales for twenty minutes');
+  });
+
+  it('simulates a prompt cache: only prompts of 1,024+ tokens, hits on the longest shared prefix in 128-token steps', async () => {
+    const client = new OpenAI({ baseURL: llm.url, apiKey: 'k', maxRetries: 0 });
+    const stable = 'You are a patient mentor. '.repeat(200); // ≈ 1,300 tokens, the same for everyone
+    const ask = (user: string, system = stable) =>
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'system', content: system }, { role: 'user', content: user }] });
+    const cached = (r: OpenAI.Chat.Completions.ChatCompletion) => r.usage?.prompt_tokens_details?.cached_tokens;
+    expect(cached(await ask('reader one'))).toBe(0); // first time: nothing cached yet
+    const second = await ask('reader two, a different day');
+    expect(cached(second)).toBeGreaterThanOrEqual(PROMPT_CACHE_MIN_TOKENS);
+    expect((cached(second)! - PROMPT_CACHE_MIN_TOKENS) % PROMPT_CACHE_STEP_TOKENS).toBe(0);
+    expect(cached(second)).toBeLessThan(second.usage!.prompt_tokens);
+    // a different stable part shares nothing; short prompts are never cached
+    expect(cached(await ask('reader two', `Another persona. ${stable}`))).toBe(0);
+    expect(cached(await ask('hi', 'short'))).toBe(0);
+    expect(cached(await ask('hi', 'short'))).toBe(0);
+    // a scripted step reports what it is told
+    llm.script({ kind: 'ok', usage: { prompt_tokens: 2000, completion_tokens: 10, cached_tokens: 1152 } });
+    expect(cached(await ask('x'))).toBe(1152);
   });
 
   it('serves scripted content, usage and a custom default responder', async () => {

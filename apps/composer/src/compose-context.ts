@@ -42,7 +42,6 @@ export interface ComposeContext {
 /** Runtime toggles from app_config that the composer reads per letter. */
 export interface ComposerSettings {
   logPrompts: boolean;
-  costPer1kTokensUsd: { prompt: number; completion: number };
   /** app_config llm_offline_fallback: may the offline composer stand in when the LLM fails? */
   offlineFallback: boolean;
 }

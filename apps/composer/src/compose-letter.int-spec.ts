@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { type AppConfig, JobName, QueueName } from '@mz/contracts';
 import { createDataSource, logEvent, seedDatabase } from '@mz/db';
 import { QueueService, type RunningService, startService } from '@mz/platform';
-import { defaultLlmResponder, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
+import { defaultLlmResponder, estimatePromptTokens, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ComposeLetterRepository, SETTINGS_TTL_MS } from './compose-letter.repository';
@@ -99,6 +99,7 @@ describe('composer with an LLM endpoint', () => {
       RETRY_DELAY_SCALE: '0.01',
       // The failure tests below add up consecutive failures; the circuit has its own describe.
       LLM_CIRCUIT_FAILURES: '1000',
+      LLM_PRICES: JSON.stringify({ 'test-model': { input: 0.4, cached_input: 0.1, output: 1.6 } }),
     });
     queues = svc.app.get(QueueService);
     // These tests flip app_config between letters and expect the very next letter to follow it;
@@ -173,6 +174,39 @@ describe('composer with an LLM endpoint', () => {
     await eventually(async () => (await queues.queue(QueueName.LettersCompose).getJob(id))?.finishedOn, 'second job to finish');
     expect(llm.requests).toHaveLength(1);
     expect((await row(id)).subject).toBe(r.subject);
+  });
+
+  it('records cached prompt tokens and the cost at the model price (LLM_PRICES), counted by purpose', async () => {
+    // test-model is priced in LLM_PRICES below: input 0.4, cached 0.1, output 1.6 USD per 1M tokens.
+    llm.script({ kind: 'ok', usage: { prompt_tokens: 2000, completion_tokens: 500, cached_tokens: 1152 } });
+    const costBefore = await metric(svc, 'mz_llm_cost_usd_total', { purpose: 'letter' });
+    const cachedBefore = await metric(svc, 'mz_llm_tokens_total', { purpose: 'letter', type: 'cached_prompt' });
+    const id = await insertLetter();
+    await compose(id);
+    const r = await waitForStatus(id, ['composed']);
+    const expected = (848 * 0.4 + 1152 * 0.1 + 500 * 1.6) / 1e6;
+    expect(r).toMatchObject({ prompt_tokens: 2000, cached_tokens: 1152, completion_tokens: 500 });
+    expect(Number(r.cost_usd)).toBeCloseTo(expected, 8);
+    const [event] = await ds.query(`SELECT metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_COMPOSED'`, [id]);
+    expect(event.metadata).toMatchObject({ cachedTokens: 1152 });
+    expect(event.metadata.costUsd).toBeCloseTo(expected, 10);
+    expect(await metric(svc, 'mz_llm_cost_usd_total', { purpose: 'letter' })).toBeCloseTo(costBefore + expected, 10);
+    expect(await metric(svc, 'mz_llm_tokens_total', { purpose: 'letter', type: 'cached_prompt' })).toBe(cachedBefore + 1152);
+  });
+
+  it('puts the stable part first: two readers of a topic get the same system message and schema, differing only in the last message', async () => {
+    const a = await insertLetter({ sub: await newSubscription('cache-a@example.com', 'I run a bakery.') });
+    const b = await insertLetter({ sub: await newSubscription('cache-b@example.com', 'I am learning the cello.') });
+    await compose(a);
+    await waitForStatus(a, ['composed']);
+    await compose(b);
+    await waitForStatus(b, ['composed']);
+    const [ra, rb] = llm.requests.map((q) => q.body);
+    expect(rb.messages[0]).toEqual(ra.messages[0]);
+    expect(rb.response_format).toEqual(ra.response_format);
+    expect(rb.messages.at(-1).content).not.toEqual(ra.messages.at(-1).content);
+    expect(ra.messages.at(-1).content).toContain('bakery');
+    expect(ra.messages[0].content).not.toContain('bakery');
   });
 
   it('feeds streak, recent notes, earlier letters and the context note into the prompt, and honours topic.model', async () => {
@@ -272,7 +306,7 @@ describe('composer with an LLM endpoint', () => {
     expect(repair[3].role).toBe('user');
     expect(repair[3].content).toContain('not valid JSON');
     expect(repair[3].content).toContain('only one JSON object');
-    const firstPromptTokens = Math.ceil(JSON.stringify(llm.requests[0].body.messages).length / 4);
+    const firstPromptTokens = estimatePromptTokens(llm.requests[0].body);
     expect(r.prompt_tokens).toBe(100 + firstPromptTokens);
   });
 
@@ -542,18 +576,18 @@ describe('compose-letter repository: one statement per step', () => {
     const fields = {
       subject: 'On patience [mz:resilience]', bodyText: 'Dear Bea, wait.', bodyHtml: '<p>Dear Bea, wait.</p>', summary: 'Wait.',
       themes: ['patience'], tone: 'warm', adviceFocus: 'waiting', variationTags: ['walk'], model: 'm', promptTemplateId: null,
-      promptVersion: null, promptTokens: 12, completionTokens: 34, composeMs: 56, fallbackReason: null, fallbackError: null,
+      promptVersion: null, promptTokens: 12, cachedTokens: 8, completionTokens: 34, costUsd: 0.0000246, composeMs: 56, fallbackReason: null, fallbackError: null,
     };
     const prompt = { messages: [{ role: 'user' as const, content: 'write' }], response: '{"subject":"x"}' };
     expect(await repo().markComposed(claimed.letter, fields, prompt)).toBe(true);
-    expect(await row(id)).toMatchObject({ status: 'composed', subject: fields.subject, themes: ['patience'], compose_ms: 56, lease_until: null });
+    expect(await row(id)).toMatchObject({ status: 'composed', subject: fields.subject, themes: ['patience'], compose_ms: 56, lease_until: null, cached_tokens: 8, cost_usd: '0.00002460' });
     const [logged] = await ds.query(`SELECT messages, response FROM letter_prompt WHERE letter_id = $1`, [id]);
     expect(logged).toEqual({ messages: prompt.messages, response: prompt.response });
 
     // The reference: what logEvent writes for the same letter.
     await ds.transaction((m) => logEvent(m, {
       type: 'LETTER_COMPOSED', userId: sub.userId, letterId: id, subscriptionId: sub.subscriptionId,
-      metadata: { model: 'm', promptVersion: null, composeMs: 56, promptTokens: 12, completionTokens: 34 },
+      metadata: { model: 'm', promptVersion: null, composeMs: 56, promptTokens: 12, completionTokens: 34, cachedTokens: 8, costUsd: 0.0000246 },
     }));
     const [ours, reference] = await events(id);
     expect(ours).toEqual(reference);
@@ -603,7 +637,7 @@ describe('compose-letter repository: one statement per step', () => {
     try {
       r.settingsCache.ttlMs = 60_000;
       const [a, b] = await Promise.all([r.loadSettings(), r.loadSettings()]);
-      expect(a).toEqual({ logPrompts: false, costPer1kTokensUsd: expect.any(Object), offlineFallback: true });
+      expect(a).toEqual({ logPrompts: false, offlineFallback: true });
       expect(b).toBe(a); // concurrent letters share one read
       await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
       expect((await r.loadSettings()).logPrompts).toBe(false); // still inside the TTL

@@ -5,7 +5,7 @@ import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/co
 import { logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { APP_CONFIG, ReadCache } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
-import type { ChatMessage } from './prompt/build-prompt';
+import type { ChatMessage } from '@mz/llm';
 
 export interface ClaimedLetter {
   id: string;
@@ -30,7 +30,10 @@ export interface ComposedFields {
   promptTemplateId: string | null;
   promptVersion: number | null;
   promptTokens: number | null;
+  cachedTokens: number | null;
   completionTokens: number | null;
+  /** USD at the model's price; null offline or for a model with no known price. */
+  costUsd: number | null;
   composeMs: number;
   /** Degraded mode: why the offline composer stood in for the LLM (null: it did not). */
   fallbackReason: string | null;
@@ -46,10 +49,6 @@ const RECENT_NOTES = 5;
 
 const Settings = z.object({
   log_prompts: z.boolean().catch(false).default(false),
-  llm_cost_per_1k_tokens_usd: z
-    .object({ prompt: z.number().min(0), completion: z.number().min(0) })
-    .catch({ prompt: 0, completion: 0 })
-    .default({ prompt: 0, completion: 0 }),
   llm_offline_fallback: z.boolean().catch(true).default(true),
 });
 
@@ -126,14 +125,15 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
  * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
  * START/COMMIT round trips. The inserts read the UPDATE's RETURNING, so nothing is written unless
  * we still owned the row. $16 event metadata, $17 prompt messages (NULL: none), $18 raw response,
- * $19 the degraded-mode fallback reason (NULL: written by the LLM or by design offline).
+ * $19 the degraded-mode fallback reason (NULL: written by the LLM or by design offline), $20 cached
+ * prompt tokens, $21 cost in USD.
  */
 const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', `
 WITH u AS (
   UPDATE letter
      SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
          advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
-         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, composed_at = now(), lease_until = NULL,
+         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, cached_tokens = $20, cost_usd = $21, composed_at = now(), lease_until = NULL,
          error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
    WHERE id = $1 AND status = 'composing'
    RETURNING id, user_id, subscription_id
@@ -142,7 +142,7 @@ WITH u AS (
 )
 SELECT count(*)::int AS n FROM u`);
 
-const SETTINGS = namedStatement('mz_composer_settings', `SELECT key, value FROM app_config WHERE key IN ('log_prompts', 'llm_cost_per_1k_tokens_usd', 'llm_offline_fallback')`);
+const SETTINGS = namedStatement('mz_composer_settings', `SELECT key, value FROM app_config WHERE key IN ('log_prompts', 'llm_offline_fallback')`);
 
 // The failure paths are rare: the same one-statement shape, sent unnamed (not worth a prepared
 // statement on every pooled connection).
@@ -238,19 +238,20 @@ export class ComposeLetterRepository {
   private async readSettings(): Promise<ComposerSettings> {
     const rows = await queryNamed<{ key: string; value: unknown }>(this.ds, SETTINGS, []);
     const s = Settings.parse(Object.fromEntries(rows.map((r) => [r.key, r.value])));
-    return { logPrompts: s.log_prompts, costPer1kTokensUsd: s.llm_cost_per_1k_tokens_usd, offlineFallback: s.llm_offline_fallback };
+    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback };
   }
 
   /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
   async markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {
     const metadata = {
       model: f.model, promptVersion: f.promptVersion, composeMs: f.composeMs, promptTokens: f.promptTokens, completionTokens: f.completionTokens,
+      ...(f.costUsd !== null ? { cachedTokens: f.cachedTokens, costUsd: f.costUsd } : {}),
       ...(f.fallbackReason ? { fallbackReason: f.fallbackReason, llmError: f.fallbackError } : {}),
     };
     const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
       letter.id, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
       f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
-      JSON.stringify(metadata), ...promptValues(prompt), f.fallbackReason,
+      JSON.stringify(metadata), ...promptValues(prompt), f.fallbackReason, f.cachedTokens, f.costUsd,
     ]);
     return r.n > 0;
   }

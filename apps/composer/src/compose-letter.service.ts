@@ -7,8 +7,7 @@ import type { ComposeContext, ComposerSettings } from './compose-context';
 import { type ClaimedLetter, ComposeLetterRepository, type PromptLog } from './compose-letter.repository';
 import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
-import { classifyLlmError, MalformedLlmOutputError } from './llm/classify-llm-error';
-import { LlmClient } from './llm/llm.client';
+import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
 import { type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
 import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
@@ -27,7 +26,9 @@ interface Written {
   promptTemplateId: string | null;
   promptVersion: number | null;
   promptTokens: number | null;
+  cachedTokens: number | null;
   completionTokens: number | null;
+  costUsd: number | null;
   /** Set when the offline composer stood in for a failing LLM. */
   fallback?: { reason: FallbackReason; error: string };
 }
@@ -118,7 +119,9 @@ export class ComposeLetterService {
         promptTemplateId: written.promptTemplateId,
         promptVersion: written.promptVersion,
         promptTokens: written.promptTokens,
+        cachedTokens: written.cachedTokens,
         completionTokens: written.completionTokens,
+        costUsd: written.costUsd,
         composeMs,
         fallbackReason: written.fallback?.reason ?? null,
         fallbackError: written.fallback?.error ?? null,
@@ -148,7 +151,6 @@ export class ComposeLetterService {
         model: ctx.topic.model ?? this.llm.defaultModel,
         temperature: ctx.topic.temperature,
         messages,
-        pricing: settings.costPer1kTokensUsd,
       });
     } catch (err) {
       trace.llmFailed = true;
@@ -163,7 +165,9 @@ export class ComposeLetterService {
       promptTemplateId: version.id,
       promptVersion: version.version,
       promptTokens: result.promptTokens,
+      cachedTokens: result.cachedTokens,
       completionTokens: result.completionTokens,
+      costUsd: result.costUsd,
     };
   }
 
@@ -175,7 +179,9 @@ export class ComposeLetterService {
       promptTemplateId: null,
       promptVersion: null,
       promptTokens: null,
+      cachedTokens: null,
       completionTokens: null,
+      costUsd: null,
     };
   }
 

@@ -4,8 +4,7 @@ import { ComposeLetterRepository } from './compose-letter.repository';
 import { ComposeLetterService } from './compose-letter.service';
 import { ComposerMetrics } from './composer.metrics';
 import { LlmLetterWriter } from './llm/llm-letter-writer';
-import { LlmClient } from './llm/llm.client';
-import { LlmCircuit } from './llm/llm-circuit';
+import { LlmCircuit, LlmClient } from '@mz/llm';
 
 @Module({})
 export class ComposerModule {

@@ -1,6 +1,6 @@
 import { ClassifiedError } from '@mz/platform';
 import { fallbackReason, SLOT_MARGIN_MS } from './degraded-mode';
-import { LlmCircuitOpenError } from './llm/llm-circuit';
+import { LlmCircuitOpenError } from '@mz/llm';
 
 const now = new Date('2030-01-01T07:00:00Z');
 const inMs = (ms: number) => new Date(now.getTime() + ms);

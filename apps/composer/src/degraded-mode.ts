@@ -1,5 +1,5 @@
 import type { RetryDecision } from '@mz/platform';
-import { LlmCircuitOpenError } from './llm/llm-circuit';
+import { LlmCircuitOpenError } from '@mz/llm';
 
 /**
  * Why a letter was written by the offline composer although an LLM is configured

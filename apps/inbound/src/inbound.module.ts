@@ -6,6 +6,7 @@ import { InboundMessageParser } from './process/inbound-message.parser';
 import { ProcessReplyProcessor } from './process/process-reply.processor';
 import { ProcessReplyService } from './process/process-reply.service';
 import { ReplyLlmClient } from './process/reply-llm.client';
+import { LlmCircuit, LlmClient } from '@mz/llm';
 import { ReplyRepository } from './process/reply.repository';
 import { ImapPoller } from './receive/imap-poller.service';
 import { InboundRedrive } from './receive/inbound-redrive.service';
@@ -29,7 +30,7 @@ export class InboundModule implements NestModule {
       providers: [
         { provide: INBOUND_OPTIONS, useValue: { ...DEFAULT_INBOUND_OPTIONS, ...options } },
         InboundMetrics, InboundStore, InboundSmtpServer, ImapPoller, InboundRedrive,
-        InboundMessageParser, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
+        InboundMessageParser, LlmCircuit, LlmClient, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
       ],
     };
   }

@@ -45,6 +45,24 @@ const emailList = z
   .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
   .pipe(z.array(z.email()));
 
+/** One model's list price in USD per 1M tokens: input, input served from the prompt cache, output. */
+export const LlmPrice = z.strictObject({ input: z.number().min(0).max(10_000), cached_input: z.number().min(0).max(10_000), output: z.number().min(0).max(10_000) });
+export type LlmPrice = z.infer<typeof LlmPrice>;
+
+/** LLM_PRICES: a JSON object of model → LlmPrice, over the built-in table (libs/llm llm-pricing.ts). */
+const llmPrices = z.preprocess(
+  (v, ctx) => {
+    if (v === undefined || v === '') return {};
+    try {
+      return JSON.parse(String(v));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object such as {"my-model":{"input":0.5,"cached_input":0.25,"output":1.5}}' });
+      return z.NEVER;
+    }
+  },
+  z.record(z.string().min(1).max(200), LlmPrice),
+);
+
 const DEV_SECRET = 'local-development-secret-change-me-0000';
 const empty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -66,6 +84,8 @@ export const ConfigSchema = z
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     LLM_TIMEOUT_MS: int(60_000, 100, 600_000),
     LLM_MAX_RETRIES: int(2, 0, 10),
+    /** Prices per model (USD per 1M tokens) for the cost of each letter and reply classification. */
+    LLM_PRICES: llmPrices,
     /** Consecutive failed LLM calls that open the composer's circuit (letters then go offline if allowed). */
     LLM_CIRCUIT_FAILURES: int(5, 1, 1_000),
     /** How long an open circuit refuses calls before one probe is let through. */

@@ -25,3 +25,24 @@ export const ReplyAnalysis = z.strictObject({
   pause_until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
 });
 export type ReplyAnalysis = z.infer<typeof ReplyAnalysis>;
+
+/**
+ * Placeholders of a prompt version's templates. The system message may use only the stable ones
+ * (persona and topic): it is then the same for every reader of a topic — with the response schema,
+ * the long identical prefix that providers' prompt caches bill at the cached price — and
+ * everything about one reader and one day goes in the user message, last (docs/architecture.md §3).
+ */
+export const STABLE_PROMPT_VARS = ['persona_name', 'persona_era', 'persona_style', 'topic_code', 'topic_name', 'topic_description', 'response_length', 'creativity'] as const;
+export const READER_PROMPT_VARS = [
+  'local_date', 'letter_number', 'streak', 'reader_name', 'context_note', 'recent_notes', 'recent_themes', 'avoid_tags', 'recent_summaries',
+] as const;
+export type PromptVarName = (typeof STABLE_PROMPT_VARS)[number] | (typeof READER_PROMPT_VARS)[number];
+
+const READER_VAR_SET: ReadonlySet<string> = new Set(READER_PROMPT_VARS);
+
+/** The per-reader placeholders a template uses ({{name}}, {{#name}}, {{^name}} or {{/name}}), each once. */
+export function readerVarsIn(template: string): string[] {
+  const found = new Set<string>();
+  for (const m of template.matchAll(/\{\{[#^/]?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) if (READER_VAR_SET.has(m[1])) found.add(m[1]);
+  return [...found];
+}

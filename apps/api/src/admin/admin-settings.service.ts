@@ -17,7 +17,6 @@ export const CONFIG_SCHEMAS: Record<string, z.ZodType> = {
   sending_paused: z.boolean(),
   unsubscribe_confidence: z.number().min(0.5).max(1),
   llm_offline_fallback: z.boolean(),
-  llm_cost_per_1k_tokens_usd: z.strictObject({ prompt: z.number().min(0).max(1000), completion: z.number().min(0).max(1000) }),
 };
 
 /** The footer's placeholders (the mailer fills them the same way: unknown ones stay visible). */

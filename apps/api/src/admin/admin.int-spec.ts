@@ -293,13 +293,13 @@ describe('admin API', () => {
 
     it('sets toggles with per-key validation', async () => {
       const list = await api('GET', '/api/admin/config');
-      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_cost_per_1k_tokens_usd', 'llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
+      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
       const set = await api('PUT', '/api/admin/config/log_prompts', { value: true });
       expect(set.status).toBe(200);
       expect(set.body).toMatchObject({ key: 'log_prompts', value: true, updatedByEmail: 'admin@example.test' });
       const [row] = await h.ds.query(`SELECT value FROM app_config WHERE key = 'log_prompts'`);
       expect(row.value).toBe(true);
-      for (const [key, value] of [['log_prompts', 'yes'], ['unsubscribe_confidence', 0.2], ['llm_cost_per_1k_tokens_usd', { prompt: -1, completion: 0 }], ['sending_paused', null]] as const) {
+      for (const [key, value] of [['log_prompts', 'yes'], ['unsubscribe_confidence', 0.2], ['llm_offline_fallback', 'on'], ['sending_paused', null]] as const) {
         expect([key, (await api('PUT', `/api/admin/config/${key}`, { value })).status]).toEqual([key, 400]);
       }
       expect((await api('PUT', '/api/admin/config/no_such_key', { value: 1 })).status).toBe(404);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -8,7 +8,22 @@ export const PersonaPatch = PersonaCreate.partial().refine((v) => Object.keys(v)
 export type PersonaCreateInput = z.infer<typeof PersonaCreate>;
 export type PersonaPatchInput = z.infer<typeof PersonaPatch>;
 
-export const PromptTexts = z.strictObject({ systemTemplate: text(20_000), userTemplate: text(20_000) });
+/**
+ * A prompt version's two templates. The system template takes persona and topic placeholders
+ * only, so it stays one cacheable prefix across readers; per-reader ones belong in the user template.
+ */
+export const PromptTexts = z.strictObject({
+  systemTemplate: text(20_000).superRefine((t, ctx) => {
+    const reader = readerVarsIn(t);
+    if (reader.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `uses per-reader placeholder(s) ${reader.map((n) => `{{${n}}}`).join(', ')}: move them to the user template, so the system message is the same for every reader (prompt caching)`,
+      });
+    }
+  }),
+  userTemplate: text(20_000),
+});
 
 const topicFields = {
   name: text(120),

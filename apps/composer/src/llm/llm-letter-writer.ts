@@ -1,15 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { LetterDraft } from '@mz/contracts';
-import type { ChatMessage } from '../prompt/build-prompt';
-import { MalformedLlmOutputError } from './classify-llm-error';
-import { parseLetterDraft } from './letter-response-format';
-import { LlmClient, type LlmRequest, type LlmResponse } from './llm.client';
+import { type ChatMessage, LlmClient, type LlmCompletion, MalformedLlmOutputError } from '@mz/llm';
+import { LETTER_RESPONSE_FORMAT, parseLetterDraft } from './letter-response-format';
+
+/** One letter to write: the model and its sampling, and the prompt. */
+export interface LetterRequest {
+  model: string;
+  temperature: number;
+  messages: ChatMessage[];
+}
 
 export interface LlmLetter {
   draft: LetterDraft;
   model: string;
   promptTokens: number;
+  cachedTokens: number;
   completionTokens: number;
+  /** USD over both calls when repaired; null when the model has no known price. */
+  costUsd: number | null;
   /** Every message sent, the repair exchange included (for letter_prompt). */
   transcript: ChatMessage[];
   /** The raw content of the answer that was accepted. */
@@ -36,8 +44,9 @@ const MAX_ECHO_CHARS = 16_000;
 export class LlmLetterWriter {
   constructor(private readonly llm: LlmClient) {}
 
-  async write(req: LlmRequest): Promise<LlmLetter> {
-    const first = await this.llm.completeLetter(req);
+  async write(letter: LetterRequest): Promise<LlmLetter> {
+    const req = { ...letter, purpose: 'letter' as const, responseFormat: LETTER_RESPONSE_FORMAT };
+    const first = await this.llm.complete(req);
     const parsed = parse(first);
     if (parsed.ok) return this.result(req.messages, first, parsed.draft, first, false);
 
@@ -51,18 +60,21 @@ export class LlmLetterWriter {
           'Answer again with only one JSON object that matches the required schema exactly — every field present, no extra fields, no prose and no code fences.',
       },
     ];
-    const second = await this.llm.completeLetter({ ...req, messages: transcript });
+    const second = await this.llm.complete({ ...req, messages: transcript });
     const repaired = parse(second);
     if (!repaired.ok) throw new MalformedLetterError(repaired.issues, transcript, second.content);
     return this.result(transcript, second, repaired.draft, first, true);
   }
 
-  private result(transcript: ChatMessage[], answer: LlmResponse, draft: LetterDraft, first: LlmResponse, repaired: boolean): LlmLetter {
+  private result(transcript: ChatMessage[], answer: LlmCompletion, draft: LetterDraft, first: LlmCompletion, repaired: boolean): LlmLetter {
+    const both = <K extends 'promptTokens' | 'cachedTokens' | 'completionTokens'>(k: K) => answer[k] + (repaired ? first[k] : 0);
     return {
       draft,
       model: answer.model,
-      promptTokens: answer.promptTokens + (repaired ? first.promptTokens : 0),
-      completionTokens: answer.completionTokens + (repaired ? first.completionTokens : 0),
+      promptTokens: both('promptTokens'),
+      cachedTokens: both('cachedTokens'),
+      completionTokens: both('completionTokens'),
+      costUsd: answer.costUsd === null || (repaired && first.costUsd === null) ? null : answer.costUsd + (repaired ? (first.costUsd as number) : 0),
       transcript,
       rawResponse: answer.content,
       repaired,
@@ -70,7 +82,7 @@ export class LlmLetterWriter {
   }
 }
 
-function parse(res: LlmResponse) {
+function parse(res: LlmCompletion) {
   if (!res.content && res.refusal) return { ok: false as const, issues: `the model refused (${res.refusal.slice(0, 120)})` };
   const parsed = parseLetterDraft(res.content);
   if (!parsed.ok && res.finishReason === 'length') return { ok: false as const, issues: `${parsed.issues} (the answer was cut off by the length limit)` };

@@ -1,7 +1,7 @@
+import { type PromptVarName, STABLE_PROMPT_VARS } from '@mz/contracts';
+import type { ChatMessage } from '@mz/llm';
 import type { ComposeContext, PromptVersion } from '../compose-context';
 import { renderTemplate, type TemplateVars } from './render-template';
-
-export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
 
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 
@@ -45,7 +45,7 @@ export function choosePromptVersion(versions: readonly PromptVersion[], r: numbe
 const unique = (xs: string[]) => [...new Set(xs.map((x) => x.trim()).filter(Boolean))];
 
 /** The placeholders a prompt version may use (see libs/db seed PROMPT_V1). */
-export function promptVars(ctx: ComposeContext): TemplateVars {
+export function promptVars(ctx: ComposeContext): Record<PromptVarName, string | number> {
   const recent = ctx.recentLetters;
   return {
     persona_name: ctx.persona.name,
@@ -70,10 +70,18 @@ export function promptVars(ctx: ComposeContext): TemplateVars {
   };
 }
 
+/**
+ * System message first, from the persona and topic only: identical for every reader of the topic,
+ * so the request starts with a long prefix providers serve from their prompt cache. The reader's
+ * day (streak, notes, earlier letters) is the user message, last. A system template that still
+ * names a per-reader placeholder (one saved before the console refused them) renders it empty
+ * rather than break the shared prefix.
+ */
 export function buildPromptMessages(ctx: ComposeContext, version: PromptVersion): ChatMessage[] {
   const vars = promptVars(ctx);
+  const stable: TemplateVars = Object.fromEntries(STABLE_PROMPT_VARS.map((k) => [k, vars[k]]));
   return [
-    { role: 'system', content: tidy(renderTemplate(version.systemTemplate, vars)) },
+    { role: 'system', content: tidy(renderTemplate(version.systemTemplate, stable)) },
     { role: 'user', content: tidy(renderTemplate(version.userTemplate, vars)) },
   ];
 }

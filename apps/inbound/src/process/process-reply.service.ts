@@ -175,7 +175,7 @@ export class ProcessReplyService implements OnModuleInit {
       try {
         const r = await this.llm.analyse(text, { today, weekday: WEEKDAYS[local.dayOfWeek - 1], timezone: match.timezone });
         judgement = { kind: 'llm', analysis: r.analysis };
-        llm = { model: r.model, analysis: r.analysis, promptTokens: r.promptTokens, completionTokens: r.completionTokens, ms: r.ms };
+        llm = { model: r.model, analysis: r.analysis, promptTokens: r.promptTokens, cachedTokens: r.cachedTokens, completionTokens: r.completionTokens, costUsd: r.costUsd, ms: r.ms };
       } catch (err) {
         judgement = { kind: 'llm_failed', error: (err as Error).message };
         llm = { error: (err as Error).message };

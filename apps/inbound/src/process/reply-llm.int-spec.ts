@@ -42,6 +42,7 @@ describe('reply analysis by the LLM', () => {
     llm = await FakeLlmServer.start();
     svc = await startService(inboundService(), {
       ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, LLM_BASE_URL: llm.url, LLM_MODEL: 'fake-model', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '3000',
+      LLM_PRICES: JSON.stringify({ 'fake-model': { input: 1, cached_input: 0.5, output: 4 } }),
     });
     store = svc.app.get(InboundStore);
   });
@@ -98,7 +99,10 @@ describe('reply analysis by the LLM', () => {
     // Only what the subscriber wrote: the quoted letter and its footer never reach the model.
     expect(JSON.stringify(body.messages)).not.toMatch(/Dear friend|Unsubscribe from Focus/);
     expect(row).toMatchObject({ kind: 'reply', intent: 'done', needs_review: false });
-    expect(row.analysis.llm).toMatchObject({ model: 'fake-model', analysis: { intent: 'done' } });
+    expect(row.analysis.llm).toMatchObject({ model: 'fake-model', analysis: { intent: 'done' }, cachedTokens: 0 });
+    // The classification's cost at the model's price, kept with the message for the console's cost split.
+    const { promptTokens, completionTokens, costUsd } = row.analysis.llm;
+    expect(costUsd).toBeCloseTo((promptTokens * 1 + completionTokens * 4) / 1e6, 12);
     expect(await ds.query(`SELECT completed FROM progress WHERE inbound_message_id = $1`, [row.id])).toEqual([{ completed: true }]);
   });
 

@@ -1,16 +1,11 @@
-import { z } from 'zod';
 import { ReplyAnalysis } from '@mz/contracts';
+import { type ChatMessage, jsonSchemaResponseFormat, parseStructured } from '@mz/llm';
 
 export interface ReplyPromptContext {
   /** The subscriber's local date (YYYY-MM-DD) and weekday, for "until Monday" style pauses. */
   today: string;
   weekday: string;
   timezone: string;
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user';
-  content: string;
 }
 
 /** The tags around the reply. Nothing else of the subscriber's ever reaches the model. */
@@ -49,41 +44,13 @@ export function buildReplyMessages(text: string, ctx: ReplyPromptContext): ChatM
   ];
 }
 
-type JsonSchema = { [key: string]: unknown };
-// Keywords outside the JSON-schema subset strict structured outputs accept; ReplyAnalysis
-// validates the answer afterwards, so nothing is lost by leaving them out of the request.
-const UNPORTABLE = new Set(['$schema', 'minLength', 'maxLength', 'pattern']);
-
-function portable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(portable);
-  if (!node || typeof node !== 'object') return node;
-  const out: JsonSchema = {};
-  for (const [k, v] of Object.entries(node)) if (!UNPORTABLE.has(k)) out[k] = portable(v);
-  return out;
-}
-
-export const REPLY_RESPONSE_FORMAT = {
-  type: 'json_schema' as const,
-  json_schema: { name: 'reply_analysis', strict: true, schema: portable(z.toJSONSchema(ReplyAnalysis, { target: 'draft-7' })) as JsonSchema },
-};
+/** ReplyAnalysis as a strict structured output (the one portable conversion, libs/llm). */
+export const REPLY_RESPONSE_FORMAT = jsonSchemaResponseFormat('reply_analysis', ReplyAnalysis);
 
 export type ReplyAnalysisParse = { ok: true; analysis: ReplyAnalysis } | { ok: false; issues: string };
 
 /** The model's answer, validated with the same schema (code fences and stray prose tolerated). */
 export function parseReplyAnalysis(content: string | null | undefined): ReplyAnalysisParse {
-  if (!content || !content.trim()) return { ok: false, issues: 'empty response' };
-  const s = content.trim();
-  const fenced = /^```(?:json)?\s*([\s\S]*?)\s*```$/i.exec(s);
-  const start = s.indexOf('{');
-  const end = s.lastIndexOf('}');
-  const body = fenced ? fenced[1] : start >= 0 && end > start ? s.slice(start, end + 1) : s;
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { ok: false, issues: 'not valid JSON' };
-  }
-  const r = ReplyAnalysis.safeParse(json);
-  if (r.success) return { ok: true, analysis: r.data };
-  return { ok: false, issues: r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  const r = parseStructured(content, ReplyAnalysis, 5);
+  return r.ok ? { ok: true, analysis: r.value } : r;
 }

@@ -30,6 +30,10 @@ export class Letter {
   @Column('int', { name: 'prompt_tokens', nullable: true }) promptTokens: number | null;
   @Column('int', { name: 'completion_tokens', nullable: true }) completionTokens: number | null;
   @Column('int', { name: 'compose_ms', nullable: true }) composeMs: number | null;
+  /** Of prompt_tokens, those the provider served from its prompt cache. */
+  @Column('int', { name: 'cached_tokens', nullable: true }) cachedTokens: number | null;
+  /** LLM cost in USD at the model's price (null offline, or for a model without a known price). */
+  @Column('numeric', { name: 'cost_usd', precision: 14, scale: 8, nullable: true }) costUsd: string | null;
   /** Degraded mode: why the offline composer wrote this letter although an LLM is configured. */
   @Column('text', { name: 'fallback_reason', nullable: true }) fallbackReason: string | null;
   @Column('int', { name: 'send_ms', nullable: true }) sendMs: number | null;

@@ -63,7 +63,6 @@ export const APP_CONFIG_DEFAULTS: { key: string; value: unknown; description: st
   { key: 'sending_paused', value: false, description: 'Hold all outgoing letters (they stay composed and go out when resumed).' },
   { key: 'unsubscribe_confidence', value: 0.85, description: 'Minimum confidence for an unsubscribe-by-reply to act without review.' },
   { key: 'llm_offline_fallback', value: true, description: 'When the LLM keeps failing (circuit open, or retries would miss the slot), write the letter with the offline composer instead (marked model = offline).' },
-  { key: 'llm_cost_per_1k_tokens_usd', value: { prompt: 0.00015, completion: 0.0006 }, description: 'Price used for the LLM cost metric.' },
 ];
 
 export const QUOTES: { text: string; author: string }[] = [

@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import OpenAI from 'openai';
+import type { Logger } from 'pino';
+import { type AppConfig, llmConfigured } from '@mz/contracts';
+import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS } from '@mz/platform';
+import { classifyLlmError } from './classify-llm-error';
+import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
+import { costUsd, priceFor, type TokenUsage } from './llm-pricing';
+import type { JsonSchemaResponseFormat } from './structured-output';
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+
+/** What a call is for: the metrics and the console's cost split by it. */
+export type LlmPurpose = 'letter' | 'reply';
+
+export interface LlmRequest {
+  purpose: LlmPurpose;
+  model: string;
+  temperature: number;
+  messages: ChatMessage[];
+  responseFormat: JsonSchemaResponseFormat;
+}
+
+export interface LlmCompletion extends TokenUsage {
+  /** The assistant message content ('' when the model returned none, e.g. a refusal). */
+  content: string;
+  refusal: string | null;
+  finishReason: string | null;
+  /** The model the server says answered (falls back to the one requested). */
+  model: string;
+  /** USD at the model's price (LLM_PRICES, else the built-in table); null for a model with no known price. */
+  costUsd: number | null;
+  ms: number;
+}
+
+/**
+ * The one LLM client (docs/architecture.md §3): a chat completion through the `openai` SDK
+ * against any OpenAI-compatible endpoint, with a JSON-schema structured output. The composer and
+ * the reply classifier both call it, so base URL, key, timeout, SDK retries (429 with
+ * Retry-After, 5xx, connection errors, LLM_MAX_RETRIES), the circuit, error classes, metrics and
+ * cost live here once. What still fails is thrown already classified (ClassifiedError); while the
+ * circuit is open the call is refused at once (LlmCircuitOpenError) and nothing is observed.
+ *
+ * Usage is read as providers report it, including `prompt_tokens_details.cached_tokens` (the part
+ * of the prompt served from the provider's prompt cache, billed at the cached price).
+ */
+@Injectable()
+export class LlmClient {
+  private readonly client: OpenAI | null;
+  private readonly duration;
+  private readonly tokens;
+  private readonly cost;
+  private readonly unpriced = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    metrics: MetricsService,
+    private readonly circuit: LlmCircuit,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.client = llmConfigured(config)
+      ? new OpenAI({
+          baseURL: config.LLM_BASE_URL,
+          // Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
+          apiKey: config.LLM_API_KEY ?? 'not-needed',
+          timeout: config.LLM_TIMEOUT_MS,
+          maxRetries: config.LLM_MAX_RETRIES,
+        })
+      : null;
+    this.log = logger.child({ component: 'llm' });
+    this.duration = metrics.histogram('mz_llm_request_duration_seconds', 'LLM chat completion latency, by purpose (letter|reply) and outcome (ok or failure class)', ['purpose', 'outcome'], SLOW_BUCKETS);
+    this.tokens = metrics.counter('mz_llm_tokens_total', 'LLM tokens used, by purpose and type (prompt|cached_prompt|completion; cached_prompt is part of prompt)', ['purpose', 'type']);
+    this.cost = metrics.counter('mz_llm_cost_usd_total', 'LLM spend in USD at the model price table (LLM_PRICES, else built-in defaults), by purpose', ['purpose']);
+  }
+
+  get configured(): boolean {
+    return this.client !== null;
+  }
+
+  get defaultModel(): string {
+    return this.config.LLM_MODEL;
+  }
+
+  async complete(req: LlmRequest): Promise<LlmCompletion> {
+    if (!this.client) throw new Error('LLM_BASE_URL is not configured');
+    const client = this.client;
+    const started = performance.now();
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await this.circuit.run(() =>
+        client.chat.completions.create({ model: req.model, temperature: req.temperature, messages: req.messages, response_format: req.responseFormat }),
+      );
+    } catch (err) {
+      if (err instanceof LlmCircuitOpenError) throw err;
+      const classified = classifyLlmError(err);
+      this.duration.observe({ purpose: req.purpose, outcome: classified.failureClass }, (performance.now() - started) / 1000);
+      throw classified;
+    }
+    const ms = Math.round(performance.now() - started);
+    this.duration.observe({ purpose: req.purpose, outcome: 'ok' }, ms / 1000);
+    const model = completion.model || req.model;
+    const usage: TokenUsage = {
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      cachedTokens: completion.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+    };
+    this.tokens.inc({ purpose: req.purpose, type: 'prompt' }, usage.promptTokens);
+    this.tokens.inc({ purpose: req.purpose, type: 'cached_prompt' }, usage.cachedTokens);
+    this.tokens.inc({ purpose: req.purpose, type: 'completion' }, usage.completionTokens);
+    const cost = this.costOf(model, req.model, usage);
+    if (cost !== null) this.cost.inc({ purpose: req.purpose }, cost);
+    const choice = completion.choices?.[0];
+    return {
+      content: choice?.message?.content ?? '',
+      refusal: choice?.message?.refusal ?? null,
+      finishReason: choice?.finish_reason ?? null,
+      model,
+      ...usage,
+      costUsd: cost,
+      ms,
+    };
+  }
+
+  /** Priced by the model that answered, else the one asked for (gateways rename models). */
+  private costOf(answered: string, requested: string, usage: TokenUsage): number | null {
+    const price = priceFor(answered, this.config.LLM_PRICES) ?? priceFor(requested, this.config.LLM_PRICES);
+    if (price) return costUsd(usage, price);
+    if (!this.unpriced.has(answered)) {
+      this.unpriced.add(answered);
+      this.log.warn({ model: answered }, 'no price known for this model: its cost is not counted (set LLM_PRICES)');
+    }
+    return null;
+  }
+}
