@@ -95,6 +95,10 @@ describe('admin API', () => {
       const v2 = await api('POST', `/api/admin/topics/${id}/prompts`, { systemTemplate: system, userTemplate: v1.user_template, changeNote: 'End with a question' });
       expect(v2.status).toBe(201);
       expect(v2.body).toMatchObject({ version: 2, active: false, createdByEmail: 'admin@example.test', changeNote: 'End with a question' });
+      // The system message is the prefix providers cache for every reader: per-reader placeholders are refused there.
+      const perReader = await api('POST', `/api/admin/topics/${id}/prompts`, { systemTemplate: 'You are {{persona_name}}. Streak: {{streak}}.{{#context_note}}x{{/context_note}}', userTemplate: 'Write.' });
+      expect(perReader.status).toBe(400);
+      expect(JSON.stringify(perReader.body)).toMatch(/systemTemplate.*\{\{streak\}\}, \{\{context_note\}\}/);
       const v3 = await api('POST', `/api/admin/topics/${id}/prompts`, { systemTemplate: 'Short system.', userTemplate: 'Short user.' });
       expect(v3.body.version).toBe(3);
 
