@@ -51,6 +51,11 @@ describe('admin console (browser)', () => {
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await page.getByRole('heading', { name: 'Queues now' }).waitFor();
     await page.getByRole('rowheader', { name: 'letters.compose' }).waitFor();
+    // The LLM cost panel: spend, per letter, the classifier's share and cache hits (the stack runs offline: no spend).
+    const cost = page.getByRole('region', { name: 'LLM cost' });
+    await cost.waitFor();
+    for (const tile of ['LLM spend', 'Per letter', 'Reply classifier', 'Prompt cache hits']) expect(await cost.getByText(tile, { exact: true }).count()).toBe(1);
+    expect(await cost.getByText('$0.00').count()).toBeGreaterThan(0);
     await screenshot(page, 'admin-overview');
     expect(await auditAccessibility(page)).toEqual([]);
   }));

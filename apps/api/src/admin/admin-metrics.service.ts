@@ -9,7 +9,9 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'fa
  * The console's dashboard, computed from the rows (the source of truth) over the last `days`:
  * sends and failures per day, lateness percentiles of scheduled letters (sent_at − scheduled_for),
  * replies, done-rate by topic and by prompt version (letters sent in the window that got a
- * "done"), the maintenance job's kpi_daily rollup, and live queue depths from Redis.
+ * "done"), the maintenance job's kpi_daily rollup, live queue depths from Redis, and what the LLM
+ * cost: per letter, per day, per topic and prompt version, the reply classifier's share, and the
+ * share of prompt tokens served from the provider's cache.
  */
 @Injectable()
 export class AdminMetricsService {
@@ -17,7 +19,7 @@ export class AdminMetricsService {
 
   async metrics(days: number) {
     const since = `now() - make_interval(days => $1::int)`;
-    const [perDay, lateness, byTopic, byPrompt, statusNow, kpiDaily, queues] = await Promise.all([
+    const [perDay, lateness, byTopic, byPrompt, statusNow, kpiDaily, queues, llmCost] = await Promise.all([
       this.ds.query(
         `WITH d AS (SELECT generate_series((now() - make_interval(days => $1::int - 1))::date, now()::date, '1 day')::date AS day)
          SELECT d.day::text AS day,
@@ -63,6 +65,7 @@ export class AdminMetricsService {
         [days],
       ),
       this.queueDepths(),
+      this.llmCost(days),
     ]);
     const rate = (done: number, sent: number) => (sent ? Math.round((done / sent) * 1000) / 1000 : null);
     return {
@@ -75,6 +78,69 @@ export class AdminMetricsService {
       lettersByStatus: Object.fromEntries(statusNow.map((r: { status: string; n: number }) => [r.status, r.n])),
       kpiDaily,
       queues,
+      llmCost,
+    };
+  }
+
+  /**
+   * LLM spend over letters composed and replies received in the window, from the costs stored with
+   * each (letter.cost_usd, inbound_message.analysis→llm→costUsd). `letters` counts letters the LLM
+   * wrote; those of a model without a price count there but add no cost (`unpricedLetters`).
+   */
+  async llmCost(days: number) {
+    const replyCost = `CASE WHEN jsonb_typeof(m.analysis->'llm'->'costUsd') = 'number' THEN (m.analysis->'llm'->>'costUsd')::numeric END`;
+    const replyTokens = (key: string) => `CASE WHEN jsonb_typeof(m.analysis->'llm'->'${key}') = 'number' THEN (m.analysis->'llm'->>'${key}')::bigint END`;
+    const since = `now() - make_interval(days => $1::int)`;
+    const [[letters], [replies], perDay, byTopic, byPrompt] = await Promise.all([
+      this.ds.query(
+        `SELECT count(*)::int AS letters, count(*) FILTER (WHERE cost_usd IS NULL)::int AS "unpricedLetters",
+                coalesce(sum(cost_usd), 0)::float8 AS usd, coalesce(sum(prompt_tokens), 0)::float8 AS "promptTokens",
+                coalesce(sum(cached_tokens), 0)::float8 AS "cachedTokens"
+           FROM letter WHERE prompt_tokens IS NOT NULL AND composed_at >= ${since}`,
+        [days],
+      ),
+      this.ds.query(
+        `SELECT count(*)::int AS replies, coalesce(sum(${replyCost}), 0)::float8 AS usd,
+                coalesce(sum(${replyTokens('promptTokens')}), 0)::float8 AS "promptTokens", coalesce(sum(${replyTokens('cachedTokens')}), 0)::float8 AS "cachedTokens"
+           FROM inbound_message m WHERE m.analysis->'llm' ? 'model' AND m.received_at >= ${since}`,
+        [days],
+      ),
+      this.ds.query(
+        `WITH d AS (SELECT generate_series((now() - make_interval(days => $1::int - 1))::date, now()::date, '1 day')::date AS day)
+         SELECT d.day::text AS day,
+                (SELECT coalesce(sum(l.cost_usd), 0)::float8 FROM letter l WHERE l.composed_at::date = d.day) AS "lettersUsd",
+                (SELECT coalesce(sum(${replyCost}), 0)::float8 FROM inbound_message m WHERE m.received_at::date = d.day) AS "repliesUsd"
+           FROM d ORDER BY d.day`,
+        [days],
+      ),
+      this.ds.query(
+        `SELECT t.code AS topic, t.name, count(*)::int AS letters, coalesce(sum(l.cost_usd), 0)::float8 AS usd
+           FROM letter l JOIN topic t ON t.id = l.topic_id
+          WHERE l.prompt_tokens IS NOT NULL AND l.composed_at >= ${since}
+          GROUP BY t.code, t.name ORDER BY usd DESC, t.name`,
+        [days],
+      ),
+      this.ds.query(
+        `SELECT t.code AS topic, COALESCE(l.prompt_version, 0) AS "promptVersion", count(*)::int AS letters, coalesce(sum(l.cost_usd), 0)::float8 AS usd
+           FROM letter l JOIN topic t ON t.id = l.topic_id
+          WHERE l.prompt_tokens IS NOT NULL AND l.composed_at >= ${since}
+          GROUP BY t.code, COALESCE(l.prompt_version, 0) ORDER BY t.code, 2`,
+        [days],
+      ),
+    ]);
+    const per = (usd: number, n: number) => (n ? usd / n : null);
+    const totalUsd = letters.usd + replies.usd;
+    const promptTokens = letters.promptTokens + replies.promptTokens;
+    return {
+      totalUsd,
+      perLetterUsd: per(letters.usd, letters.letters - letters.unpricedLetters),
+      letters,
+      replies,
+      replyShare: totalUsd > 0 ? replies.usd / totalUsd : null,
+      cacheHitShare: promptTokens > 0 ? (letters.cachedTokens + replies.cachedTokens) / promptTokens : null,
+      perDay,
+      byTopic: byTopic.map((r: { usd: number; letters: number }) => ({ ...r, perLetterUsd: per(r.usd, r.letters) })),
+      byPromptVersion: byPrompt.map((r: { usd: number; letters: number }) => ({ ...r, perLetterUsd: per(r.usd, r.letters) })),
     };
   }
 

@@ -343,6 +343,42 @@ describe('admin API', () => {
       expect(m.body.lateness.p99Sec).toBeCloseTo(961.6, 1);
       expect((await api('GET', '/api/admin/metrics?days=0')).status).toBe(400);
     });
+
+    it('reports LLM cost per letter, day, topic and prompt version, the reply classifier share and cache hits', async () => {
+      // Its own window on a fresh database is not available here, so compare before and after.
+      const before = (await api('GET', '/api/admin/metrics?days=7')).body.llmCost;
+      const { user, sub } = await subscribed('discipline');
+      const costs = [[0.002, 1000, 600, 2], [0.004, 1000, 400, 2], [null, 500, 0, 3]] as const; // the last: a model without a price
+      for (const [usd, prompt, cached, version] of costs) {
+        const id = await letter(sub, { prompt_version: version });
+        await h.ds.query(`UPDATE letter SET composed_at = now(), cost_usd = $2, prompt_tokens = $3, cached_tokens = $4, completion_tokens = 100 WHERE id = $1`, [id, usd, prompt, cached]);
+      }
+      await h.ds.query(`UPDATE letter SET composed_at = now() - interval '30 days', cost_usd = 5, prompt_tokens = 1 WHERE id = $1`, [await letter(sub)]); // outside the window
+      const analysis = (llm: object) => JSON.stringify({ classification: 'reply', llm });
+      await h.ds.query(`INSERT INTO inbound_message (message_id, raw, raw_size, source, matched_user_id, kind, intent, analysis)
+                        VALUES ('<c1@x>', '\\x00', 1, 'smtp', $1, 'reply', 'note', $2::jsonb), ('<c2@x>', '\\x00', 1, 'smtp', $1, 'reply', 'note', $3::jsonb),
+                               ('<c3@x>', '\\x00', 1, 'smtp', $1, 'reply', 'note', $4::jsonb)`,
+      [user.id, analysis({ model: 'm', costUsd: 0.001, promptTokens: 200, cachedTokens: 0 }), analysis({ error: 'LLM request failed' }), analysis({ model: 'm', costUsd: 'forged', promptTokens: 'x' })]);
+
+      const c = (await api('GET', '/api/admin/metrics?days=7')).body.llmCost;
+      expect(c.letters.letters - before.letters.letters).toBe(3);
+      expect(c.letters.unpricedLetters - before.letters.unpricedLetters).toBe(1);
+      expect(c.letters.usd - before.letters.usd).toBeCloseTo(0.006, 10);
+      expect(c.replies.replies - before.replies.replies).toBe(2); // the failed call has no model: not a classification
+      expect(c.replies.usd - before.replies.usd).toBeCloseTo(0.001, 10);
+      expect(c.letters.cachedTokens - before.letters.cachedTokens).toBe(1000);
+      const byV2 = c.byPromptVersion.find((p: { topic: string; promptVersion: number }) => p.topic === 'discipline' && p.promptVersion === 2);
+      expect(byV2).toMatchObject({ letters: 2 });
+      expect(byV2.perLetterUsd).toBeCloseTo(0.003, 10);
+      expect(c.byTopic.find((t: { topic: string }) => t.topic === 'discipline').usd).toBeGreaterThanOrEqual(0.006);
+      expect(c.perDay).toHaveLength(7);
+      expect(c.perDay.at(-1).lettersUsd).toBeGreaterThanOrEqual(0.006);
+      if (before.totalUsd === 0) {
+        expect(c.replyShare).toBeCloseTo(0.001 / 0.007, 10);
+        expect(c.cacheHitShare).toBeCloseTo(1000 / 2700, 10);
+        expect(c.perLetterUsd).toBeCloseTo(0.003, 10);
+      }
+    });
   });
 
   describe('reply simulator', () => {

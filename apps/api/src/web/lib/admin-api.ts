@@ -145,6 +145,21 @@ export interface AdminMetrics {
   doneRateByPromptVersion: { topic: string; promptVersion: number; sent: number; done: number; doneRate: number | null }[];
   lettersByStatus: Record<string, number>;
   queues: { queue: string; counts: Record<string, number> | null; error?: string }[];
+  llmCost: AdminLlmCost;
+}
+
+/** What the LLM cost in the window (USD at the configured model prices). */
+export interface AdminLlmCost {
+  totalUsd: number;
+  /** Over letters of a priced model; null when there were none. */
+  perLetterUsd: number | null;
+  letters: { letters: number; unpricedLetters: number; usd: number; promptTokens: number; cachedTokens: number };
+  replies: { replies: number; usd: number; promptTokens: number; cachedTokens: number };
+  replyShare: number | null;
+  cacheHitShare: number | null;
+  perDay: { day: string; lettersUsd: number; repliesUsd: number }[];
+  byTopic: { topic: string; name: string; letters: number; usd: number; perLetterUsd: number | null }[];
+  byPromptVersion: { topic: string; promptVersion: number; letters: number; usd: number; perLetterUsd: number | null }[];
 }
 
 export interface AdminLetterDetail extends AdminLetter {

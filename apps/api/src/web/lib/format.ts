@@ -68,6 +68,13 @@ export function formatPercent(ratio: number | null | undefined, locale = LOCALE)
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(ratio);
 }
 
+/** US dollars with enough digits for fractions of a cent ("$0.000123", "$12.40"). */
+export function formatUsd(usd: number | null | undefined, locale = LOCALE): string {
+  if (usd === null || usd === undefined || Number.isNaN(usd)) return '—';
+  const digits = usd === 0 || Math.abs(usd) >= 1 ? 2 : Math.min(8, 2 + Math.max(0, -Math.floor(Math.log10(Math.abs(usd))) - 1) + 2);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2, maximumFractionDigits: digits }).format(usd);
+}
+
 /** Milliseconds as "850 ms", "12.4 s", "3 min". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';

@@ -2,7 +2,7 @@ import { barList, columnChart, statTile } from '../../components/charts';
 import { dataTable } from '../../components/data-table';
 import { h } from '../../lib/dom';
 import { adminApi, type AdminMetrics } from '../../lib/admin-api';
-import { formatDuration, formatNumber, formatPercent, humanize } from '../../lib/format';
+import { formatDuration, formatNumber, formatPercent, formatUsd, humanize } from '../../lib/format';
 import type { PageContext } from '../page';
 import { adminHead } from './admin-layout';
 
@@ -68,6 +68,7 @@ export async function overviewPage(ctx: PageContext): Promise<HTMLElement> {
       ),
     ),
     h('section', { class: 'panel' }, columnChart('Median lateness per day (scheduled letters)', m.perDay.map((d) => ({ label: shortDay(d.day), value: Math.max(0, d.latenessP50Sec ?? 0) })), { unit: ' s' })),
+    llmCostPanel(m),
     queuesPanel(m),
     h(
       'section',
@@ -79,6 +80,32 @@ export async function overviewPage(ctx: PageContext): Promise<HTMLElement> {
           .map(([s, n]) => ({ label: humanize(s), value: n })),
       ),
     ),
+  );
+}
+
+/** What the LLM cost: per letter, per day, per topic and prompt version, the classifier's share, cache hits. */
+function llmCostPanel(m: AdminMetrics): HTMLElement {
+  const c = m.llmCost;
+  const unpriced = c.letters.unpricedLetters;
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'llm-cost-title' },
+    h('div', { class: 'panel-head' }, h('h2', { id: 'llm-cost-title' }, 'LLM cost')),
+    h(
+      'div',
+      { class: 'stats' },
+      statTile('LLM spend', formatUsd(c.totalUsd), `${formatNumber(c.letters.letters)} letters · ${formatNumber(c.replies.replies)} replies classified`),
+      statTile('Per letter', formatUsd(c.perLetterUsd), unpriced ? `${formatNumber(unpriced)} letters of a model without a price` : 'at the configured model prices', unpriced ? 'warn' : 'neutral'),
+      statTile('Reply classifier', formatPercent(c.replyShare), `of the spend (${formatUsd(c.replies.usd)})`),
+      statTile('Prompt cache hits', formatPercent(c.cacheHitShare), 'of prompt tokens served from the provider cache'),
+    ),
+    h(
+      'div',
+      { class: 'split' },
+      columnChart('LLM spend per day (USD)', c.perDay.map((d) => ({ label: shortDay(d.day), value: d.lettersUsd, secondary: d.repliesUsd })), { primaryLabel: 'letters', secondaryLabel: 'replies' }),
+      barList('Cost per letter by topic', c.byTopic.map((t) => ({ label: t.name, value: t.perLetterUsd ?? 0, display: `${formatUsd(t.perLetterUsd)} × ${formatNumber(t.letters)}` }))),
+    ),
+    barList('Cost per letter by prompt version', c.byPromptVersion.map((p) => ({ label: `${p.topic} v${p.promptVersion || '?'}`, value: p.perLetterUsd ?? 0, display: `${formatUsd(p.perLetterUsd)} × ${formatNumber(p.letters)}` }))),
   );
 }
 
