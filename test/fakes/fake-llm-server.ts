@@ -253,23 +253,39 @@ export function promptFacts(req: CapturedRequest): { topic: string | null; perso
 }
 
 const TONES = ['warm', 'encouraging', 'direct', 'reflective'];
-const FOCUSES = ['one small concrete step today', 'reviewing what worked yesterday', 'a habit that makes practice easier', 'noticing progress that is easy to miss'];
+const FOCUSES = [
+  'one small concrete step today', 'reviewing what worked yesterday', 'a habit that makes practice easier', 'noticing progress that is easy to miss',
+  'starting before you feel ready', 'resting without guilt', 'asking for help early', 'finishing what you started',
+];
 const THEMES = ['consistency', 'reflection', 'momentum', 'curiosity'];
 
+/**
+ * A letter the way a well-behaved model writes one: about 200 words (a medium letter), and a new
+ * angle each time — the focus is the first, from the prompt's fingerprint on, whose tag the prompt
+ * does not list among the angles to avoid — so subjects and openings do not repeat.
+ */
 function defaultLetter(req: CapturedRequest) {
   const { topic, persona, fingerprint } = promptFacts(req);
+  const text = promptText(req);
   const subjectTopic = topic ?? 'your practice';
   const signer = persona ?? 'Your mentor';
   const pick = parseInt(fingerprint.slice(0, 2), 16) % TONES.length;
-  const focus = FOCUSES[pick];
+  const start = parseInt(fingerprint.slice(2, 4), 16) % FOCUSES.length;
+  const order = FOCUSES.map((_, i) => (start + i) % FOCUSES.length);
+  const index = order.find((i) => !text.includes(`focus-${i}`)) ?? start;
+  const focus = FOCUSES[index];
   const body = [
-    'Hello,',
+    `${capitalise(focus)}: that is what I would like us to think about today, with ${subjectTopic} in mind.`,
     '',
-    `Today I would like us to spend a few quiet minutes on ${subjectTopic}. Progress rarely arrives as a big leap; it comes from ${focus}.`,
+    `Progress rarely arrives as a big leap. It comes from ${focus}, repeated on ordinary days when nobody is watching, until it is simply what you do. The days that feel unremarkable are the ones that carry you furthest.`,
     '',
-    `Pick one thing about ${subjectTopic} you can finish in fifteen minutes, do it, and write down one sentence about how it went. Reply to this letter with that sentence if you like — I read every reply.`,
+    `Here is today's practice. Pick one thing about ${subjectTopic} you can finish in fifteen minutes. Do it before lunch if you can, and write down one sentence about how it went: what was easy, what resisted, what surprised you. Keep the sentence short; it is a note to your future self, not a report.`,
     '',
-    `Warmly,`,
+    'If the fifteen minutes go badly, that is information too. Notice what pulled your attention away, without judging it, and come back to the task once more. Most of the skill is in the returning.',
+    '',
+    'Reply to this letter with your sentence if you like — I read every reply, and tomorrow I will write with it in mind.',
+    '',
+    'Warmly,',
     signer,
   ].join('\n');
   return {
@@ -279,7 +295,7 @@ function defaultLetter(req: CapturedRequest) {
     themes: [clip(subjectTopic, 60), THEMES[pick]],
     tone: TONES[pick],
     advice_focus: focus,
-    variation_tags: [`fake-${fingerprint}`, THEMES[pick]],
+    variation_tags: [`focus-${index}`, `fake-${fingerprint}`, THEMES[pick]],
   };
 }
 

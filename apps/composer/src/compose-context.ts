@@ -16,6 +16,8 @@ export interface RecentLetter {
   summary: string | null;
   themes: string[];
   variationTags: string[];
+  /** The beginning of its body (the quality guard keeps a new letter from opening the same way). */
+  opening: string | null;
 }
 
 /** Everything the composer needs to write one letter, loaded in one query (compose-letter.repository). */

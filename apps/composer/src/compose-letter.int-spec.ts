@@ -347,8 +347,8 @@ describe('composer with an LLM endpoint', () => {
     llm.script({
       kind: 'ok',
       content: JSON.stringify({
-        subject: 'Stand firm\r\nBcc: someone@example.com\r\n\t<b>today</b> [mz:focus]',
-        body: 'Dear friend,\r\n\r\n<script>alert("x")</script>Take one breath before you answer. <img src=x onerror="alert(1)">\r\n\r\n[Read more](javascript:alert(2)) and keep going, one small step at a time.\r\n\r\nSeneca',
+        subject: 'Stand firm\r\nBcc: everyone\r\n\t<b>today</b> [mz:focus]',
+        body: `Dear friend,\r\n\r\n<script>alert("x")</script>Take one breath before you answer. <img src=x onerror="alert(1)">\r\n\r\n[Read more](javascript:alert(2)) and keep going, one small step at a time.\r\n\r\n${'Steady work on ordinary days carries you further than you think. '.repeat(10)}\r\n\r\nSeneca`,
         summary: 'A short letter.',
         themes: ['calm'],
         tone: 'warm',
@@ -359,11 +359,50 @@ describe('composer with an LLM endpoint', () => {
     const id = await insertLetter();
     await compose(id);
     const r = await waitForStatus(id, ['composed']);
-    expect(r.subject).toBe('Stand firm Bcc: someone@example.com today [mz:resilience]');
+    expect(llm.requests).toHaveLength(1); // well-formed and within the guard: stored as answered, then cleaned
+    expect(r.subject).toBe('Stand firm Bcc: everyone today [mz:resilience]');
     expect(r.body_html).not.toMatch(/<script|onerror|javascript:|<img/i);
     expect(r.body_html).toContain('<p>Take one breath before you answer.');
     expect(r.body_text).not.toMatch(/<script|alert\("x"\)|javascript:/);
     expect(r.body_text).toContain('Take one breath before you answer.');
+  });
+
+  describe('letter quality guard', () => {
+    const letterJson = (over: Record<string, unknown> = {}) => JSON.stringify({
+      subject: 'On steady days', summary: 'A letter about steady days.', themes: ['steadiness'], tone: 'warm', advice_focus: 'one small step',
+      variation_tags: ['steady'], body: `Dear friend,\n\n${'Steady work on ordinary days carries you further than you think. '.repeat(20)}\n\nSeneca`, ...over,
+    });
+
+    it('a letter with an address nobody gave is written once more with the reason; the second is stored', async () => {
+      llm.script({ kind: 'ok', content: letterJson({ body: `Dear friend,\n\nWrite to coach@evil.example or visit https://evil.example/offer today. ${'Keep going, one small step at a time. '.repeat(20)}` }) });
+      const id = await insertLetter();
+      await compose(id);
+      const r = await waitForStatus(id, ['composed', 'failed']);
+      expect(r.status).toBe('composed');
+      expect(llm.requests).toHaveLength(2);
+      const retry = llm.requests[1].body.messages.at(-1).content;
+      expect(retry).toMatch(/cannot be sent: .*links or addresses nobody gave you \(https:\/\/evil\.example\/offer, coach@evil\.example\)/);
+      expect(r.body_text).not.toContain('evil.example');
+      // tokens and cost cover both calls
+      expect(r.prompt_tokens).toBeGreaterThan(estimatePromptTokens(llm.requests[0].body));
+    });
+
+    it("a subject that repeats one of the subscriber's last letters, or a body far over budget, is refused; twice → failed visibly, never offline", async () => {
+      const sub = await newSubscription('guard@example.com');
+      const earlier = await insertLetter({ sub, scheduledFor: new Date(Date.now() - 86_400_000), status: 'sent', extra: { subject: 'On steady days [mz:resilience]', body_text: 'Dear friend, yesterday.' } });
+      expect(earlier).toBeTruthy();
+      await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'llm_offline_fallback'`); // even with fallback allowed
+      const steps = Array.from({ length: 6 }, (_, i) => ({ kind: 'ok' as const, content: letterJson(i % 2 ? { subject: 'Something new', body: 'Too long. '.repeat(2000).slice(0, 11_000) } : {}) }));
+      llm.script(...steps);
+      const id = await insertLetter({ sub });
+      await compose(id);
+      const r = await waitForStatus(id, ['composed', 'failed'], 30_000);
+      expect(r).toMatchObject({ status: 'failed', error_type: 'processing', model: null, fallback_reason: null });
+      expect(r.last_error).toMatch(/^letter quality: the body has \d+ words; write about 200–350 words$/);
+      expect(llm.requests).toHaveLength(6); // 3 attempts (processing), each a letter and its one regeneration
+      expect(llm.requests[1].body.messages.at(-1).content).toMatch(/the subject repeats the letter of \d{4}-\d{2}-\d{2} \("On steady days"\)/);
+      expect(llm.requests[0].body.max_completion_tokens).toBe(1600); // the medium budget
+    });
   });
 
   it('log_prompts on: the exact messages and the raw response are stored in letter_prompt', async () => {

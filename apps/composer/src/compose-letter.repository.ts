@@ -110,8 +110,8 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
                  WHERE subscription_id = c.subscription_id AND note IS NOT NULL AND btrim(note) <> ''
                  ORDER BY created_at DESC LIMIT ${RECENT_NOTES}) n) AS recent_notes,
        (SELECT coalesce(json_agg(json_build_object('localDate', r.local_date, 'subject', r.subject, 'summary', r.summary,
-                                                   'themes', r.themes, 'variationTags', r.variation_tags) ORDER BY r.scheduled_for DESC), '[]')
-          FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, scheduled_for FROM letter
+                                                   'themes', r.themes, 'variationTags', r.variation_tags, 'opening', r.opening) ORDER BY r.scheduled_for DESC), '[]')
+          FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, left(body_text, 300) AS opening, scheduled_for FROM letter
                  WHERE subscription_id = c.subscription_id AND id <> c.id AND body_text IS NOT NULL
                    AND status NOT IN ('failed', 'cancelled', 'skipped')
                  ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters

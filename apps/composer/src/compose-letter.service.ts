@@ -8,7 +8,7 @@ import { type ClaimedLetter, ComposeLetterRepository, type PromptLog } from './c
 import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
 import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
-import { type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
+import { LetterQualityError, type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
 import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
 import { renderLetter } from './render/render-letter';
@@ -151,9 +151,15 @@ export class ComposeLetterService {
         model: ctx.topic.model ?? this.llm.defaultModel,
         temperature: ctx.topic.temperature,
         messages,
+        guard: {
+          length: ctx.topic.responseLength,
+          recent: ctx.recentLetters.map((l) => ({ localDate: l.localDate, subject: l.subject, opening: l.opening })),
+          promptText: messages.map((m) => m.content).join('\n'),
+        },
       });
     } catch (err) {
-      trace.llmFailed = true;
+      // A letter the guard refused is the model's answer, not an LLM outage: it fails, never goes offline.
+      trace.llmFailed = !(err instanceof LetterQualityError);
       if (err instanceof MalformedLetterError && settings.logPrompts) trace.prompt = { messages: err.transcript, response: err.rawResponse };
       throw err;
     }

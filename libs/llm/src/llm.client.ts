@@ -19,6 +19,8 @@ export interface LlmRequest {
   temperature: number;
   messages: ChatMessage[];
   responseFormat: JsonSchemaResponseFormat;
+  /** The completion-token budget (max_completion_tokens); unset: the server's default. */
+  maxTokens?: number;
 }
 
 export interface LlmCompletion extends TokenUsage {
@@ -89,7 +91,10 @@ export class LlmClient {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await this.circuit.run(() =>
-        client.chat.completions.create({ model: req.model, temperature: req.temperature, messages: req.messages, response_format: req.responseFormat }),
+        client.chat.completions.create({
+          model: req.model, temperature: req.temperature, messages: req.messages, response_format: req.responseFormat,
+          ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
+        }),
       );
     } catch (err) {
       if (err instanceof LlmCircuitOpenError) throw err;

@@ -19,7 +19,7 @@ function simulate(base: ComposeContext, days: number): LetterDraft[] {
     const ctx: ComposeContext = { ...base, letter: { ...base.letter, id: randomUUID(), localDate: day(i) }, recentLetters: recent.slice(0, 7), letterNumber: i + 1 };
     const draft = composeOffline(ctx);
     letters.push(draft);
-    recent.unshift({ localDate: day(i), subject: draft.subject, summary: draft.summary, themes: draft.themes, variationTags: draft.variation_tags });
+    recent.unshift({ localDate: day(i), subject: draft.subject, summary: draft.summary, themes: draft.themes, variationTags: draft.variation_tags, opening: draft.body.slice(0, 300) });
   }
   return letters;
 }

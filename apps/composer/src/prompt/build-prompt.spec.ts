@@ -10,7 +10,7 @@ describe('buildPromptMessages with the seeded PROMPT_V1', () => {
     expect(system.role).toBe('system');
     expect(system.content).toContain('You are Seneca (Rome, 1st century)');
     expect(system.content).toContain('mentoring on Resilience: Meeting setbacks calmly.');
-    expect(system.content).toContain('medium length');
+    expect(system.content).toContain('about 200–350 words, medium length');
     expect(user.content).toContain('Today is 2025-03-10. This is letter number 9');
     expect(user.content).toContain('streak of days marked done is 4');
     expect(user.content).not.toMatch(/\{\{|\}\}/);
@@ -27,8 +27,8 @@ describe('buildPromptMessages with the seeded PROMPT_V1', () => {
       reader: { name: 'Ada', contextNote: 'I am a nurse working nights.' },
       recentNotes: ['Did it on the bus', 'Too tired today'],
       recentLetters: [
-        { localDate: '2025-03-09', subject: 's', summary: 'On time', themes: ['time', 'focus'], variationTags: ['morning-walk', 'letter-to-self'] },
-        { localDate: '2025-03-08', subject: 's', summary: null, themes: ['time'], variationTags: ['journal'] },
+        { localDate: '2025-03-09', subject: 's', summary: 'On time', themes: ['time', 'focus'], variationTags: ['morning-walk', 'letter-to-self'], opening: null },
+        { localDate: '2025-03-08', subject: 's', summary: null, themes: ['time'], variationTags: ['journal'], opening: null },
       ],
     });
     const [, user] = buildPromptMessages(ctx, v1);

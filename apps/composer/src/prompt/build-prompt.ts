@@ -1,6 +1,7 @@
 import { type PromptVarName, STABLE_PROMPT_VARS } from '@mz/contracts';
 import type { ChatMessage } from '@mz/llm';
 import type { ComposeContext, PromptVersion } from '../compose-context';
+import { lengthInstruction } from '../quality/letter-guard';
 import { renderTemplate, type TemplateVars } from './render-template';
 
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
@@ -54,7 +55,7 @@ export function promptVars(ctx: ComposeContext): Record<PromptVarName, string | 
     topic_code: ctx.topic.code,
     topic_name: ctx.topic.name,
     topic_description: ctx.topic.description,
-    response_length: ctx.topic.responseLength,
+    response_length: lengthInstruction(ctx.topic.responseLength),
     creativity: ctx.topic.creativity.toFixed(2),
     local_date: ctx.letter.localDate,
     letter_number: ctx.letterNumber,
