@@ -12,7 +12,7 @@ export function sampleContext(overrides: Partial<ComposeContext> = {}): ComposeC
       id: 't1', code: 'resilience', name: 'Resilience', description: 'Meeting setbacks calmly.', model: null,
       temperature: 0.7, responseLength: 'medium', creativity: 0.5,
     },
-    persona: { name: 'Seneca', era: 'Rome, 1st century', styleNotes: 'Warm, direct letters.' },
+    persona: { name: 'Seneca', era: 'Rome, 1st century', styleNotes: 'Warm, direct letters.', instructions: '' },
     prompts: [{ id: 'p1', version: 1, systemTemplate: 'You are {{persona_name}}.', userTemplate: 'Streak {{streak}}.', weight: 100 }],
     streak: 0,
     letterNumber: 1,

@@ -29,7 +29,8 @@ export interface ComposeContext {
     id: string; code: string; name: string; description: string; model: string | null;
     temperature: number; responseLength: ResponseLength; creativity: number;
   };
-  persona: { name: string; era: string; styleNotes: string };
+  /** `instructions`: the editor's extra instructions (the topic's when it overrides them; '' none). */
+  persona: { name: string; era: string; styleNotes: string; instructions: string };
   /** Active versions of the topic's prompt, lowest version first. */
   prompts: PromptVersion[];
   /** Consecutive most recent letters the reader marked done. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { type AppConfig, JobName, QueueName } from '@mz/contracts';
+import { type AppConfig, JobName, QueueName, temperatureFor } from '@mz/contracts';
 import { createDataSource, logEvent, seedDatabase } from '@mz/db';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { defaultLlmResponder, estimatePromptTokens, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
@@ -365,6 +365,51 @@ describe('composer with an LLM endpoint', () => {
     expect(r.body_html).toContain('<p>Take one breath before you answer.');
     expect(r.body_text).not.toMatch(/<script|alert\("x"\)|javascript:/);
     expect(r.body_text).toContain('Take one breath before you answer.');
+  });
+
+  it("takes the voice from the persona unless the topic overrides it: creativity → temperature, length → budget, instructions → system message", async () => {
+    const [{ persona_id: personaId }] = await ds.query(`SELECT persona_id FROM topic WHERE id = $1`, [topicId]);
+    await ds.query(`UPDATE persona SET creativity = 0.9, response_length = 'short', instructions = 'Quote one line of Latin.' WHERE id = $1`, [personaId]);
+    await ds.query(`UPDATE topic SET creativity = NULL, response_length = NULL, temperature = NULL, instructions = NULL WHERE id = $1`, [topicId]);
+    try {
+      const inherited = await insertLetter();
+      await compose(inherited);
+      await waitForStatus(inherited, ['composed', 'failed']);
+      const a = llm.requests[0].body;
+      expect(a.temperature).toBe(temperatureFor(0.9)); // 1.02
+      expect(a.max_completion_tokens).toBe(1000); // short
+      expect(a.messages[0].content).toMatch(/about 100–200 words, short length[\s\S]*Further instructions from the editor for this voice:\nQuote one line of Latin\.$/);
+
+      await ds.query(`UPDATE topic SET temperature = 0.4, response_length = 'long', instructions = 'No Latin.' WHERE id = $1`, [topicId]);
+      const overridden = await insertLetter();
+      await compose(overridden);
+      await waitForStatus(overridden, ['composed', 'failed']);
+      const b = llm.requests[1].body;
+      expect(b.temperature).toBe(0.4);
+      expect(b.max_completion_tokens).toBe(2600);
+      expect(b.messages[0].content).toMatch(/Further instructions from the editor for this voice:\nNo Latin\.$/);
+    } finally {
+      await ds.query(`UPDATE persona SET creativity = 0.5, response_length = 'medium', instructions = '' WHERE id = $1`, [personaId]);
+      await ds.query(`UPDATE topic SET creativity = NULL, response_length = NULL, temperature = NULL, instructions = NULL WHERE id = $1`, [topicId]);
+    }
+  });
+
+  it('writes a preview through the same path — voice from the job, a made-up reader — and stores nothing', async () => {
+    const lettersBefore = (await ds.query(`SELECT count(*)::int AS n FROM letter`))[0].n;
+    const job = await queues.enqueue(JobName.PreviewLetter, { v: 1, topicId, voice: { creativity: 0.25, responseLength: 'short', temperature: null, instructions: 'Mention the sea.' } }, { attempts: 1 });
+    const preview = await eventually(async () => {
+      const j = await queues.queue(QueueName.LettersCompose).getJob(job.id!);
+      return j && (await j.getState()) === 'completed' ? j.returnvalue : null;
+    }, 'preview job completed');
+    expect(preview).toMatchObject({ model: 'test-model', temperature: temperatureFor(0.25), maxTokens: 1000, promptVersion: 1, fallbackReason: null });
+    expect(preview.subject).toMatch(/\[mz:resilience\]$/);
+    expect(preview.bodyHtml).toContain('<p>');
+    expect(preview.words).toBeGreaterThan(50);
+    const req = llm.requests[0].body;
+    expect(req.messages[0].content).toContain('Mention the sea.');
+    expect(req.messages[1].content).toContain('I work night shifts as a nurse'); // the sample reader
+    expect((await ds.query(`SELECT count(*)::int AS n FROM letter`))[0].n).toBe(lettersBefore);
+    expect(await ds.query(`SELECT 1 FROM event_log WHERE letter_id IS NULL AND type = 'LETTER_COMPOSED'`)).toEqual([]);
   });
 
   describe('letter quality guard', () => {

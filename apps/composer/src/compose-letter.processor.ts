@@ -15,7 +15,10 @@ export class ComposeLetterProcessor implements OnModuleInit {
   onModuleInit(): void {
     this.registry.register(
       QueueName.LettersCompose,
-      { [JobName.ComposeLetter]: (payload, job) => this.service.compose(payload.letterId, job.attemptsMade + 1) },
+      {
+        [JobName.ComposeLetter]: (payload, job) => this.service.compose(payload.letterId, job.attemptsMade + 1),
+        [JobName.PreviewLetter]: (payload) => this.service.preview(payload),
+      },
       { concurrency: this.config.COMPOSER_CONCURRENCY },
     );
   }

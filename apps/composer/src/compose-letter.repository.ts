@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { AppConfig, FailureClass, LetterKind, ResponseLength } from '@mz/contracts';
+import { type AppConfig, type FailureClass, type LetterKind, type ResponseLength, temperatureFor } from '@mz/contracts';
 import { logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { APP_CONFIG, ReadCache } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
@@ -91,7 +91,8 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
        s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
        s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
        t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
-       t.response_length, t.creativity::float8 AS creativity,
+       coalesce(t.response_length, p.response_length) AS response_length, coalesce(t.creativity, p.creativity)::float8 AS creativity,
+       coalesce(t.instructions, p.instructions) AS instructions,
        p.name AS persona_name, p.era, p.style_notes,
        (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
                                                    'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
@@ -216,17 +217,40 @@ export class ComposeLetterRepository {
           name: r.topic_name as string,
           description: r.description as string,
           model: (r.model as string | null) ?? null,
-          temperature: Number(r.temperature),
-          responseLength: r.response_length as ResponseLength,
-          creativity: Number(r.creativity),
+          ...voiceSettings(r.temperature as number | null, Number(r.creativity), r.response_length as ResponseLength),
         },
-        persona: { name: r.persona_name as string, era: r.era as string, styleNotes: r.style_notes as string },
+        persona: { name: r.persona_name as string, era: r.era as string, styleNotes: r.style_notes as string, instructions: (r.instructions as string | null) ?? '' },
         prompts: r.prompts as PromptVersion[],
         streak: Number(r.streak),
         letterNumber: Number(r.letter_number),
         recentNotes: r.recent_notes as string[],
         recentLetters: r.recent_letters as RecentLetter[],
       },
+    };
+  }
+
+  /**
+   * A topic with its persona and active prompt versions, for the console's sample letter (no
+   * letter row, no reader). Null when the topic does not exist.
+   */
+  async loadPreviewTopic(topicId: string): Promise<Pick<ComposeContext, 'topic' | 'persona' | 'prompts'> | null> {
+    const [r] = await this.ds.query(
+      `SELECT t.id, t.code, t.name, t.description, t.model, p.name AS persona_name, p.era, p.style_notes,
+              (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
+                                                          'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
+                 FROM prompt_template pt WHERE pt.topic_id = t.id AND pt.active) AS prompts
+         FROM topic t JOIN persona p ON p.id = t.persona_id WHERE t.id = $1`,
+      [topicId],
+    );
+    if (!r) return null;
+    return {
+      topic: {
+        id: r.id, code: r.code, name: r.name, description: r.description, model: r.model ?? null,
+        // the caller sets the voice being previewed
+        temperature: 0, creativity: 0, responseLength: 'medium',
+      },
+      persona: { name: r.persona_name, era: r.era, styleNotes: r.style_notes, instructions: '' },
+      prompts: r.prompts as PromptVersion[],
     };
   }
 
@@ -276,6 +300,14 @@ export class ComposeLetterRepository {
     const [r] = unwrap(await this.ds.query(sql, values));
     return Number(r?.n) > 0;
   }
+}
+
+/**
+ * The effective voice of a topic: its creativity and length (the topic's, else its persona's),
+ * and the temperature — the topic's explicit override, else what the creativity maps to.
+ */
+export function voiceSettings(temperatureOverride: number | null, creativity: number, responseLength: ResponseLength) {
+  return { temperature: temperatureOverride ?? temperatureFor(creativity), creativity, responseLength };
 }
 
 /** The prompt log as the last two parameters of the mark statements: NULL messages = not logged. */

@@ -1,17 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { type AppConfig, type FailureClass, JobName, type LetterDraft } from '@mz/contracts';
+import { randomUUID } from 'node:crypto';
+import { type AppConfig, type FailureClass, JobName, type LetterDraft, type LetterPreview, type PreviewLetterJob } from '@mz/contracts';
 import { APP_CONFIG, ClassifiedError, Clock, LOGGER, QueueService, RetryLaterError, type RetryDecision, retryDecision } from '@mz/platform';
 import type { ComposeContext, ComposerSettings } from './compose-context';
-import { type ClaimedLetter, ComposeLetterRepository, type PromptLog } from './compose-letter.repository';
+import { type ClaimedLetter, ComposeLetterRepository, type PromptLog, voiceSettings } from './compose-letter.repository';
 import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
 import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
 import { LetterQualityError, type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
 import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
+import { LENGTH_BUDGETS, wordCount } from './quality/letter-guard';
 import { renderLetter } from './render/render-letter';
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The made-up reader of a preview: enough history that the prompt reads as it will for a real one. */
+const SAMPLE_READER: Pick<ComposeContext, 'reader' | 'streak' | 'letterNumber' | 'recentNotes' | 'recentLetters'> = {
+  reader: { name: 'Ada', contextNote: 'I work night shifts as a nurse and want steadier habits.' },
+  streak: 3,
+  letterNumber: 4,
+  recentNotes: ['Done — the fifteen minutes before sleep helped.'],
+  recentLetters: [],
+};
 
 export type ComposeResult =
   | { outcome: 'composed'; model: string; promptVersion: number | null }
@@ -137,6 +150,52 @@ export class ComposeLetterService {
     this.log.info({ letterId, model: written.model, promptVersion: written.promptVersion, composeMs }, 'letter composed');
     await this.enqueueSend(letter);
     return { outcome: 'composed', model: written.model, promptVersion: written.promptVersion };
+  }
+
+  /**
+   * The console's sample letter: the topic's saved persona and prompt, the voice settings being
+   * edited, and a made-up reader, written exactly as a real letter is (LLM with the quality guard,
+   * or the offline composer) and rendered — then returned, never stored or sent.
+   */
+  async preview(job: PreviewLetterJob): Promise<LetterPreview> {
+    const loaded = await this.repo.loadPreviewTopic(job.topicId);
+    if (!loaded) throw new UnrecoverableError('topic not found');
+    const { voice } = job;
+    const today = this.clock.now();
+    const ctx: ComposeContext = {
+      ...loaded,
+      letter: { id: randomUUID(), subscriptionId: NIL_UUID, userId: NIL_UUID, topicId: job.topicId, kind: 'send_now', scheduledFor: today, localDate: today.toISOString().slice(0, 10) },
+      topic: { ...loaded.topic, ...voiceSettings(voice.temperature, voice.creativity, voice.responseLength) },
+      persona: { ...loaded.persona, instructions: voice.instructions },
+      ...SAMPLE_READER,
+    };
+    const trace: Trace = { prompt: null, llmFailed: false };
+    let written: Written;
+    if (!this.llm.configured) {
+      written = this.writeOffline(ctx);
+    } else {
+      const settings = await this.repo.loadSettings();
+      try {
+        written = await this.writeWithLlm(ctx, settings, trace);
+      } catch (err) {
+        const failure = classifyLlmError(err);
+        if (!trace.llmFailed || !settings.offlineFallback) throw new UnrecoverableError(failure.message);
+        const reason = fallbackReason({ err: failure, decision: { retry: false, delayMs: 0 }, now: today, scheduledFor: today });
+        written = { ...this.writeOffline(ctx), fallback: { reason: reason ?? 'retries_exhausted', error: failure.message } };
+      }
+    }
+    const rendered = renderLetter(written.draft, ctx.topic.code, ctx.topic.name);
+    return {
+      subject: rendered.subject,
+      bodyText: rendered.text,
+      bodyHtml: rendered.html,
+      model: written.model,
+      temperature: ctx.topic.temperature,
+      maxTokens: LENGTH_BUDGETS[ctx.topic.responseLength].maxTokens,
+      words: wordCount(written.draft.body),
+      promptVersion: written.promptVersion,
+      fallbackReason: written.fallback?.reason ?? null,
+    };
   }
 
   private async writeWithLlm(ctx: ComposeContext, settings: ComposerSettings, trace: Trace): Promise<Written> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESPONSE_LENGTHS } from './enums';
 import { JobName, QueueName } from './queues';
 
 /**
@@ -12,16 +13,47 @@ export const SendLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid })
 export const SendLoginLinkJob = z.strictObject({ v: z.literal(1), loginTokenId: uuid });
 export const ProcessReplyJob = z.strictObject({ v: z.literal(1), inboundMessageId: uuid });
 export const MaintenanceJob = z.strictObject({ v: z.literal(1) });
+/**
+ * A sample letter for the console's preview: composed by the real composer from the topic's saved
+ * persona and prompt with the voice settings being edited (not yet saved, so they travel in the
+ * payload: small, and nothing personal). Nothing is stored or sent; the result is the job's return value.
+ */
+export const PreviewLetterJob = z.strictObject({
+  v: z.literal(1),
+  topicId: uuid,
+  voice: z.strictObject({
+    creativity: z.number().min(0).max(1),
+    responseLength: z.enum(RESPONSE_LENGTHS),
+    /** An explicit temperature; null: the one the creativity maps to. */
+    temperature: z.number().min(0).max(2).nullable(),
+    instructions: z.string().max(4000),
+  }),
+});
+/** What the preview returns (the job's return value). */
+export interface LetterPreview {
+  subject: string;
+  bodyText: string;
+  bodyHtml: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  words: number;
+  promptVersion: number | null;
+  /** Why the offline composer wrote it although an LLM is configured (the LLM failed), or null. */
+  fallbackReason: string | null;
+}
 
 export type ComposeLetterJob = z.infer<typeof ComposeLetterJob>;
 export type SendLetterJob = z.infer<typeof SendLetterJob>;
 export type SendLoginLinkJob = z.infer<typeof SendLoginLinkJob>;
 export type ProcessReplyJob = z.infer<typeof ProcessReplyJob>;
 export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
+export type PreviewLetterJob = z.infer<typeof PreviewLetterJob>;
 
 /** Which job lives on which queue, with which payload schema. */
 export const JOBS = {
   [JobName.ComposeLetter]: { queue: QueueName.LettersCompose, schema: ComposeLetterJob },
+  [JobName.PreviewLetter]: { queue: QueueName.LettersCompose, schema: PreviewLetterJob },
   [JobName.SendLetter]: { queue: QueueName.LettersSend, schema: SendLetterJob },
   [JobName.SendLoginLink]: { queue: QueueName.MailTransactional, schema: SendLoginLinkJob },
   [JobName.ProcessReply]: { queue: QueueName.RepliesProcess, schema: ProcessReplyJob },

@@ -46,3 +46,15 @@ export function readerVarsIn(template: string): string[] {
   for (const m of template.matchAll(/\{\{[#^/]?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) if (READER_VAR_SET.has(m[1])) found.add(m[1]);
   return [...found];
 }
+
+/**
+ * Creativity (0 steady … 1 surprising) as a sampling temperature: linear over [0.3, 1.1]. Below
+ * 0.3 letters turn formulaic; above 1.1 most models drift from the voice and the schema. A topic
+ * may still set its own temperature as an override.
+ */
+export const TEMPERATURE_RANGE = Object.freeze({ min: 0.3, max: 1.1 });
+
+export function temperatureFor(creativity: number): number {
+  const c = Math.min(1, Math.max(0, creativity));
+  return Math.round((TEMPERATURE_RANGE.min + c * (TEMPERATURE_RANGE.max - TEMPERATURE_RANGE.min)) * 100) / 100;
+}

@@ -16,6 +16,7 @@ export const ALL_QUEUES: readonly QueueName[] = Object.freeze(Object.values(Queu
 /** Job names inside the queues; also frozen (never derived from class names). */
 export const JobName = Object.freeze({
   ComposeLetter: 'compose-letter',
+  PreviewLetter: 'preview-letter',
   SendLetter: 'send-letter',
   SendLoginLink: 'send-login-link',
   ProcessReply: 'process-reply',

@@ -7,6 +7,8 @@ import type { DataSource } from 'typeorm';
 import { adminUrl, databaseUrlFor, withAdminClient } from '../../../test/support/pg-admin';
 import { createDataSource } from './data-source';
 import { ensureDatabase, migrateDatabase, revertMigrations } from './migrate';
+import { MIGRATIONS } from './migrations';
+import { PersonaVoiceSettings1796356698000 } from './migrations/1796356698000-persona-voice-settings';
 import { seedDatabase } from './seed/seed';
 
 const TABLES = [
@@ -41,12 +43,12 @@ describe('schema', () => {
   });
 
   it('migrates up, reverts cleanly, and migrates up again on a fresh database', async () => {
-    expect(await migrateDatabase(url)).toEqual(['InitialSchema1763769600000', 'HotPathIndexes1763856000000']);
+    expect(await migrateDatabase(url)).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await migrateDatabase(url)).toEqual([]);
     ds = createDataSource({ url });
     await ds.initialize();
     expect(await tables(ds)).toEqual([...TABLES].sort());
-    await revertMigrations(url, 2);
+    await revertMigrations(url, MIGRATIONS.length);
     expect(await tables(ds)).toEqual([]);
     expect(await ds.showMigrations()).toBe(true);
     await migrateDatabase(url);
@@ -120,5 +122,25 @@ describe('schema', () => {
       await expect(ds.query(`UPDATE subscription SET send_time_local = '25:00' WHERE id = $1`, [subscriptionId])).rejects.toThrow();
       await expect(ds.query(`INSERT INTO topic (code, name, description, persona_id) SELECT 'Bad Code', 'x', 'x', id FROM persona LIMIT 1`)).rejects.toThrow();
     });
+  });
+
+  it('moves voice settings from topics to their persona, keeping only real overrides', async () => {
+    // Back to just before the migration, with topics shaped as they were (settings on the topic).
+    const later = MIGRATIONS.length - MIGRATIONS.indexOf(PersonaVoiceSettings1796356698000);
+    await revertMigrations(url, later);
+    const [{ id: personaId }] = await ds.query(`INSERT INTO persona (name, era, style_notes) VALUES ('Hypatia', 'Alexandria', 'Clear.') RETURNING id`);
+    const topic = (code: string, temperature: number, length: string, creativity: number) => ds.query(
+      `INSERT INTO topic (code, name, description, persona_id, temperature, response_length, creativity, created_at)
+       VALUES ($1, $1, 'x', $2, $3, $4, $5, now() + ($6 || ' seconds')::interval)`, [code, personaId, temperature, length, creativity, code === 'geometry' ? '0' : '1']);
+    await topic('geometry', 0.94, 'long', 0.8); // the oldest: its settings become the persona's; 0.94 is what 0.8 maps to
+    await topic('astronomy', 1.5, 'long', 0.3); // a different creativity and an explicit temperature stay on the topic
+    await migrateDatabase(url);
+    expect(await ds.query(`SELECT creativity::float8 AS creativity, response_length, instructions FROM persona WHERE id = $1`, [personaId]))
+      .toEqual([{ creativity: 0.8, response_length: 'long', instructions: '' }]);
+    expect(await ds.query(`SELECT code, temperature::float8 AS temperature, response_length, creativity::float8 AS creativity, instructions FROM topic WHERE persona_id = $1 ORDER BY code`, [personaId]))
+      .toEqual([
+        { code: 'astronomy', temperature: 1.5, response_length: null, creativity: 0.3, instructions: null },
+        { code: 'geometry', temperature: null, response_length: null, creativity: null, instructions: null },
+      ]);
   });
 });

@@ -6,7 +6,8 @@ import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { AdminCatalogService } from './admin-catalog.service';
 import { AdminPromptsService } from './admin-prompts.service';
-import { PersonaCreate, PersonaPatch, PromptCreate, PromptDiffQuery, PromptWeights, TopicCreate, TopicPatch, type PromptCreateInput, type TopicPatchInput, type PersonaPatchInput, type PersonaCreateInput, type PromptDiffParams, type TopicCreateInput, type PromptWeightsInput } from './admin.schemas';
+import { LetterPreviewService } from './letter-preview.service';
+import { LetterPreviewInput, type LetterPreviewParams, PersonaCreate, PersonaPatch, PromptCreate, PromptDiffQuery, PromptWeights, TopicCreate, TopicPatch, type PromptCreateInput, type TopicPatchInput, type PersonaPatchInput, type PersonaCreateInput, type PromptDiffParams, type TopicCreateInput, type PromptWeightsInput } from './admin.schemas';
 
 @ApiTags('admin: catalogue')
 @ApiCookieAuth()
@@ -14,7 +15,7 @@ import { PersonaCreate, PersonaPatch, PromptCreate, PromptDiffQuery, PromptWeigh
 @UseGuards(AdminGuard)
 @Controller('api/admin')
 export class AdminCatalogController {
-  constructor(private readonly catalog: AdminCatalogService, private readonly prompts: AdminPromptsService) {}
+  constructor(private readonly catalog: AdminCatalogService, private readonly prompts: AdminPromptsService, private readonly preview: LetterPreviewService) {}
 
   @Get('topics')
   @ApiOperation({ summary: 'All topics with persona, settings, enabled subscribers and active prompt versions' })
@@ -39,6 +40,14 @@ export class AdminCatalogController {
   @ZodBody(TopicPatch)
   updateTopic(@CurrentUser() admin: SessionUser, @Param('id', UuidParam) id: string, @Body(body(TopicPatch)) patch: TopicPatchInput) {
     return this.catalog.updateTopic(admin, id, patch);
+  }
+
+  @Post('topics/:id/preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Compose a sample letter for the topic with the given voice settings, through the real composer; nothing is stored or sent (502: the composer failed, 504: no composer answered)' })
+  @ZodBody(LetterPreviewInput)
+  previewTopic(@Param('id', UuidParam) id: string, @Body(body(LetterPreviewInput)) voice: LetterPreviewParams) {
+    return this.preview.preview(id, voice);
   }
 
   @Get('personas')

@@ -6,13 +6,19 @@ import type { PersonaCreateInput, PersonaPatchInput, TopicCreateInput, TopicPatc
 
 const TOPIC_COLUMNS: Record<keyof TopicPatchInput, string> = {
   name: 'name', description: 'description', personaId: 'persona_id', model: 'model', temperature: 'temperature',
-  responseLength: 'response_length', creativity: 'creativity', active: 'active',
+  responseLength: 'response_length', creativity: 'creativity', instructions: 'instructions', active: 'active',
 };
-const PERSONA_COLUMNS: Record<keyof PersonaPatchInput, string> = { name: 'name', era: 'era', styleNotes: 'style_notes' };
+const PERSONA_COLUMNS: Record<keyof PersonaPatchInput, string> = {
+  name: 'name', era: 'era', styleNotes: 'style_notes', creativity: 'creativity', responseLength: 'response_length', instructions: 'instructions',
+};
+const PERSONA_SELECT = `p.id, p.name, p.era, p.style_notes AS "styleNotes", p.creativity::float8 AS creativity,
+  p.response_length AS "responseLength", p.instructions, p.created_at AS "createdAt"`;
 
 const TOPIC_SELECT = `
   SELECT t.id, t.code, t.name, t.description, t.persona_id AS "personaId", p.name AS "personaName", t.model,
-         t.temperature::float8 AS temperature, t.response_length AS "responseLength", t.creativity::float8 AS creativity,
+         t.temperature::float8 AS temperature, t.response_length AS "responseLength", t.creativity::float8 AS creativity, t.instructions,
+         json_build_object('creativity', coalesce(t.creativity, p.creativity)::float8, 'responseLength', coalesce(t.response_length, p.response_length),
+                           'instructions', coalesce(t.instructions, p.instructions)) AS effective,
          t.active, t.created_at AS "createdAt", t.updated_at AS "updatedAt",
          (SELECT count(*)::int FROM subscription s WHERE s.topic_id = t.id AND s.enabled) AS subscribers,
          COALESCE((SELECT json_agg(json_build_object('version', pt.version, 'weight', pt.weight) ORDER BY pt.version)
@@ -48,9 +54,9 @@ export class AdminCatalogService {
         prompt = { systemTemplate: first.system_template, userTemplate: first.user_template };
       }
       const [row] = await m.query(
-        `INSERT INTO topic (code, name, description, persona_id, model, temperature, response_length, creativity, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [input.code, input.name, input.description, input.personaId, input.model ?? null, input.temperature, input.responseLength, input.creativity, input.active],
+        `INSERT INTO topic (code, name, description, persona_id, model, temperature, response_length, creativity, instructions, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+        [input.code, input.name, input.description, input.personaId, input.model ?? null, input.temperature, input.responseLength, input.creativity, input.instructions, input.active],
       );
       await m.query(
         `INSERT INTO prompt_template (topic_id, version, system_template, user_template, change_note, active, weight, created_by)
@@ -67,7 +73,7 @@ export class AdminCatalogService {
     await this.ds.transaction(async (m) => {
       const [before] = await m.query(
         `SELECT name, description, persona_id AS "personaId", model, temperature::float8 AS temperature,
-                response_length AS "responseLength", creativity::float8 AS creativity, active
+                response_length AS "responseLength", creativity::float8 AS creativity, instructions, active
            FROM topic WHERE id = $1 FOR UPDATE`,
         [id],
       );
@@ -89,7 +95,7 @@ export class AdminCatalogService {
 
   listPersonas() {
     return this.ds.query(
-      `SELECT p.id, p.name, p.era, p.style_notes AS "styleNotes", p.created_at AS "createdAt",
+      `SELECT ${PERSONA_SELECT},
               (SELECT count(*)::int FROM topic t WHERE t.persona_id = p.id) AS topics
          FROM persona p ORDER BY p.name`,
     );
@@ -98,9 +104,9 @@ export class AdminCatalogService {
   async createPersona(admin: SessionUser, input: PersonaCreateInput) {
     return this.ds.transaction(async (m) => {
       const [row] = await m.query(
-        `INSERT INTO persona (name, era, style_notes) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING
-         RETURNING id, name, era, style_notes AS "styleNotes", created_at AS "createdAt"`,
-        [input.name, input.era, input.styleNotes],
+        `INSERT INTO persona AS p (name, era, style_notes, creativity, response_length, instructions) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (name) DO NOTHING RETURNING ${PERSONA_SELECT}`,
+        [input.name, input.era, input.styleNotes, input.creativity, input.responseLength, input.instructions],
       );
       if (!row) throw new ConflictException(`A persona named "${input.name}" exists`);
       await logAdminAction(m, admin, { action: 'persona.create', details: { personaId: row.id, name: input.name } });
@@ -110,7 +116,10 @@ export class AdminCatalogService {
 
   async updatePersona(admin: SessionUser, id: string, patch: PersonaPatchInput) {
     return this.ds.transaction(async (m) => {
-      const [before] = await m.query(`SELECT name, era, style_notes AS "styleNotes" FROM persona WHERE id = $1 FOR UPDATE`, [id]);
+      const [before] = await m.query(
+        `SELECT name, era, style_notes AS "styleNotes", creativity::float8 AS creativity, response_length AS "responseLength", instructions FROM persona WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
       if (!before) throw new NotFoundException('Persona not found');
       const changes = changesOf(before, patch);
       const keys = Object.keys(changes) as (keyof PersonaPatchInput)[];
@@ -121,7 +130,7 @@ export class AdminCatalogService {
         await m.query(`UPDATE persona SET ${keys.map((k, i) => `${PERSONA_COLUMNS[k]} = $${i + 2}`).join(', ')} WHERE id = $1`, [id, ...keys.map((k) => patch[k])]);
         await logAdminAction(m, admin, { action: 'persona.update', details: { personaId: id, changes } });
       }
-      const [row] = await m.query(`SELECT id, name, era, style_notes AS "styleNotes", created_at AS "createdAt" FROM persona WHERE id = $1`, [id]);
+      const [row] = await m.query(`SELECT ${PERSONA_SELECT} FROM persona p WHERE p.id = $1`, [id]);
       return row;
     });
   }

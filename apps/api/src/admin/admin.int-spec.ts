@@ -62,24 +62,47 @@ describe('admin API', () => {
       const [persona] = await h.ds.query(`SELECT id FROM persona WHERE name = 'Seneca'`);
       const created = await api('POST', '/api/admin/topics', { code: 'gratitude', name: 'Gratitude', description: 'Noticing what is good.', personaId: persona.id });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ code: 'gratitude', personaName: 'Seneca', temperature: 0.7, active: true, activePrompts: [{ version: 1, weight: 100 }] });
-      const patched = await api('PATCH', `/api/admin/topics/${created.body.id}`, { temperature: 0.9, description: 'Noticing what is good, daily.' });
+      // A new topic inherits its persona's voice: no overrides, the effective settings are Seneca's.
+      expect(created.body).toMatchObject({
+        code: 'gratitude', personaName: 'Seneca', temperature: null, creativity: null, responseLength: null, instructions: null, active: true,
+        effective: { creativity: 0.5, responseLength: 'medium', instructions: '' }, activePrompts: [{ version: 1, weight: 100 }],
+      });
+      const patched = await api('PATCH', `/api/admin/topics/${created.body.id}`, { temperature: 0.9, responseLength: 'long', description: 'Noticing what is good, daily.' });
       expect(patched.status).toBe(200);
-      expect(patched.body.temperature).toBe(0.9);
+      expect(patched.body).toMatchObject({ temperature: 0.9, responseLength: 'long', effective: { responseLength: 'long', creativity: 0.5 } });
       const [entry] = await audit('topic.update');
       expect(entry.actor).toBe(admin.id);
-      expect(entry.metadata.changes).toEqual({ temperature: { from: 0.7, to: 0.9 }, description: { from: 'Noticing what is good.', to: 'Noticing what is good, daily.' } });
+      expect(entry.metadata.changes).toEqual({
+        temperature: { from: null, to: 0.9 }, responseLength: { from: null, to: 'long' }, description: { from: 'Noticing what is good.', to: 'Noticing what is good, daily.' },
+      });
+      // null goes back to inheriting
+      expect((await api('PATCH', `/api/admin/topics/${created.body.id}`, { responseLength: null })).body.effective.responseLength).toBe('medium');
+      expect((await api('PATCH', `/api/admin/topics/${created.body.id}`, { instructions: 'x'.repeat(4001) })).status).toBe(400);
       expect((await api('PATCH', `/api/admin/topics/${created.body.id}`, { code: 'other' })).status).toBe(400);
       expect((await api('PATCH', `/api/admin/topics/${created.body.id}`, { temperature: 3 })).status).toBe(400);
       expect((await api('POST', '/api/admin/topics', { code: 'gratitude', name: 'x', description: 'y', personaId: persona.id })).status).toBe(409);
       expect((await api('GET', '/api/admin/topics')).body.topics).toHaveLength(7);
     });
 
+    it('previews a letter: validates the voice, 404 for an unknown topic (the composer path is in the browser suite)', async () => {
+      const [{ id: topicId }] = await h.ds.query(`SELECT id FROM topic WHERE code = 'focus'`);
+      const voice = { creativity: 0.5, responseLength: 'medium', temperature: null, instructions: '' };
+      expect((await api('POST', `/api/admin/topics/${randomUUID()}/preview`, voice)).status).toBe(404);
+      for (const bad of [{ ...voice, creativity: 2 }, { ...voice, responseLength: 'epic' }, { ...voice, instructions: 'x'.repeat(4001) }, { ...voice, extra: 1 }, {}]) {
+        expect((await api('POST', `/api/admin/topics/${topicId}/preview`, bad)).status).toBe(400);
+      }
+    });
+
     it('manages personas; one in use cannot be deleted', async () => {
       const made = await api('POST', '/api/admin/personas', { name: 'Hypatia', era: 'Alexandria, 4th century', styleNotes: 'Clear, mathematical, patient.' });
       expect(made.status).toBe(201);
       expect((await api('POST', '/api/admin/personas', { name: 'Hypatia', era: 'x', styleNotes: 'y' })).status).toBe(409);
+      expect(made.body).toMatchObject({ creativity: 0.5, responseLength: 'medium', instructions: '' });
       expect((await api('PATCH', `/api/admin/personas/${made.body.id}`, { era: 'Alexandria' })).body.era).toBe('Alexandria');
+      const voiced = await api('PATCH', `/api/admin/personas/${made.body.id}`, { creativity: 0.8, responseLength: 'short', instructions: 'Prefer geometry.' });
+      expect(voiced.body).toMatchObject({ creativity: 0.8, responseLength: 'short', instructions: 'Prefer geometry.' });
+      expect((await audit('persona.update')).map((e: { metadata: { changes: object } }) => e.metadata.changes)).toContainEqual({ creativity: { from: 0.5, to: 0.8 }, responseLength: { from: 'medium', to: 'short' }, instructions: { from: '', to: 'Prefer geometry.' } });
+      expect((await api('PATCH', `/api/admin/personas/${made.body.id}`, { creativity: 1.5 })).status).toBe(400);
       const [seneca] = await h.ds.query(`SELECT id FROM persona WHERE name = 'Seneca'`);
       expect((await api('DELETE', `/api/admin/personas/${seneca.id}`)).status).toBe(409);
       expect((await api('DELETE', `/api/admin/personas/${made.body.id}`)).status).toBe(204);

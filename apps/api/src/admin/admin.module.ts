@@ -17,6 +17,7 @@ import { AdminSettingsController } from './admin-settings.controller';
 import { AdminSettingsService } from './admin-settings.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
+import { LetterPreviewService } from './letter-preview.service';
 import { ReplySimulatorService } from './reply-simulator.service';
 
 /** The admin API under /api/admin (AdminGuard on every controller). Bull Board is mounted in http-setup. */
@@ -25,7 +26,7 @@ import { ReplySimulatorService } from './reply-simulator.service';
   controllers: [AdminCatalogController, AdminUsersController, AdminLettersController, AdminRepliesController, AdminSettingsController, AdminInsightsController],
   providers: [
     AdminCatalogService, AdminPromptsService, AdminUsersService, AdminLettersService, AdminRepliesService,
-    AdminSettingsService, AdminMetricsService, AdminAuditService, ReplySimulatorService,
+    AdminSettingsService, AdminMetricsService, AdminAuditService, ReplySimulatorService, LetterPreviewService,
   ],
 })
 export class AdminModule {}

@@ -1,10 +1,20 @@
 import { z } from 'zod';
-import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
-export const PersonaCreate = z.strictObject({ name: text(120), era: text(120), styleNotes: text(4000) });
-export const PersonaPatch = PersonaCreate.partial().refine((v) => Object.keys(v).length > 0, 'nothing to change');
+const creativity = z.number().min(0).max(1);
+/** The editor's extra instructions for a voice ('' none). */
+const instructions = z.string().trim().max(4000);
+
+const personaFields = { name: text(120), era: text(120), styleNotes: text(4000), creativity, responseLength: z.enum(RESPONSE_LENGTHS), instructions };
+export const PersonaCreate = z.strictObject({
+  ...personaFields,
+  creativity: creativity.default(0.5),
+  responseLength: personaFields.responseLength.default('medium'),
+  instructions: instructions.default(''),
+});
+export const PersonaPatch = z.strictObject(personaFields).partial().refine((v) => Object.keys(v).length > 0, 'nothing to change');
 export type PersonaCreateInput = z.infer<typeof PersonaCreate>;
 export type PersonaPatchInput = z.infer<typeof PersonaPatch>;
 
@@ -30,18 +40,21 @@ const topicFields = {
   description: text(1000),
   personaId: z.uuid(),
   model: z.string().trim().max(200).nullable(),
-  temperature: z.number().min(0).max(2),
-  responseLength: z.enum(RESPONSE_LENGTHS),
-  creativity: z.number().min(0).max(1),
+  // Voice settings: null inherits the persona's (temperature: what the creativity maps to).
+  temperature: z.number().min(0).max(2).nullable(),
+  responseLength: z.enum(RESPONSE_LENGTHS).nullable(),
+  creativity: creativity.nullable(),
+  instructions: instructions.nullable(),
   active: z.boolean(),
 };
 export const TopicCreate = z.strictObject({
   code: z.string().regex(/^[a-z0-9-]{2,24}$/, '2-24 characters: a-z, 0-9, -'),
   ...topicFields,
   model: topicFields.model.optional(),
-  temperature: topicFields.temperature.default(0.7),
-  responseLength: topicFields.responseLength.default('medium'),
-  creativity: topicFields.creativity.default(0.5),
+  temperature: topicFields.temperature.default(null),
+  responseLength: topicFields.responseLength.default(null),
+  creativity: topicFields.creativity.default(null),
+  instructions: topicFields.instructions.default(null),
   active: topicFields.active.default(true),
   /** The first prompt version; when omitted, the oldest topic's first version is copied. */
   prompt: PromptTexts.optional(),
@@ -50,6 +63,10 @@ export const TopicCreate = z.strictObject({
 export const TopicPatch = z.strictObject(topicFields).partial().refine((v) => Object.keys(v).length > 0, 'nothing to change');
 export type TopicCreateInput = z.infer<typeof TopicCreate>;
 export type TopicPatchInput = z.infer<typeof TopicPatch>;
+
+/** The voice a preview is written with: the effective settings as the console's form shows them. */
+export const LetterPreviewInput = PreviewLetterJob.shape.voice;
+export type LetterPreviewParams = z.infer<typeof LetterPreviewInput>;
 
 export const PromptCreate = PromptTexts.extend({
   changeNote: z.string().trim().max(1000).optional(),

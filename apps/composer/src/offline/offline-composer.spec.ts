@@ -27,7 +27,7 @@ function simulate(base: ComposeContext, days: number): LetterDraft[] {
 describe('composeOffline', () => {
   it('writes a valid LetterDraft for every seeded topic and persona, quoting a bundled passage', () => {
     for (const t of SEED_TOPICS) {
-      const ctx = sampleContext({ topic: { ...sampleContext().topic, code: t.code, name: t.name }, persona: { name: t.persona, era: '', styleNotes: '' } });
+      const ctx = sampleContext({ topic: { ...sampleContext().topic, code: t.code, name: t.name }, persona: { name: t.persona, era: '', styleNotes: '', instructions: '' } });
       const draft = composeOffline(ctx);
       expect(LetterDraft.safeParse(draft).success).toBe(true);
       const lib = OFFLINE_LIBRARY.find((l) => l.persona === t.persona)!;
@@ -50,7 +50,7 @@ describe('composeOffline', () => {
   });
 
   it('never quotes Feynman (not public domain) and says so in the curiosity letters', () => {
-    const ctx = sampleContext({ topic: { ...sampleContext().topic, code: 'curiosity', name: 'Curiosity' }, persona: { name: 'Richard Feynman', era: '', styleNotes: '' } });
+    const ctx = sampleContext({ topic: { ...sampleContext().topic, code: 'curiosity', name: 'Curiosity' }, persona: { name: 'Richard Feynman', era: '', styleNotes: '', instructions: '' } });
     const draft = composeOffline(ctx);
     expect(draft.body).toContain('under copyright');
     expect(OFFLINE_LIBRARY.flatMap((l) => l.passages).every((p) => !/feynman/i.test(p.author))).toBe(true);
@@ -98,7 +98,7 @@ describe('composeOffline', () => {
   });
 
   it('falls back sensibly for a persona an admin created', () => {
-    const ctx = sampleContext({ persona: { name: 'Hypatia', era: '', styleNotes: '' }, topic: { ...sampleContext().topic, code: 'new-topic' } });
+    const ctx = sampleContext({ persona: { name: 'Hypatia', era: '', styleNotes: '', instructions: '' }, topic: { ...sampleContext().topic, code: 'new-topic' } });
     const draft = composeOffline(ctx);
     expect(draft.body).toContain('in the company of Hypatia');
   });

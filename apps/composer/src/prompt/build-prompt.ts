@@ -82,9 +82,18 @@ export function buildPromptMessages(ctx: ComposeContext, version: PromptVersion)
   const vars = promptVars(ctx);
   const stable: TemplateVars = Object.fromEntries(STABLE_PROMPT_VARS.map((k) => [k, vars[k]]));
   return [
-    { role: 'system', content: tidy(renderTemplate(version.systemTemplate, stable)) },
+    { role: 'system', content: tidy(withInstructions(renderTemplate(version.systemTemplate, stable), ctx.persona.instructions)) },
     { role: 'user', content: tidy(renderTemplate(version.userTemplate, vars)) },
   ];
+}
+
+/**
+ * The editor's instructions for this voice close the system message (stable per topic, so the
+ * prefix stays cacheable). They are the admin's words, not the reader's: instructions, not data.
+ */
+function withInstructions(system: string, instructions: string): string {
+  const extra = instructions.replace(/\r\n?/g, '\n').trim();
+  return extra ? `${system}\n\nFurther instructions from the editor for this voice:\n${extra}` : system;
 }
 
 /** Lines left empty by false sections are dropped so the prompt reads cleanly. */

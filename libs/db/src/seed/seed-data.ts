@@ -1,27 +1,25 @@
 /** Bundled seed content. Every quote and passage is public domain (authors dead > 70 years). */
 
-export interface PersonaSeed { name: string; era: string; styleNotes: string }
-export interface TopicSeed {
-  code: string; name: string; description: string; persona: string;
-  temperature: number; responseLength: 'short' | 'medium' | 'long'; creativity: number;
-}
+/** A voice and how it writes; topics inherit creativity and length unless they override them. */
+export interface PersonaSeed { name: string; era: string; styleNotes: string; creativity: number; responseLength: 'short' | 'medium' | 'long' }
+export interface TopicSeed { code: string; name: string; description: string; persona: string }
 
 export const PERSONAS: PersonaSeed[] = [
-  { name: 'Seneca', era: 'Rome, 1st century', styleNotes: 'Warm, direct letters to a friend (Lucilius); short vivid examples from daily life; gentle irony; ends with a small gift of a thought.' },
-  { name: 'Richard Feynman', era: '20th-century physics', styleNotes: 'Playful, curious, concrete; explains by small experiments and "what if"; honest about not knowing; conversational American English.' },
-  { name: 'Marcus Aurelius', era: 'Rome, 2nd century', styleNotes: 'Meditative notes to oneself; plain, steady, duty and the present moment; short sentences; no boasting.' },
-  { name: 'Michel de Montaigne', era: 'France, 16th century', styleNotes: 'Essayistic, personal, digressive but kind; tries ideas on himself; candid about weakness; loves a good anecdote.' },
-  { name: 'Marie Curie', era: 'Paris, early 20th century', styleNotes: 'Quiet, precise, patient; speaks of steady work, notebooks and measurements; encouragement without sentimentality.' },
-  { name: 'Epictetus', era: 'Greece, 1st–2nd century', styleNotes: 'Teacher speaking to a student; sharp distinctions between what is up to us and what is not; brisk questions; practical drills.' },
+  { name: 'Seneca', era: 'Rome, 1st century', styleNotes: 'Warm, direct letters to a friend (Lucilius); short vivid examples from daily life; gentle irony; ends with a small gift of a thought.', creativity: 0.5, responseLength: 'medium' },
+  { name: 'Richard Feynman', era: '20th-century physics', styleNotes: 'Playful, curious, concrete; explains by small experiments and "what if"; honest about not knowing; conversational American English.', creativity: 0.7, responseLength: 'medium' },
+  { name: 'Marcus Aurelius', era: 'Rome, 2nd century', styleNotes: 'Meditative notes to oneself; plain, steady, duty and the present moment; short sentences; no boasting.', creativity: 0.4, responseLength: 'short' },
+  { name: 'Michel de Montaigne', era: 'France, 16th century', styleNotes: 'Essayistic, personal, digressive but kind; tries ideas on himself; candid about weakness; loves a good anecdote.', creativity: 0.6, responseLength: 'medium' },
+  { name: 'Marie Curie', era: 'Paris, early 20th century', styleNotes: 'Quiet, precise, patient; speaks of steady work, notebooks and measurements; encouragement without sentimentality.', creativity: 0.4, responseLength: 'medium' },
+  { name: 'Epictetus', era: 'Greece, 1st–2nd century', styleNotes: 'Teacher speaking to a student; sharp distinctions between what is up to us and what is not; brisk questions; practical drills.', creativity: 0.4, responseLength: 'short' },
 ];
 
 export const TOPICS: TopicSeed[] = [
-  { code: 'resilience', name: 'Resilience', description: 'Meeting setbacks calmly and recovering your footing, one day at a time.', persona: 'Seneca', temperature: 0.7, responseLength: 'medium', creativity: 0.5 },
-  { code: 'curiosity', name: 'Curiosity', description: 'Noticing, asking and playing with ideas — small experiments in everyday life.', persona: 'Richard Feynman', temperature: 0.8, responseLength: 'medium', creativity: 0.7 },
-  { code: 'discipline', name: 'Discipline', description: 'Doing the work in front of you, steadily, without drama.', persona: 'Marcus Aurelius', temperature: 0.6, responseLength: 'short', creativity: 0.4 },
-  { code: 'writing', name: 'Writing', description: 'Writing honestly and often: essays, notes, letters — a daily practice.', persona: 'Michel de Montaigne', temperature: 0.8, responseLength: 'medium', creativity: 0.6 },
-  { code: 'persistence', name: 'Persistence', description: 'Long projects, patient effort and keeping faith with slow progress.', persona: 'Marie Curie', temperature: 0.6, responseLength: 'medium', creativity: 0.4 },
-  { code: 'focus', name: 'Focus', description: 'Attending to what is up to you and letting go of the rest.', persona: 'Epictetus', temperature: 0.6, responseLength: 'short', creativity: 0.4 },
+  { code: 'resilience', name: 'Resilience', description: 'Meeting setbacks calmly and recovering your footing, one day at a time.', persona: 'Seneca' },
+  { code: 'curiosity', name: 'Curiosity', description: 'Noticing, asking and playing with ideas — small experiments in everyday life.', persona: 'Richard Feynman' },
+  { code: 'discipline', name: 'Discipline', description: 'Doing the work in front of you, steadily, without drama.', persona: 'Marcus Aurelius' },
+  { code: 'writing', name: 'Writing', description: 'Writing honestly and often: essays, notes, letters — a daily practice.', persona: 'Michel de Montaigne' },
+  { code: 'persistence', name: 'Persistence', description: 'Long projects, patient effort and keeping faith with slow progress.', persona: 'Marie Curie' },
+  { code: 'focus', name: 'Focus', description: 'Attending to what is up to you and letting go of the rest.', persona: 'Epictetus' },
 ];
 
 export const PROMPT_V1 = {

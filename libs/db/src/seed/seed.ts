@@ -10,14 +10,17 @@ export interface SeedOptions { adminEmails?: string[] }
 export async function seedDatabase(ds: DataSource, opts: SeedOptions = {}): Promise<void> {
   await ds.transaction(async (m) => {
     for (const p of PERSONAS) {
-      await m.query(`INSERT INTO persona (name, era, style_notes) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`, [p.name, p.era, p.styleNotes]);
+      await m.query(
+        `INSERT INTO persona (name, era, style_notes, creativity, response_length) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+        [p.name, p.era, p.styleNotes, p.creativity, p.responseLength],
+      );
     }
     for (const t of TOPICS) {
       await m.query(
-        `INSERT INTO topic (code, name, description, persona_id, temperature, response_length, creativity)
-         SELECT $1, $2, $3, id, $5, $6, $7 FROM persona WHERE name = $4
+        `INSERT INTO topic (code, name, description, persona_id)
+         SELECT $1, $2, $3, id FROM persona WHERE name = $4
          ON CONFLICT (code) DO NOTHING`,
-        [t.code, t.name, t.description, t.persona, t.temperature, t.responseLength, t.creativity],
+        [t.code, t.name, t.description, t.persona],
       );
       await m.query(
         `INSERT INTO prompt_template (topic_id, version, system_template, user_template, change_note, active, weight)
