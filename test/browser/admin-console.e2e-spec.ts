@@ -169,6 +169,46 @@ describe('admin console (browser)', () => {
     expect(await auditAccessibility(page)).toEqual([]);
   }));
 
+  it("edits a persona's voice and previews a letter through the real composer, unsaved and unsent", track('voice', () => admin, async () => {
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Topics & personas' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Topics & personas' }).waitFor();
+    const lettersBefore = (await stack.ds.query(`SELECT count(*)::int AS n FROM letter`))[0].n;
+
+    // The topic form shows what it inherits from its persona.
+    const topic = page.locator('details', { has: page.locator('summary', { hasText: 'Resilience' }) }).first();
+    await topic.locator('summary').click();
+    await topic.getByLabel('Length').locator('option', { hasText: 'Persona’s (medium)' }).waitFor({ state: 'attached' });
+    expect(await topic.getByLabel('Creativity (0–1)').getAttribute('placeholder')).toBe('Persona’s (0.5)');
+    // Unsaved edits: short, creative, one instruction → the preview uses them.
+    await topic.getByLabel('Creativity (0–1)').fill('0.9');
+    await topic.getByLabel('Length').selectOption('short');
+    await topic.getByLabel('Instructions').fill('Mention the sea.');
+    await topic.getByRole('button', { name: 'Preview a letter' }).click();
+    const preview = topic.getByRole('region', { name: 'Letter preview' });
+    await preview.waitFor();
+    await preview.getByText(/^offline · temperature 1\.02 · \d+ words · budget 1,000 tokens · not sent$/).waitFor();
+    expect(await preview.locator('h3').textContent()).toMatch(/\[mz:resilience\]$/);
+    await screenshot(page, 'admin-topic-preview');
+
+    // The persona's own voice: saved, audited; the topic still inherits it.
+    const seneca = page.locator('details', { has: page.locator('summary', { hasText: /^Seneca/ }) }).first();
+    await seneca.locator('summary').click();
+    await seneca.getByLabel('Creativity (0–1)').fill('0.7');
+    await seneca.getByLabel('Instructions').fill('Close with a question.');
+    await seneca.getByRole('button', { name: 'Save persona' }).click();
+    await eventually(async () => {
+      const [p] = await stack.ds.query(`SELECT creativity::float8 AS creativity, instructions FROM persona WHERE name = 'Seneca'`);
+      return p.creativity === 0.7 && p.instructions === 'Close with a question.' ? p : null;
+    }, 'persona saved');
+    const [t] = await stack.ds.query(`SELECT creativity, response_length, instructions FROM topic WHERE code = 'resilience'`);
+    expect(t).toEqual({ creativity: null, response_length: null, instructions: null }); // the unsaved topic edits were never stored
+    expect((await stack.ds.query(`SELECT count(*)::int AS n FROM letter`))[0].n).toBe(lettersBefore);
+    await page.getByText('Persona saved.').waitFor(); // the page re-renders after a save
+    await page.getByRole('heading', { level: 1, name: 'Topics & personas' }).waitFor();
+    expect(await auditAccessibility(page)).toEqual([]);
+  }));
+
   it('opens Bull Board from the console', track('bull-board', () => admin, async () => {
     const { page } = admin;
     await page.goto(`${stack.baseUrl}/admin`);

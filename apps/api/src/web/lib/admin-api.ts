@@ -14,20 +14,45 @@ export interface AdminTopic {
   personaId: string;
   personaName: string;
   model: string | null;
-  temperature: number;
-  responseLength: 'short' | 'medium' | 'long';
-  creativity: number;
+  // Voice overrides: null inherits the persona's (temperature: the creativity's mapping).
+  temperature: number | null;
+  responseLength: ResponseLength | null;
+  creativity: number | null;
+  instructions: string | null;
+  /** The voice letters of this topic are written with (overrides applied). */
+  effective: { creativity: number; responseLength: ResponseLength; instructions: string };
   active: boolean;
   subscribers: number;
   activePrompts: { version: number; weight: number }[];
 }
+
+export type ResponseLength = 'short' | 'medium' | 'long';
 
 export interface AdminPersona {
   id: string;
   name: string;
   era: string;
   styleNotes: string;
+  creativity: number;
+  responseLength: ResponseLength;
+  instructions: string;
   topics?: number;
+}
+
+/** The voice a preview is written with (what the form shows, saved or not). */
+export interface PreviewVoice { creativity: number; responseLength: ResponseLength; temperature: number | null; instructions: string }
+
+/** A sample letter from the real composer (not stored, not sent). */
+export interface LetterPreview {
+  subject: string;
+  bodyText: string;
+  bodyHtml: string;
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  words: number;
+  promptVersion: number | null;
+  fallbackReason: string | null;
 }
 
 export interface PromptVersion {
@@ -215,7 +240,8 @@ export const adminApi = {
   updateTopic: (topicId: string, patch: Partial<Omit<AdminTopic, 'id' | 'code'>>) => api.patch<AdminTopic>(`${A}/topics/${id(topicId)}`, patch),
   createTopic: (body: Record<string, unknown>) => api.post<AdminTopic>(`${A}/topics`, body),
   personas: async () => listOf<AdminPersona>(await api.get(`${A}/personas`), 'personas'),
-  createPersona: (body: { name: string; era: string; styleNotes: string }) => api.post<AdminPersona>(`${A}/personas`, body),
+  createPersona: (body: Omit<AdminPersona, 'id' | 'topics'>) => api.post<AdminPersona>(`${A}/personas`, body),
+  previewTopic: (topicId: string, voice: PreviewVoice) => api.post<LetterPreview>(`${A}/topics/${id(topicId)}/preview`, voice),
   updatePersona: (personaId: string, patch: Partial<AdminPersona>) => api.patch<AdminPersona>(`${A}/personas/${id(personaId)}`, patch),
   deletePersona: (personaId: string) => api.del(`${A}/personas/${id(personaId)}`),
 

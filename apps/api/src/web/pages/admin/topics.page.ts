@@ -2,8 +2,9 @@ import { confirmDialog } from '../../components/confirm-dialog';
 import { badge, button, field, switchField, withBusy } from '../../components/fields';
 import { toast, toastError } from '../../components/toast';
 import { h } from '../../lib/dom';
-import { adminApi, type AdminPersona, type AdminTopic } from '../../lib/admin-api';
-import { plural } from '../../lib/format';
+import { htmlFrame } from '../../components/html-frame';
+import { adminApi, type AdminPersona, type AdminTopic, type PreviewVoice, type ResponseLength } from '../../lib/admin-api';
+import { formatNumber, humanize, plural } from '../../lib/format';
 import type { PageContext } from '../page';
 import { adminHead } from './admin-layout';
 
@@ -15,7 +16,7 @@ export async function topicsPage(ctx: PageContext): Promise<HTMLElement> {
     null,
     adminHead('Topics & personas', 'A topic is what subscribers choose; a persona is the voice its letters are written in. Topic codes never change: they tag every letter’s subject.'),
     h('section', { class: 'stack', 'aria-labelledby': 'topics-title' }, h('h2', { id: 'topics-title' }, 'Topics'), topics.map((t) => topicEditor(ctx, t, personas)), newTopic(ctx, personas)),
-    h('section', { class: 'stack', 'aria-labelledby': 'personas-title' }, h('h2', { id: 'personas-title' }, 'Personas'), personas.map((p) => personaEditor(ctx, p)), newPersona(ctx)),
+    h('section', { class: 'stack', 'aria-labelledby': 'personas-title' }, h('h2', { id: 'personas-title' }, 'Personas'), personas.map((p) => personaEditor(ctx, p, topics.find((t) => t.personaId === p.id))), newPersona(ctx)),
   );
 }
 
@@ -29,9 +30,13 @@ function topicEditor(ctx: PageContext, t: AdminTopic, personas: AdminPersona[]):
   description.value = t.description;
   const persona = personaSelect(personas, t.personaId);
   const model = h('input', { type: 'text', value: t.model ?? '', placeholder: 'Default model', maxlength: '200' });
-  const temperature = h('input', { type: 'number', min: '0', max: '2', step: '0.05', value: String(t.temperature) });
-  const creativity = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: String(t.creativity) });
-  const length = h('select', null, ['short', 'medium', 'long'].map((l) => h('option', { value: l, selected: l === t.responseLength }, l)));
+  const v = voiceFields({ creativity: t.creativity, responseLength: t.responseLength, temperature: t.temperature, instructions: t.instructions }, 'topic');
+  const personaOf = () => personas.find((p) => p.id === persona.value);
+  const refreshInherited = () => v.showInherited(personaOf());
+  persona.addEventListener('change', refreshInherited);
+  v.row.addEventListener('input', refreshInherited); // the temperature hint follows the creativity typed
+  refreshInherited();
+  const preview = previewPanel(t.id, () => v.effective(personaOf()));
   const active = h('input', { checked: t.active });
   const save = h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, 'Save topic');
   const form = h(
@@ -39,9 +44,12 @@ function topicEditor(ctx: PageContext, t: AdminTopic, personas: AdminPersona[]):
     { class: 'stack', novalidate: true },
     h('div', { class: 'form-row' }, field('Name', name), field('Persona', persona)),
     field('Description', description),
-    h('div', { class: 'form-row' }, field('Model', model, { hint: 'Empty: the service’s LLM_MODEL.' }), field('Temperature', temperature), field('Creativity (0–1)', creativity), field('Length', length)),
+    field('Model', model, { hint: 'Empty: the service’s LLM_MODEL.' }),
+    h('p', { class: 'small muted' }, 'Voice: empty fields take the persona’s settings.'),
+    v.row,
     switchField('Offered to subscribers', active, { hint: 'Off: hidden from new subscribers; existing ones can still switch it off.' }),
-    h('div', { class: 'cluster' }, save, h('a', { href: `/admin/prompts?topic=${t.id}`, class: 'btn btn-quiet btn-small' }, 'Prompt versions →')),
+    h('div', { class: 'cluster' }, save, preview.button, h('a', { href: `/admin/prompts?topic=${t.id}`, class: 'btn btn-quiet btn-small' }, 'Prompt versions →')),
+    preview.output,
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -52,9 +60,7 @@ function topicEditor(ctx: PageContext, t: AdminTopic, personas: AdminPersona[]):
           description: description.value.trim(),
           personaId: persona.value,
           model: model.value.trim() || null,
-          temperature: Number(temperature.value),
-          creativity: Number(creativity.value),
-          responseLength: length.value as AdminTopic['responseLength'],
+          ...v.overrides(),
           active: active.checked,
         }),
       );
@@ -114,18 +120,114 @@ function personaFields(p?: AdminPersona) {
   const era = h('input', { type: 'text', value: p?.era ?? '', maxlength: '120', required: true, placeholder: 'e.g. Rome, 1st century' });
   const notes = h('textarea', { rows: '3', maxlength: '4000', required: true });
   notes.value = p?.styleNotes ?? '';
-  return { name, era, notes, row: [h('div', { class: 'form-row' }, field('Name', name), field('Era', era)), field('Style notes', notes, { hint: 'How this voice writes: the composer puts this into the prompt.' })] };
+  const v = voiceFields({ creativity: p?.creativity ?? 0.5, responseLength: p?.responseLength ?? 'medium', temperature: null, instructions: p?.instructions ?? '' }, 'persona');
+  const values = () => ({ name: name.value.trim(), era: era.value.trim(), styleNotes: notes.value.trim(), ...v.personaValues() });
+  return {
+    values, voice: v,
+    row: [
+      h('div', { class: 'form-row' }, field('Name', name), field('Era', era)),
+      field('Style notes', notes, { hint: 'How this voice writes: the composer puts this into the prompt.' }),
+      v.row,
+    ],
+  };
 }
 
-function personaEditor(ctx: PageContext, p: AdminPersona): HTMLElement {
+/**
+ * The voice settings of a persona (all set) or of a topic (each may be empty: inherit the
+ * persona's). Creativity sets the sampling temperature (0.3 at 0 … 1.1 at 1) unless a topic gives
+ * its own temperature; length sets the word target and the token budget.
+ */
+function voiceFields(init: { creativity: number | null; responseLength: ResponseLength | null; temperature: number | null; instructions: string | null }, owner: 'persona' | 'topic') {
+  const inherit = owner === 'topic';
+  const creativity = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: init.creativity === null ? '' : String(init.creativity), required: !inherit });
+  const lengthOptions = (['short', 'medium', 'long'] as const).map((l) => h('option', { value: l, selected: l === init.responseLength }, l));
+  const inheritLength = h('option', { value: '', selected: init.responseLength === null }, 'Persona’s');
+  const length = h('select', null, inherit ? [inheritLength, ...lengthOptions] : lengthOptions);
+  const temperature = h('input', { type: 'number', min: '0', max: '2', step: '0.05', value: init.temperature === null ? '' : String(init.temperature) });
+  const instructions = h('textarea', { rows: '2', maxlength: '4000' });
+  instructions.value = init.instructions ?? '';
+  const num = (el: HTMLInputElement) => (el.value.trim() === '' ? null : Number(el.value));
+  const mapped = (c: number) => Math.round((0.3 + Math.min(1, Math.max(0, c)) * 0.8) * 100) / 100;
+  const row = h(
+    'div',
+    { class: 'stack' },
+    h(
+      'div',
+      { class: 'form-row' },
+      field('Creativity (0–1)', creativity, { hint: 'Sets the temperature: 0 → 0.3, 1 → 1.1.' }),
+      field('Length', length, { hint: 'short ≈ 100–200 words, medium ≈ 200–350, long ≈ 350–600.' }),
+      inherit ? field('Temperature', temperature, { hint: 'Empty: from creativity.' }) : null,
+    ),
+    field('Instructions', instructions, { hint: inherit ? 'Empty: the persona’s. Replaces them when set.' : 'Added to every letter’s system message for this voice.' }),
+  );
+  return {
+    row,
+    /** A topic form: placeholders name what it inherits from the chosen persona. */
+    showInherited(p: AdminPersona | undefined) {
+      if (!p) return;
+      creativity.placeholder = `Persona’s (${p.creativity})`;
+      inheritLength.textContent = `Persona’s (${p.responseLength})`;
+      temperature.placeholder = `From creativity (${mapped(num(creativity) ?? p.creativity).toFixed(2)})`;
+      instructions.placeholder = p.instructions ? `Persona’s: ${p.instructions}` : 'Persona’s (none)';
+    },
+    overrides: () => ({
+      creativity: num(creativity),
+      responseLength: (length.value || null) as ResponseLength | null,
+      temperature: num(temperature),
+      instructions: instructions.value.trim() || null,
+    }),
+    personaValues: () => ({ creativity: num(creativity) ?? 0.5, responseLength: length.value as ResponseLength, instructions: instructions.value.trim() }),
+    /** What a letter would be written with: this form's values over the persona's. */
+    effective(p: AdminPersona | undefined): PreviewVoice {
+      const c = num(creativity) ?? p?.creativity ?? 0.5;
+      return {
+        creativity: Math.min(1, Math.max(0, c)),
+        responseLength: ((length.value || p?.responseLength) ?? 'medium') as ResponseLength,
+        temperature: inherit ? num(temperature) : null,
+        instructions: instructions.value.trim() || (inherit ? (p?.instructions ?? '') : ''),
+      };
+    },
+  };
+}
+
+/** "Preview a letter": the real composer writes a sample with the form's voice; shown, never sent. */
+function previewPanel(topicId: string, voice: () => PreviewVoice) {
+  const button = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, 'Preview a letter');
+  const output = h('div', { class: 'stack', 'aria-live': 'polite' });
+  button.addEventListener('click', async () => {
+    try {
+      const p = await withBusy(button, 'Writing…', () => adminApi.previewTopic(topicId, voice()));
+      output.replaceChildren(
+        h(
+          'section',
+          { class: 'panel', 'aria-label': 'Letter preview' },
+          h('h3', null, p.subject),
+          h(
+            'p',
+            { class: 'small muted' },
+            `${p.model}${p.fallbackReason ? ` (the LLM failed: ${humanize(p.fallbackReason)})` : ''} · temperature ${p.temperature.toFixed(2)} · ${formatNumber(p.words)} words · budget ${formatNumber(p.maxTokens)} tokens · not sent`,
+          ),
+          htmlFrame(p.bodyHtml, { title: `Preview: ${p.subject}` }),
+        ),
+      );
+    } catch (err) {
+      toastError(err);
+    }
+  });
+  return { button, output };
+}
+
+function personaEditor(ctx: PageContext, p: AdminPersona, sampleTopic: AdminTopic | undefined): HTMLElement {
   const f = personaFields(p);
   const save = h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, 'Save persona');
   const del = button('Delete', { variant: 'quiet', small: true, disabled: (p.topics ?? 0) > 0, title: (p.topics ?? 0) > 0 ? 'Voices a topic' : '' });
-  const form = h('form', { class: 'stack', novalidate: true }, f.row, h('div', { class: 'cluster' }, save, del));
+  // A persona is previewed on a topic it voices, with this form's voice (as its topics that do not override it).
+  const preview = sampleTopic ? previewPanel(sampleTopic.id, () => f.voice.effective(undefined)) : null;
+  const form = h('form', { class: 'stack', novalidate: true }, f.row, h('div', { class: 'cluster' }, save, preview?.button ?? null, del), preview?.output ?? null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      await withBusy(save, 'Saving…', () => adminApi.updatePersona(p.id, { name: f.name.value.trim(), era: f.era.value.trim(), styleNotes: f.notes.value.trim() }));
+      await withBusy(save, 'Saving…', () => adminApi.updatePersona(p.id, f.values()));
       toast('Persona saved.');
       ctx.rerender();
     } catch (err) {
@@ -156,7 +258,7 @@ function newPersona(ctx: PageContext): HTMLElement {
       return;
     }
     try {
-      await withBusy(create, 'Creating…', () => adminApi.createPersona({ name: f.name.value.trim(), era: f.era.value.trim(), styleNotes: f.notes.value.trim() }));
+      await withBusy(create, 'Creating…', () => adminApi.createPersona(f.values()));
       toast('Persona created.');
       ctx.rerender();
     } catch (err) {
