@@ -116,10 +116,43 @@ export const ConfigSchema = z
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
     SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
+    // ---- Mail trust (issue 11): DKIM, signed addresses, inbound authentication ----
+    /** DKIM signing domain (d=); unset → letters leave unsigned (a warning at start in production). */
+    DKIM_DOMAIN: z.preprocess(empty, z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'expected a domain name').transform((v) => v.toLowerCase()).optional()),
+    DKIM_SELECTOR: z.preprocess(empty, z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'expected a DNS label').optional()),
+    /** PEM text (\n escapes allowed) or a path to a PEM file; RSA, at least 1024 bits. */
+    DKIM_PRIVATE_KEY: z.preprocess(empty, z.string().optional()),
+    /** The key published ahead of a rotation (docs/operations.md, "DKIM key rotation"). */
+    DKIM_NEXT_SELECTOR: z.preprocess(empty, z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'expected a DNS label').optional()),
+    DKIM_NEXT_PRIVATE_KEY: z.preprocess(empty, z.string().optional()),
+    /** Signs the r+/b+/u+ addresses on REPLY_DOMAIN; unset → derived from SESSION_SECRET under its own label. */
+    MAIL_ADDRESS_SECRET: z.preprocess(empty, z.string().min(32, 'at least 32 characters').optional()),
+    /**
+     * authserv-ids whose Authentication-Results header is believed on the webhook and IMAP paths
+     * (where we did not see the connection), e.g. `amazonses.com` or `mx.google.com`; only the topmost
+     * header counts. Empty: those paths get our own DKIM/DMARC check only.
+     */
+    INBOUND_TRUSTED_AUTHSERV_IDS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
     RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
   })
   .superRefine((c, ctx) => {
+    const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY];
+    if (dkim.some(Boolean) && !dkim.every(Boolean)) {
+      for (const key of ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together' });
+      }
+    }
+    if (Boolean(c.DKIM_NEXT_SELECTOR) !== Boolean(c.DKIM_NEXT_PRIVATE_KEY)) {
+      ctx.addIssue({ code: 'custom', path: [c.DKIM_NEXT_SELECTOR ? 'DKIM_NEXT_PRIVATE_KEY' : 'DKIM_NEXT_SELECTOR'], message: 'DKIM_NEXT_SELECTOR and DKIM_NEXT_PRIVATE_KEY go together' });
+    }
+    if (c.DKIM_NEXT_SELECTOR && c.DKIM_NEXT_SELECTOR === c.DKIM_SELECTOR) {
+      ctx.addIssue({ code: 'custom', path: ['DKIM_NEXT_SELECTOR'], message: 'must differ from DKIM_SELECTOR' });
+    }
+    if (c.DKIM_NEXT_SELECTOR && !c.DKIM_DOMAIN) ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'required with DKIM_NEXT_SELECTOR' });
     if (c.NODE_ENV !== 'production') return;
     for (const key of ['WEBHOOK_SECRET', 'SESSION_SECRET'] as const) {
       if (c[key] === DEV_SECRET) ctx.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });

@@ -1,4 +1,6 @@
 export * from './links/tokens';
 export * from './links/message-id';
 export * from './links/links';
+export * from './links/mail-address';
+export * from './mail/dkim-keys';
 export * from './letters';
