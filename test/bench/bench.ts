@@ -517,7 +517,7 @@ function renderTemplate(ctx: Ctx, body: SeededBody) {
   return dist.renderLetterMail({
     from: MAIL_FROM,
     to: 'reader-0@bench.example',
-    replyDomain: REPLY_DOMAIN,
+    addresses: { reply: `r+${id.replace(/-/g, '')}.00000000000000000000@${REPLY_DOMAIN}`, bounce: `b+l${id.replace(/-/g, '')}.00000000000000000000@${REPLY_DOMAIN}` },
     letter: { id, messageId: `<mz.${id}@${REPLY_DOMAIN}>`, subject: body.subject, bodyText: body.text, bodyHtml: body.html },
     topic: { code: 'focus', name: 'Focus' },
     footer: { textTemplate: dist.DEFAULT_FOOTER.text, htmlTemplate: dist.DEFAULT_FOOTER.html },
@@ -525,7 +525,7 @@ function renderTemplate(ctx: Ctx, body: SeededBody) {
     links: {
       login: dist.links.login(APP_BASE_URL, token),
       unsubscribe: dist.links.unsubscribe(APP_BASE_URL, unsubscribe),
-      unsubscribeMailto: dist.links.unsubscribeMailto(REPLY_DOMAIN, unsubscribe),
+      unsubscribeMailto: dist.links.unsubscribeMailto(`u+${id.replace(/-/g, '')}.00000000000000000000@${REPLY_DOMAIN}`),
     },
   });
 }

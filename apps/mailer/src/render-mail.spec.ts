@@ -7,7 +7,7 @@ function input(over: Partial<LetterMailInput> = {}): LetterMailInput {
   return {
     from: 'Mentor Zero <mentor@mz.test>',
     to: 'ada@example.test',
-    replyDomain: 'reply.mz.test',
+    addresses: { reply: 'r+reply-address@reply.mz.test', bounce: 'b+lbounce-address@reply.mz.test' },
     letter: {
       id: LETTER_ID,
       messageId: `<mz.${LETTER_ID}@reply.mz.test>`,
@@ -21,7 +21,7 @@ function input(over: Partial<LetterMailInput> = {}): LetterMailInput {
     links: {
       login: 'https://mz.test/login/TOKEN_abc-123',
       unsubscribe: 'https://mz.test/u/sub.mac',
-      unsubscribeMailto: 'mailto:unsubscribe@reply.mz.test?subject=unsubscribe%20sub.mac',
+      unsubscribeMailto: 'mailto:u+sub@reply.mz.test?subject=unsubscribe',
     },
     ...over,
   };
@@ -33,14 +33,16 @@ describe('renderLetterMail', () => {
     expect(mail).toMatchObject({
       from: 'Mentor Zero <mentor@mz.test>',
       to: 'ada@example.test',
-      replyTo: 'reply@reply.mz.test',
+      replyTo: 'r+reply-address@reply.mz.test',
+      envelope: { from: 'b+lbounce-address@reply.mz.test', to: 'ada@example.test' },
       subject: 'Small steps, every morning [mz:focus]',
       messageId: `<mz.${LETTER_ID}@reply.mz.test>`,
     });
     expect(mail.headers).toEqual({
       'X-MZ-Topic': 'focus',
       'X-MZ-Letter': LETTER_ID,
-      'List-Unsubscribe': '<https://mz.test/u/sub.mac>, <mailto:unsubscribe@reply.mz.test?subject=unsubscribe%20sub.mac>',
+      'Feedback-ID': 'focus:letter:mentorzero',
+      'List-Unsubscribe': '<https://mz.test/u/sub.mac>, <mailto:u+sub@reply.mz.test?subject=unsubscribe>',
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'Auto-Submitted': 'auto-generated',
       'X-Auto-Response-Suppress': 'OOF, AutoReply',
@@ -112,9 +114,10 @@ describe('fillTemplate / escapeHtml', () => {
 
 describe('renderLoginMail', () => {
   it('is a short automated mail with the link in both alternatives and no reply address', () => {
-    const mail = renderLoginMail({ from: 'MZ <m@mz.test>', to: 'ada@example.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
+    const mail = renderLoginMail({ from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
     expect(mail.replyTo).toBeUndefined();
-    expect(mail.headers).toEqual({ 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' });
+    expect(mail.envelope).toEqual({ from: 'b+ttoken@reply.mz.test', to: 'ada@example.test' });
+    expect(mail.headers).toEqual({ 'Feedback-ID': 'login:transactional:mentorzero', 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' });
     expect(mail.text).toContain('https://mz.test/login/abc&def');
     expect(mail.text).toContain('expires in 15 minutes');
     expect(mail.html).toContain('href="https://mz.test/login/abc&amp;def"');

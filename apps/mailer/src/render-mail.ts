@@ -8,6 +8,11 @@ export interface OutgoingMail {
   from: string;
   to: string;
   replyTo?: string;
+  /**
+   * SMTP envelope: `from` is the message's signed bounce address (VERP), so a receiver's DSN or a
+   * feedback-loop report comes back to the inbound service and names exactly this message.
+   */
+  envelope: { from: string; to: string };
   subject: string;
   /** Angle-bracketed, stable (derived from the letter or token id). */
   messageId: string;
@@ -19,8 +24,8 @@ export interface OutgoingMail {
 export interface LetterMailInput {
   from: string;
   to: string;
-  /** The reply domain (REPLY_DOMAIN): replies go to reply@<domain>. */
-  replyDomain: string;
+  /** The letter's signed addresses on REPLY_DOMAIN: `r+…` (Reply-To) and `b+l…` (envelope sender). */
+  addresses: { reply: string; bounce: string };
   letter: { id: string; messageId: string; subject: string; bodyText: string; bodyHtml: string | null };
   topic: { code: string; name: string };
   footer: { textTemplate: string; htmlTemplate: string };
@@ -31,6 +36,8 @@ export interface LetterMailInput {
 export interface LoginMailInput {
   from: string;
   to: string;
+  /** The token's signed `b+t…` address: the envelope sender. */
+  bounceAddress: string;
   messageId: string;
   link: string;
   expiresInMinutes: number;
@@ -41,6 +48,13 @@ export interface LoginMailInput {
  * to answer; X-Auto-Response-Suppress asks Exchange for no out-of-office or auto-replies, but leaves
  * NDRs on (`All` would also suppress the bounces our suppression list depends on).
  */
+/**
+ * Feedback-ID (Gmail's feedback loop, also read by others): `<campaign>:<type>:<sender>` — complaint
+ * rates are reported per value, so letters are told apart by topic. Nothing about the recipient.
+ */
+export const FEEDBACK_SENDER_ID = 'mentorzero';
+export const feedbackId = (campaign: string, type: 'letter' | 'transactional') => `${campaign}:${type}:${FEEDBACK_SENDER_ID}`;
+
 const AUTOMATED_HEADERS = {
   'Auto-Submitted': 'auto-generated',
   'X-Auto-Response-Suppress': 'OOF, AutoReply',
@@ -59,12 +73,14 @@ export function renderLetterMail(input: LetterMailInput): OutgoingMail {
   return {
     from: input.from,
     to: input.to,
-    replyTo: `reply@${input.replyDomain}`,
+    replyTo: input.addresses.reply,
+    envelope: { from: input.addresses.bounce, to: input.to },
     subject: letter.subject,
     messageId: letter.messageId,
     headers: {
       'X-MZ-Topic': topic.code,
       'X-MZ-Letter': letter.id,
+      'Feedback-ID': feedbackId(topic.code, 'letter'),
       // RFC 2369 list of ways out, https first; RFC 8058 makes the https one a one-click POST.
       'List-Unsubscribe': `<${links.unsubscribe}>, <${links.unsubscribeMailto}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
@@ -93,9 +109,10 @@ export function renderLoginMail(input: LoginMailInput): OutgoingMail {
   return {
     from: input.from,
     to: input.to,
+    envelope: { from: input.bounceAddress, to: input.to },
     subject: 'Your sign-in link for Mentor Zero',
     messageId: input.messageId,
-    headers: { ...AUTOMATED_HEADERS },
+    headers: { 'Feedback-ID': feedbackId('login', 'transactional'), ...AUTOMATED_HEADERS },
     text,
     html,
   };

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AppConfig, FailureClass } from '@mz/contracts';
 import { DEFAULT_FOOTER, logEvent, logEventSql, namedStatement, queryNamed } from '@mz/db';
-import { FOOTER_LOGIN_TTL_MS, hashToken, links, newToken, signUnsubscribeToken } from '@mz/domain';
+import { FOOTER_LOGIN_TTL_MS, hashToken, links, mailAddressSecret, newToken, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, maskText, ReadCache, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError, type SmtpFailure } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
@@ -300,10 +300,12 @@ export class SendLetterService {
 
   private render(c: Claimed, footer: Footer, quote: { text: string; author: string } | null, loginToken: string) {
     const unsubscribeToken = signUnsubscribeToken(c.subscriptionId, this.config.SESSION_SECRET);
+    const secret = mailAddressSecret(this.config);
+    const domain = this.config.REPLY_DOMAIN;
     return renderLetterMail({
       from: this.config.MAIL_FROM,
       to: c.email,
-      replyDomain: this.config.REPLY_DOMAIN,
+      addresses: { reply: signedAddress('reply', c.id, domain, secret), bounce: signedAddress('bounce_letter', c.id, domain, secret) },
       letter: { id: c.id, messageId: c.messageId, subject: c.subject, bodyText: c.bodyText, bodyHtml: c.bodyHtml },
       topic: { code: c.topicCode, name: c.topicName },
       footer,
@@ -311,7 +313,7 @@ export class SendLetterService {
       links: {
         login: links.login(this.config.APP_BASE_URL, loginToken),
         unsubscribe: links.unsubscribe(this.config.APP_BASE_URL, unsubscribeToken),
-        unsubscribeMailto: links.unsubscribeMailto(this.config.REPLY_DOMAIN, unsubscribeToken),
+        unsubscribeMailto: links.unsubscribeMailto(signedAddress('unsubscribe', c.subscriptionId, domain, secret)),
       },
     });
   }

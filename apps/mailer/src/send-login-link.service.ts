@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
-import { hashToken, links, newToken } from '@mz/domain';
+import { hashToken, links, mailAddressSecret, newToken, signedAddress } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
@@ -80,6 +80,7 @@ export class SendLoginLinkService {
     const mail = renderLoginMail({
       from: this.config.MAIL_FROM,
       to: row.email,
+      bounceAddress: signedAddress('bounce_transactional', loginTokenId, this.config.REPLY_DOMAIN, mailAddressSecret(this.config)),
       messageId: `<login.${loginTokenId}@${this.config.REPLY_DOMAIN}>`,
       link: links.login(this.config.APP_BASE_URL, token),
       // Honest about a link minted late (after retries): the expiry was fixed when it was requested.

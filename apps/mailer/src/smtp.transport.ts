@@ -1,7 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
-import { APP_CONFIG } from '@mz/platform';
+import { loadDkimKeys } from '@mz/domain';
+import { APP_CONFIG, LOGGER } from '@mz/platform';
 import type { OutgoingMail } from './render-mail';
 
 export interface SmtpAccepted {
@@ -14,12 +16,24 @@ export interface SmtpAccepted {
  * SMTP_URL. It is closed on application shutdown — after the workers have drained — so running
  * sends finish on open connections. No `verify()` at boot: a mail server that is down at start is
  * a retryable network failure per letter, not a reason to crash-loop.
+ *
+ * Every message is DKIM-signed (nodemailer's `dkim` option, rsa-sha256, relaxed/relaxed) with
+ * DKIM_SELECTOR's key when DKIM is configured; a bad key stops the service at start. The next
+ * key (DKIM_NEXT_*) only goes to DNS: signing starts when it becomes DKIM_SELECTOR.
  */
 @Injectable()
 export class SmtpTransport implements OnApplicationShutdown {
   private readonly transporter: Transporter;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  /** The `d=`/`s=` letters are signed with, or null when unsigned. */
+  readonly dkim: { domain: string; selector: string } | null;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(LOGGER) logger: Logger) {
+    const keys = loadDkimKeys(config);
+    this.dkim = keys ? { domain: keys.current.domain, selector: keys.current.selector } : null;
+    if (!keys && config.NODE_ENV === 'production') {
+      logger.warn('DKIM is not configured (DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY): mail leaves unsigned and large mailbox providers will junk or refuse it');
+    }
     this.transporter = createTransport({
       url: config.SMTP_URL,
       pool: true,
@@ -28,6 +42,7 @@ export class SmtpTransport implements OnApplicationShutdown {
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
+      ...(keys ? { dkim: { domainName: keys.current.domain, keySelector: keys.current.selector, privateKey: keys.current.privateKeyPem } } : {}),
     });
   }
 
