@@ -1,3 +1,4 @@
+import type { DNSResolver } from 'mailauth';
 import type { Clock } from '@mz/platform';
 
 /** Knobs that are not environment settings: limits with sensible defaults, overridable in tests. */
@@ -18,6 +19,8 @@ export interface InboundOptions {
   redriveAfterMs: number;
   /** Pins "now" for reply understanding (tests of relative dates); the platform Clock otherwise. */
   clock?: Clock;
+  /** DNS for SPF/DKIM/DMARC/ARC (node:dns when unset); tests pass a fake zone. */
+  resolver?: DNSResolver;
 }
 
 export const INBOUND_OPTIONS = Symbol('INBOUND_OPTIONS');

@@ -14,6 +14,8 @@ export class InboundMetrics {
   readonly unmatched;
   readonly parseFailures;
   readonly processingSeconds;
+  readonly bounces;
+  readonly untrusted;
 
   constructor(metrics: MetricsService) {
     this.received = metrics.counter('mz_inbound_received_total', 'Inbound messages accepted for storage, by source (duplicates included)', ['source']);
@@ -25,6 +27,8 @@ export class InboundMetrics {
     this.intents = metrics.counter('mz_reply_intents_total', 'Reply intents acted on, by intent', ['intent']);
     this.unmatched = metrics.counter('mz_inbound_unmatched_total', 'Replies that matched no subscriber letter or topic (or a spoofed sender)');
     this.parseFailures = metrics.counter('mz_inbound_parse_failures_total', 'Inbound messages that could not be parsed (recorded with their error)');
+    this.bounces = metrics.counter('mz_inbound_bounces_total', 'DSNs that came back to a valid bounce address and named its recipient, by hard (true|false)', ['hard']);
+    this.untrusted = metrics.counter('mz_inbound_untrusted_total', 'Replies claiming one of our subscriptions that we could not verify (kept for review, no effect), by reason', ['reason']);
     this.processingSeconds = metrics.histogram('mz_inbound_processing_seconds', 'Time to process one inbound message', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]);
   }
 }

@@ -3,6 +3,7 @@ import { DomainModule } from '@mz/domain';
 import { DEFAULT_INBOUND_OPTIONS, INBOUND_OPTIONS, type InboundOptions } from './inbound-options';
 import { InboundMetrics } from './inbound.metrics';
 import { InboundMessageParser } from './process/inbound-message.parser';
+import { MailAuthenticator } from './process/mail-authenticator';
 import { ProcessReplyProcessor } from './process/process-reply.processor';
 import { ProcessReplyService } from './process/process-reply.service';
 import { ReplyLlmClient } from './process/reply-llm.client';
@@ -30,7 +31,7 @@ export class InboundModule implements NestModule {
       providers: [
         { provide: INBOUND_OPTIONS, useValue: { ...DEFAULT_INBOUND_OPTIONS, ...options } },
         InboundMetrics, InboundStore, InboundSmtpServer, ImapPoller, InboundRedrive,
-        InboundMessageParser, LlmCircuit, LlmClient, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
+        InboundMessageParser, MailAuthenticator, LlmCircuit, LlmClient, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
       ],
     };
   }

@@ -4,7 +4,7 @@ import { Temporal } from 'temporal-polyfill';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig, InboundKind, ReplyIntent } from '@mz/contracts';
 import { logEvent } from '@mz/db';
-import { LetterCommands } from '@mz/domain';
+import { LetterCommands, mailAddressSecret, verifyUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER } from '@mz/platform';
 import {
   type Classification, classifyMessage, extractReplyText, letterIdFromMessageIds, MessageParseError, type ParsedMessage, ruleIntent,
@@ -13,6 +13,8 @@ import {
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { InboundMetrics } from '../inbound.metrics';
 import { InboundMessageParser } from './inbound-message.parser';
+import { type AuthVerdict, contradictsFrom, MailAuthenticator } from './mail-authenticator';
+import { embeddedLetterId, messageRecipients, onlySigned, type Recipients } from './recipients';
 import { decideReply, type Judgement, type ReplyDecision } from './reply-decision';
 import { ReplyLlmClient } from './reply-llm.client';
 import { type InboundResult, type MatchedSubscription, ReplyRepository } from './reply.repository';
@@ -22,12 +24,39 @@ export type ProcessOutcome =
   | { outcome: 'failed'; error: string }
   | { outcome: 'processed'; kind: InboundKind; intent: ReplyIntent | null; needsReview: boolean };
 
-type Match = ({ ok: true } & MatchedSubscription) | { ok: false; reason: 'no_reference' | 'sender_not_subscriber' | 'no_subscription_for_sender' | 'no_sender' };
+/**
+ * Who a message speaks for. `ok` only when it reached a valid signed reply address (or threads to
+ * one of our Message-IDs), its From is that letter's recipient, and authentication does not
+ * contradict the From. Otherwise `candidate` is the subscription it claims (for an admin's
+ * review), or null when it claims nothing of ours.
+ */
+type Match =
+  | ({ ok: true } & MatchedSubscription)
+  | { ok: false; reason: UntrustedReason; candidate: MatchedSubscription | null };
+type UntrustedReason =
+  | 'no_reference' | 'no_sender' | 'sender_not_recipient' | 'no_subscription_for_sender' | 'ambiguous_reply_address'
+  /** Only the public [mz:code] tag (or X-MZ-Topic) and the From header: anyone can write both. */
+  | 'topic_tag_only'
+  /** DMARC fails for the From domain and its policy is quarantine or reject. */
+  | 'dmarc_fail';
 type Header = Pick<InboundResult, 'fromAddress' | 'subject'>;
+/** The one message (and so one address) a DSN or complaint is about. */
+interface ReportTarget {
+  email: string;
+  userId: string;
+  /** Null for a sign-in mail. */
+  letter: MatchedSubscription | null;
+  by: 'bounce_address' | 'embedded_original';
+}
+/** Everything the decision rules read besides the parsed message. */
+interface Context {
+  id: string;
+  header: Header;
+  recipients: Recipients;
+  auth: AuthVerdict;
+}
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-/** Where DSNs and ARF reports carry the headers of the message they are about. */
-const EMBEDDED_HEADER_PARTS = new Set(['text/rfc822-headers', 'message/rfc822', 'message/global-headers']);
 
 function zoned(now: Date, timezone: string): Temporal.ZonedDateTime {
   const instant = Temporal.Instant.fromEpochMilliseconds(now.getTime());
@@ -66,6 +95,7 @@ export class ProcessReplyService implements OnModuleInit {
     private readonly repo: ReplyRepository,
     private readonly parser: InboundMessageParser,
     private readonly llm: ReplyLlmClient,
+    private readonly authenticator: MailAuthenticator,
     private readonly letters: LetterCommands,
     private readonly metrics: InboundMetrics,
     clock: Clock,
@@ -75,7 +105,10 @@ export class ProcessReplyService implements OnModuleInit {
   ) {
     this.logger = logger.child({ component: 'process-reply' });
     this.clock = options.clock ?? clock;
+    this.addressSecret = mailAddressSecret(config);
   }
+
+  private readonly addressSecret: string;
 
   /** Before the workers start: the rules' first run would otherwise stall the loop 30–60 ms. */
   onModuleInit(): void {
@@ -114,53 +147,110 @@ export class ProcessReplyService implements OnModuleInit {
       return this.recordFailure(id, `${err.code}: ${err.message}`);
     }
     const header: Header = { fromAddress: m.from?.address || null, subject: m.subject ? m.subject.slice(0, 998) : null };
+    const auth = await this.authenticator.verify({ raw: row.raw, source: row.source, envelopeFrom: row.envelopeFrom, remoteAddress: row.remoteAddress, helo: row.helo });
+    const ctx: Context = { id, header, auth, recipients: messageRecipients(row, m, this.config.REPLY_DOMAIN, this.addressSecret) };
     const c = classifyMessage(m);
-    switch (c.kind) {
-      case 'bounce':
-        return this.bounce(id, header, c);
-      case 'complaint':
-        return this.complaint(id, m, header, c);
-      case 'auto_reply':
-        return this.autoReply(id, m, header, c);
-      case 'reply':
-        return this.reply(id, m, header);
-    }
+    if (c.kind === 'bounce') return this.bounce(ctx, c);
+    if (c.kind === 'complaint') return this.complaint(ctx, m, c);
+    const unsubscribe = this.mailtoUnsubscribe(ctx, m);
+    if (unsubscribe) return this.unsubscribeByAddress(ctx, unsubscribe);
+    return c.kind === 'auto_reply' ? this.autoReply(ctx, m, c) : this.reply(ctx, m);
+  }
+
+  /** What authentication and the recipients said, for the console (no secrets: ids and verdicts). */
+  private trust(ctx: Context, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      authentication: ctx.auth,
+      recipients: { from: ctx.recipients.from, signed: ctx.recipients.signed.map((s) => ({ kind: s.kind, id: s.id })) },
+      ...extra,
+    };
   }
 
   /**
-   * In-Reply-To/References name one of our letters → that letter, if the sender is its
-   * subscriber. Otherwise X-MZ-Topic / [mz:code] + the sender's own subscription to that topic.
-   * A forged tag or a spoofed From finds nothing of anyone else's.
+   * Decides who a reply speaks for (issue 11, point 6). The letter comes from the signed reply
+   * address it was sent to (`r+…`), else from In-Reply-To/References naming one of our
+   * Message-IDs (both known only to the letter's recipient); the From must be that letter's
+   * recipient; and DMARC must not fail under a quarantine/reject policy for the From domain. The
+   * public topic tag with a matching From is only a candidate for review: anyone can write both.
    */
-  private async match(m: ParsedMessage): Promise<Match> {
+  private async match(ctx: Context, m: ParsedMessage): Promise<Match> {
     const sender = m.from?.address?.toLowerCase();
-    if (!sender) return { ok: false, reason: 'no_sender' };
-    let spoofed = false;
-    const letterId = letterIdFromMessageIds([m.inReplyTo, m.references.join(' ')], this.config.REPLY_DOMAIN);
-    if (letterId) {
-      const letter = await this.repo.letterWithSubscriber(letterId);
-      if (letter && letter.email.toLowerCase() === sender) return { ok: true, by: 'letter', ...letter };
-      spoofed = !!letter;
+    const replyAddresses = ctx.recipients.signed.filter((s) => s.kind === 'reply');
+    if (replyAddresses.length > 1) return { ok: false, reason: 'ambiguous_reply_address', candidate: null };
+    const letterId = replyAddresses[0]?.id ?? letterIdFromMessageIds([m.inReplyTo, m.references.join(' ')], this.config.REPLY_DOMAIN);
+    const letter = letterId ? await this.repo.letterWithSubscriber(letterId) : null;
+    if (letter) {
+      const { email, ...rest } = letter;
+      const candidate: MatchedSubscription = { by: replyAddresses.length ? 'reply_address' : 'letter', ...rest };
+      if (!sender) return { ok: false, reason: 'no_sender', candidate: null };
+      if (email.toLowerCase() !== sender) return { ok: false, reason: 'sender_not_recipient', candidate: null };
+      if (contradictsFrom(ctx.auth)) return { ok: false, reason: 'dmarc_fail', candidate };
+      return { ok: true, ...candidate };
     }
+    if (!sender) return { ok: false, reason: 'no_sender', candidate: null };
     const code = topicCodeFromMessage(m);
     if (code) {
       const sub = await this.repo.subscriptionOf(sender, code);
-      if (sub) return { ok: true, by: 'topic', letterId: null, ...sub };
+      if (sub) return { ok: false, reason: 'topic_tag_only', candidate: { by: 'topic', letterId: null, ...sub } };
     }
-    if (spoofed) return { ok: false, reason: 'sender_not_subscriber' };
-    return { ok: false, reason: code ? 'no_subscription_for_sender' : 'no_reference' };
+    return { ok: false, reason: code ? 'no_subscription_for_sender' : 'no_reference', candidate: null };
   }
 
-  private async reply(id: string, m: ParsedMessage, header: Header): Promise<ProcessOutcome> {
+  /**
+   * The subscription a mailto unsubscribe names: its signed `u+…` address, or (letters sent
+   * before the signed addresses) `unsubscribe@REPLY_DOMAIN` with the signed unsubscribe token in
+   * the subject. Either is a capability like the one-click link: no From check.
+   */
+  private mailtoUnsubscribe(ctx: Context, m: ParsedMessage): { subscriptionId: string; by: 'unsubscribe_address' | 'unsubscribe_token' } | null {
+    const signed = onlySigned(ctx.recipients, 'unsubscribe');
+    if (signed) return { subscriptionId: signed.id, by: 'unsubscribe_address' };
+    if (!ctx.recipients.addresses.includes(`unsubscribe@${this.config.REPLY_DOMAIN}`)) return null;
+    const token = /\b([0-9a-f-]{36}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/.exec(m.subject)?.[1];
+    const subscriptionId = token ? verifyUnsubscribeToken(token, this.config.SESSION_SECRET) : null;
+    return subscriptionId ? { subscriptionId, by: 'unsubscribe_token' } : null;
+  }
+
+  private async unsubscribeByAddress(ctx: Context, u: { subscriptionId: string; by: 'unsubscribe_address' | 'unsubscribe_token' }): Promise<ProcessOutcome> {
+    const sub = await this.repo.subscriptionById(u.subscriptionId);
+    if (!sub) {
+      return this.commit(ctx.id, {
+        ...ctx.header, kind: 'unmatched', intent: null, replyText: null, note: null, confidence: null, needsReview: false,
+        analysis: this.trust(ctx, { classification: 'unsubscribe_request', unmatched: 'unknown_subscription', matchedBy: u.by }),
+        matchedUserId: null, matchedLetterId: null, matchedTopicId: null,
+      });
+    }
+    const result: InboundResult = {
+      ...ctx.header, kind: 'reply', intent: 'unsubscribe', replyText: null, note: null, confidence: 1, needsReview: false,
+      analysis: this.trust(ctx, { classification: 'unsubscribe_request', matchedBy: u.by, effect: 'unsubscribe', source: 'mailto' }),
+      matchedUserId: sub.userId, matchedLetterId: null, matchedTopicId: sub.topicId,
+    };
+    return this.commit(ctx.id, result, async (tx) => {
+      const actor = `user:${sub.userId}`;
+      let cancelled: string[] = [];
+      if (await this.repo.disableSubscription(tx, sub.subscriptionId)) {
+        cancelled = await this.letters.cancelPending(tx, sub.subscriptionId, 'unsubscribed', actor);
+        await logEvent(tx, { type: 'UNSUBSCRIBE', actor, userId: sub.userId, subscriptionId: sub.subscriptionId, metadata: { source: 'mailto', inbound_message_id: ctx.id } });
+      }
+      return cancelled;
+    });
+  }
+
+  private async reply(ctx: Context, m: ParsedMessage): Promise<ProcessOutcome> {
+    const { id, header } = ctx;
     const now = this.clock.now();
     const text = extractReplyText(m);
-    const match = await this.match(m);
+    const match = await this.match(ctx, m);
     if (!match.ok) {
-      // Read by the rules for the console's benefit only (no LLM for strangers); nothing changes.
-      const rule = text ? ruleIntent(text, { now, timezone: 'UTC' }) : null;
+      // Read by the rules for the console's benefit only (no LLM for unverified senders); nothing changes.
+      const rule = text ? ruleIntent(text, { now, timezone: match.candidate?.timezone ?? 'UTC' }) : null;
+      const c = match.candidate;
+      if (c) this.metrics.untrusted.inc({ reason: match.reason });
+      // A claim on one of our subscriptions that we cannot verify: stored for an admin to read
+      // (and, if they judge it genuine, act on); without a claim it is simply unmatched.
       return this.commit(id, {
-        ...header, kind: 'unmatched', intent: null, replyText: text || null, note: null, confidence: null, needsReview: false,
-        analysis: { classification: 'reply', unmatched: match.reason, rule }, matchedUserId: null, matchedLetterId: null, matchedTopicId: null,
+        ...header, kind: c ? 'reply' : 'unmatched', intent: null, replyText: text || null, note: null, confidence: null, needsReview: !!c,
+        analysis: this.trust(ctx, { classification: 'reply', rule, effect: 'none', ...(c ? { reviewReason: `untrusted:${match.reason}`, matchedBy: c.by } : { unmatched: match.reason }) }),
+        matchedUserId: c?.userId ?? null, matchedLetterId: c?.letterId ?? null, matchedTopicId: c?.topicId ?? null,
       });
     }
 
@@ -187,11 +277,11 @@ export class ProcessReplyService implements OnModuleInit {
     const result: InboundResult = {
       ...header, kind: 'reply', intent: decision.intent, replyText: text, note: decision.note, confidence: decision.confidence,
       needsReview: decision.needsReview,
-      analysis: {
+      analysis: this.trust(ctx, {
         classification: 'reply', matchedBy: match.by, rule, llm, effect: decision.effect, source: decision.source,
         ...(decision.effect === 'progress' && decision.reviewReason ? { reviewReason: decision.reviewReason } : {}),
         ...(pauseUntil ? { pauseUntilLocalDate: (decision as Extract<ReplyDecision, { effect: 'pause' }>).pauseUntil, pausedUntil: pauseUntil.toISOString() } : {}),
-      },
+      }),
       matchedUserId: match.userId, matchedLetterId: match.letterId, matchedTopicId: match.topicId,
     };
     return this.commit(id, result, (tx) => this.applyReply(tx, id, match, decision, pauseUntil, now));
@@ -236,11 +326,12 @@ export class ProcessReplyService implements OnModuleInit {
     return cancelled;
   }
 
-  private async autoReply(id: string, m: ParsedMessage, header: Header, c: Extract<Classification, { kind: 'auto_reply' }>): Promise<ProcessOutcome> {
-    const match = await this.match(m);
+  private async autoReply(ctx: Context, m: ParsedMessage, c: Extract<Classification, { kind: 'auto_reply' }>): Promise<ProcessOutcome> {
+    const { id, header } = ctx;
+    const match = await this.match(ctx, m);
     const result: InboundResult = {
       ...header, kind: 'auto_reply', intent: null, replyText: null, note: null, confidence: null, needsReview: false,
-      analysis: { classification: 'auto_reply', reason: c.reason, matchedBy: match.ok ? match.by : null },
+      analysis: this.trust(ctx, { classification: 'auto_reply', reason: c.reason, matchedBy: match.ok ? match.by : null }),
       matchedUserId: match.ok ? match.userId : null, matchedLetterId: match.ok ? match.letterId : null, matchedTopicId: match.ok ? match.topicId : null,
     };
     return this.commit(id, result, async (tx) => {
@@ -254,54 +345,95 @@ export class ProcessReplyService implements OnModuleInit {
     });
   }
 
-  /** Hard bounces suppress the failed addresses that are our users'; soft ones are only recorded. */
-  private async bounce(id: string, header: Header, c: Extract<Classification, { kind: 'bounce' }>): Promise<ProcessOutcome> {
-    const users = await this.repo.usersByEmail(c.recipients);
+  /**
+   * The message a report is about, and the address it went to, from its signed bounce address
+   * (`b+l…` a letter, `b+t…` a sign-in mail): the only way a DSN or report names one of our
+   * messages that nobody but the receiving system could have learned.
+   */
+  private async bounceTarget(ctx: Context): Promise<ReportTarget | null> {
+    const b = onlySigned(ctx.recipients, 'bounce_letter', 'bounce_transactional');
+    if (!b) return null;
+    if (b.kind === 'bounce_transactional') {
+      const t = await this.repo.loginTokenRecipient(b.id);
+      return t ? { email: t.email.toLowerCase(), userId: t.userId, letter: null, by: 'bounce_address' } : null;
+    }
+    const l = await this.repo.letterWithSubscriber(b.id);
+    if (!l) return null;
+    const { email, ...rest } = l;
+    return { email: email.toLowerCase(), userId: l.userId, letter: { by: 'letter', ...rest }, by: 'bounce_address' };
+  }
+
+  private unmatchedReport(ctx: Context, classification: 'bounce' | 'complaint', reason: string, extra: Record<string, unknown>): Promise<ProcessOutcome> {
+    return this.commit(ctx.id, {
+      ...ctx.header, kind: 'unmatched', intent: null, replyText: null, note: null, confidence: null, needsReview: false,
+      analysis: this.trust(ctx, { classification, unmatched: reason, ...extra }),
+      matchedUserId: null, matchedLetterId: null, matchedTopicId: null,
+    });
+  }
+
+  /**
+   * A DSN counts only when it came back to a valid bounce address and names that message's
+   * recipient: hard → that one address is suppressed, soft → counted. Anything else (a DSN sent
+   * by hand naming whoever it likes) is recorded as unmatched and changes nothing.
+   */
+  private async bounce(ctx: Context, c: Extract<Classification, { kind: 'bounce' }>): Promise<ProcessOutcome> {
+    const { id, header } = ctx;
+    const details = { hard: c.hard, status: c.status ?? null, recipients: c.recipients.length };
+    const target = await this.bounceTarget(ctx);
+    if (!target) return this.unmatchedReport(ctx, 'bounce', 'no_bounce_address', details);
+    if (!c.recipients.includes(target.email)) return this.unmatchedReport(ctx, 'bounce', 'recipient_not_ours', details);
+    this.metrics.bounces.inc({ hard: String(c.hard) });
     const result: InboundResult = {
       ...header, kind: 'bounce', intent: null, replyText: null, note: null, confidence: null, needsReview: false,
-      analysis: { classification: 'bounce', hard: c.hard, status: c.status ?? null, recipients: c.recipients.length, users: users.length },
-      matchedUserId: users.length === 1 ? users[0].id : null, matchedLetterId: null, matchedTopicId: null,
+      analysis: this.trust(ctx, { classification: 'bounce', matchedBy: target.by, ...details }),
+      matchedUserId: target.userId, matchedLetterId: target.letter?.letterId ?? null, matchedTopicId: target.letter?.topicId ?? null,
     };
     return this.commit(id, result, async (tx) => {
       if (!c.hard) return [];
-      for (const u of users) {
-        if (await this.repo.suppress(tx, u.email, 'hard_bounce', `bounce ${c.status ?? 'without status'} (inbound ${id})`)) {
-          await logEvent(tx, { type: 'SUPPRESSED', userId: u.id, metadata: { reason: 'hard_bounce', status: c.status ?? null, inbound_message_id: id } });
-        }
+      if (await this.repo.suppress(tx, target.email, 'hard_bounce', `bounce ${c.status ?? 'without status'} (inbound ${id})`)) {
+        await logEvent(tx, { type: 'SUPPRESSED', userId: target.userId, letterId: target.letter?.letterId ?? null, metadata: { reason: 'hard_bounce', status: c.status ?? null, inbound_message_id: id } });
       }
       return [];
     });
   }
 
   /**
-   * A feedback-loop complaint: the address is suppressed, and the subscription the complained-
-   * about letter belongs to is disabled (every subscription of the user when the report does not
-   * say which letter), pending letters cancelled.
+   * A feedback-loop complaint counts only when it identifies one of our messages and the address
+   * it went to. Identified by the signed bounce address (feedback loops report to the envelope
+   * sender), the message's recipient is known even when the report redacts it — unless the
+   * report names other addresses only. Identified by the attached original's X-MZ-Letter or
+   * Message-ID (unsigned), the report must also name that recipient. Then that one address is
+   * suppressed and the letter's subscription turned off; no other address is touched, however
+   * many the report lists.
    */
-  private async complaint(id: string, m: ParsedMessage, header: Header, c: Extract<Classification, { kind: 'complaint' }>): Promise<ProcessOutcome> {
-    const users = await this.repo.usersByEmail(c.recipients);
-    const embedded = m.parts.filter((p) => EMBEDDED_HEADER_PARTS.has(p.contentType) && p.text).map((p) => p.text as string);
-    const letterId = letterIdFromMessageIds(embedded, this.config.REPLY_DOMAIN);
-    const letter = letterId ? await this.repo.letterWithSubscriber(letterId) : null;
+  private async complaint(ctx: Context, m: ParsedMessage, c: Extract<Classification, { kind: 'complaint' }>): Promise<ProcessOutcome> {
+    const { id, header } = ctx;
+    const details = { recipients: c.recipients.length };
+    let target = await this.bounceTarget(ctx);
+    if (target) {
+      if (c.recipients.length && !c.recipients.includes(target.email)) return this.unmatchedReport(ctx, 'complaint', 'recipient_not_ours', details);
+    } else {
+      const letterId = embeddedLetterId(m, this.config.REPLY_DOMAIN);
+      const l = letterId ? await this.repo.letterWithSubscriber(letterId) : null;
+      if (!l) return this.unmatchedReport(ctx, 'complaint', 'no_message_of_ours', details);
+      const { email, ...rest } = l;
+      if (!c.recipients.includes(email.toLowerCase())) return this.unmatchedReport(ctx, 'complaint', 'recipient_not_named', details);
+      target = { email: email.toLowerCase(), userId: l.userId, letter: { by: 'letter', ...rest }, by: 'embedded_original' };
+    }
+    const t = target;
     const result: InboundResult = {
       ...header, kind: 'complaint', intent: null, replyText: null, note: null, confidence: null, needsReview: false,
-      analysis: { classification: 'complaint', recipients: c.recipients.length, users: users.length, letterFound: !!letter },
-      matchedUserId: users.length === 1 ? users[0].id : null,
-      matchedLetterId: letter && users.some((u) => u.id === letter.userId) ? letter.letterId : null,
-      matchedTopicId: letter && users.some((u) => u.id === letter.userId) ? letter.topicId : null,
+      analysis: this.trust(ctx, { classification: 'complaint', matchedBy: t.by, ...details }),
+      matchedUserId: t.userId, matchedLetterId: t.letter?.letterId ?? null, matchedTopicId: t.letter?.topicId ?? null,
     };
     return this.commit(id, result, async (tx) => {
       const cancelled: string[] = [];
-      for (const u of users) {
-        if (await this.repo.suppress(tx, u.email, 'complaint', `feedback report (inbound ${id})`)) {
-          await logEvent(tx, { type: 'SUPPRESSED', userId: u.id, metadata: { reason: 'complaint', inbound_message_id: id } });
-        }
-        const subs = letter && letter.userId === u.id ? [letter.subscriptionId] : await this.repo.userSubscriptionIds(tx, u.id);
-        for (const sub of subs) {
-          if (!(await this.repo.disableSubscription(tx, sub))) continue;
-          cancelled.push(...(await this.letters.cancelPending(tx, sub, 'complaint')));
-          await logEvent(tx, { type: 'UNSUBSCRIBE', userId: u.id, subscriptionId: sub, metadata: { source: 'complaint', inbound_message_id: id } });
-        }
+      if (await this.repo.suppress(tx, t.email, 'complaint', `feedback report (inbound ${id})`)) {
+        await logEvent(tx, { type: 'SUPPRESSED', userId: t.userId, letterId: t.letter?.letterId ?? null, metadata: { reason: 'complaint', inbound_message_id: id } });
+      }
+      if (t.letter && (await this.repo.disableSubscription(tx, t.letter.subscriptionId))) {
+        cancelled.push(...(await this.letters.cancelPending(tx, t.letter.subscriptionId, 'complaint')));
+        await logEvent(tx, { type: 'UNSUBSCRIBE', userId: t.userId, subscriptionId: t.letter.subscriptionId, metadata: { source: 'complaint', inbound_message_id: id } });
       }
       return cancelled;
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type InboundKind, PENDING_LETTER_STATUSES, type ReplyIntent } from '@mz/contracts';
+import { type InboundKind, type InboundSource, PENDING_LETTER_STATUSES, type ReplyIntent } from '@mz/contracts';
 import { namedStatement, queryNamed } from '@mz/db';
 
 export interface StoredInbound {
@@ -9,11 +9,17 @@ export interface StoredInbound {
   rawTruncated: boolean;
   rawSize: number;
   processed: boolean;
+  source: InboundSource;
+  /** What the SMTP connection said (null on the webhook and IMAP paths). */
+  envelopeFrom: string | null;
+  envelopeTo: string[] | null;
+  remoteAddress: string | null;
+  helo: string | null;
 }
 
 /** The subscription a message was matched to. */
 export interface MatchedSubscription {
-  by: 'letter' | 'topic';
+  by: 'reply_address' | 'letter' | 'topic';
   userId: string;
   subscriptionId: string;
   topicId: string;
@@ -52,7 +58,8 @@ export const RAW_PIECE_BYTES = 256 * 1024;
 // The row, with `raw` only when it fits in one piece (most replies are a few KB).
 const LOAD = namedStatement(
   'mz_inbound_load',
-  `SELECT id, raw_truncated, raw_size, processed_at IS NOT NULL AS processed, CASE WHEN octet_length(raw) <= $2 THEN raw END AS raw
+  `SELECT id, raw_truncated, raw_size, processed_at IS NOT NULL AS processed, CASE WHEN octet_length(raw) <= $2 THEN raw END AS raw,
+          source, envelope_from, envelope_to, remote_address, helo
      FROM inbound_message WHERE id = $1`,
 );
 const RAW_PIECE = namedStatement(
@@ -66,6 +73,11 @@ interface LoadRow {
   raw_size: number;
   processed: boolean;
   raw: Buffer | null;
+  source: InboundSource;
+  envelope_from: string | null;
+  envelope_to: string[] | null;
+  remote_address: string | null;
+  helo: string | null;
 }
 
 /** Below this an admin could not act on a reply; above it the value is not a confidence. */
@@ -90,7 +102,10 @@ export class ReplyRepository {
     if (!r) return null;
     const raw = r.raw ?? (await this.rawInPieces(id));
     if (!raw) return null; // deleted meanwhile
-    return { id: r.id, raw, rawTruncated: r.raw_truncated, rawSize: r.raw_size, processed: r.processed };
+    return {
+      id: r.id, raw, rawTruncated: r.raw_truncated, rawSize: r.raw_size, processed: r.processed, source: r.source,
+      envelopeFrom: r.envelope_from, envelopeTo: r.envelope_to, remoteAddress: r.remote_address, helo: r.helo,
+    };
   }
 
   /**
@@ -121,6 +136,24 @@ export class ReplyRepository {
       [letterId],
     );
     return r ? { letterId: r.id, subscriptionId: r.subscription_id, userId: r.user_id, topicId: r.topic_id, timezone: r.timezone, email: r.email } : null;
+  }
+
+  /** The recipient of a sign-in mail, by its login token id (the `b+t…` bounce address). */
+  async loginTokenRecipient(tokenId: string): Promise<{ userId: string; email: string } | null> {
+    const [r] = await this.ds.query(
+      `SELECT u.id, u.email FROM login_token t JOIN app_user u ON u.id = t.user_id WHERE t.id = $1 AND u.status <> 'deleted'`,
+      [tokenId],
+    );
+    return r ? { userId: r.id, email: r.email } : null;
+  }
+
+  /** A subscription with its user, for the signed mailto unsubscribe (`u+…`). */
+  async subscriptionById(subscriptionId: string): Promise<{ subscriptionId: string; userId: string; topicId: string } | null> {
+    const [r] = await this.ds.query(
+      `SELECT s.id, s.user_id, s.topic_id FROM subscription s JOIN app_user u ON u.id = s.user_id WHERE s.id = $1 AND u.status <> 'deleted'`,
+      [subscriptionId],
+    );
+    return r ? { subscriptionId: r.id, userId: r.user_id, topicId: r.topic_id } : null;
   }
 
   /** The sender's own subscription to a topic, by the sender's address. */

@@ -11,6 +11,11 @@ export interface StoreInput {
   source: InboundSource;
   /** SMTP MAIL FROM / IMAP Return-Path, when the path knows it. */
   envelopeFrom?: string | null;
+  /** SMTP RCPT TO addresses: the signed address the message was sent to (SMTP only). */
+  envelopeTo?: string[] | null;
+  /** The connecting client's IP and EHLO/HELO name, for SPF (SMTP only). */
+  remoteAddress?: string | null;
+  helo?: string | null;
   /** The message's full size when `raw` holds only its first bytes (an IMAP partial fetch). */
   fullSize?: number;
 }
@@ -51,13 +56,15 @@ export class InboundStore {
     const fullSize = Math.max(input.fullSize ?? 0, input.raw.length);
     const truncated = fullSize > max || fullSize > input.raw.length;
     const envelopeFrom = input.envelopeFrom ? input.envelopeFrom.trim().toLowerCase().slice(0, 320) || null : null;
+    const envelopeTo = input.envelopeTo ? input.envelopeTo.map((a) => a.trim().toLowerCase().slice(0, 320)).filter(Boolean) : null;
     this.metrics.received.inc({ source: input.source });
     const inserted: { id: string }[] = await this.ds.query(
-      `INSERT INTO inbound_message (message_id, raw, raw_size, raw_truncated, source, envelope_from)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO inbound_message (message_id, raw, raw_size, raw_truncated, source, envelope_from, envelope_to, remote_address, helo)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (message_id) DO NOTHING
        RETURNING id`,
-      [messageId, input.raw.length > max ? input.raw.subarray(0, max) : input.raw, fullSize, truncated, input.source, envelopeFrom],
+      [messageId, input.raw.length > max ? input.raw.subarray(0, max) : input.raw, fullSize, truncated, input.source, envelopeFrom,
+        envelopeTo, input.remoteAddress?.slice(0, 64) || null, input.helo?.slice(0, 255) || null],
     );
     if (inserted.length) {
       const id = inserted[0].id;

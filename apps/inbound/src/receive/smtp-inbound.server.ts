@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AppConfig } from '@mz/contracts';
+import { looksSigned, mailAddressSecret, verifySignedAddress } from '@mz/domain';
 import { APP_CONFIG, LOGGER } from '@mz/platform';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { InboundMetrics } from '../inbound.metrics';
@@ -27,6 +28,12 @@ export function recipientDomain(address: string): string {
  * with the SIZE extension and enforced twice: at MAIL FROM (declared SIZE) and while the DATA
  * streams in (552 either way; we stop buffering past the cap). Connections and messages are
  * rate-limited per client IP. The message is accepted (250) only after it is stored.
+ *
+ * A recipient in one of our signed forms (`r+…`, `b+…`, `u+…`) must carry a valid signature
+ * (550 5.1.1 otherwise: a guessed or altered address is refused at the door); other local parts
+ * on the domain are accepted as before (the pre-signing `reply@`, `postmaster@`) and can only
+ * ever reach review. The envelope (RCPT TO, MAIL FROM, client IP, HELO) is stored with the message:
+ * the worker authenticates with it and acts on the signed recipient.
  */
 @Injectable()
 export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -35,6 +42,7 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
   private readonly connections: RateLimiterMemory;
   private readonly messages: RateLimiterMemory;
   private boundPort: number | null = null;
+  private readonly addressSecret: string;
   private closing = false;
 
   constructor(
@@ -45,6 +53,7 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'inbound-smtp' });
+    this.addressSecret = mailAddressSecret(config);
     this.connections = new RateLimiterMemory({ keyPrefix: 'smtp-conn', points: options.smtpConnectionsPerMinute, duration: 60 });
     this.messages = new RateLimiterMemory({ keyPrefix: 'smtp-msg', points: options.smtpMessagesPerMinute, duration: 60 });
     this.server = new SMTPServer({
@@ -120,6 +129,10 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
       this.metrics.smtpRejected.inc({ reason: 'relay_denied' });
       return cb(smtpError(550, '5.7.1 Relaying denied: we accept mail only for our reply domain'));
     }
+    if (looksSigned(address.address) && !verifySignedAddress(address.address, this.config.REPLY_DOMAIN, this.addressSecret)) {
+      this.metrics.smtpRejected.inc({ reason: 'bad_signed_address' });
+      return cb(smtpError(550, '5.1.1 No such recipient'));
+    }
     if (session.envelope.rcptTo.length >= this.options.smtpMaxRecipients) {
       this.metrics.smtpRejected.inc({ reason: 'too_many_recipients' });
       return cb(smtpError(452, '4.5.3 Too many recipients'));
@@ -151,7 +164,10 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
         return answer(smtpError(552, `5.3.4 Message exceeds the maximum size of ${max} bytes`));
       }
       const mailFrom = session.envelope.mailFrom;
-      this.store.store({ raw: Buffer.concat(chunks, size), source: 'smtp', envelopeFrom: mailFrom ? mailFrom.address : null }).then(
+      this.store.store({
+        raw: Buffer.concat(chunks, size), source: 'smtp', envelopeFrom: mailFrom ? mailFrom.address : null,
+        envelopeTo: session.envelope.rcptTo.map((r) => r.address), remoteAddress: session.remoteAddress || null, helo: session.hostNameAppearsAs || null,
+      }).then(
         (r) => answer(null, `2.0.0 Accepted${r.duplicate ? ' (already received)' : ''}`),
         (err) => {
           this.logger.error({ err }, 'could not store an SMTP message; the sender will retry');

@@ -15,6 +15,12 @@ export class InboundMessage {
   @Column('boolean', { name: 'raw_truncated', default: false }) rawTruncated: boolean;
   @Column('text') source: InboundSource;
   @Column('text', { name: 'envelope_from', nullable: true }) envelopeFrom: string | null;
+  /** SMTP RCPT TO addresses (lower-cased); null on the webhook and IMAP paths. */
+  @Column('text', { name: 'envelope_to', array: true, nullable: true }) envelopeTo: string[] | null;
+  /** The connecting client's IP (SMTP only): SPF is checked against it. */
+  @Column('text', { name: 'remote_address', nullable: true }) remoteAddress: string | null;
+  /** The client's EHLO/HELO name (SMTP only). */
+  @Column('text', { nullable: true }) helo: string | null;
   @Column('text', { name: 'from_address', nullable: true }) fromAddress: string | null;
   @Column('text', { nullable: true }) subject: string | null;
   @Column('uuid', { name: 'matched_user_id', nullable: true }) matchedUserId: string | null;
