@@ -13,6 +13,7 @@ module.exports = {
     '<rootDir>/apps/composer',
     '<rootDir>/apps/mailer',
     '<rootDir>/apps/inbound',
+    '<rootDir>/apps/ops',
     '<rootDir>/test',
   ],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',

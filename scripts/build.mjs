@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const all = ['libs/contracts', 'libs/db', 'libs/platform', 'libs/schedule', 'libs/domain', 'libs/llm', 'apps/api', 'apps/scheduler', 'apps/composer', 'apps/mailer', 'apps/inbound'];
+const all = ['libs/contracts', 'libs/db', 'libs/platform', 'libs/schedule', 'libs/domain', 'libs/llm', 'apps/api', 'apps/scheduler', 'apps/composer', 'apps/mailer', 'apps/inbound', 'apps/ops'];
 const targets = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const swcBin = join(root, 'node_modules/@swc/cli/bin/swc.js');
 const ASSET = /\.(json|txt|md|html|css|svg|eml|hbs)$/;

@@ -1,0 +1,39 @@
+import { ConfigError } from '@mz/contracts';
+import { DkimKeyError } from '@mz/domain';
+import { type OpsCommand, type OpsIo, UsageError } from './command';
+import { COMMANDS } from './commands';
+
+function help(io: OpsIo, commands: readonly OpsCommand[], name?: string): number {
+  const one = name ? commands.find((c) => c.name === name) : undefined;
+  if (one) {
+    io.out(`npm run mz -- ${one.name} [options]\n\n${one.summary}\n`);
+    for (const line of one.usage) io.out(`  ${line}`);
+    return 0;
+  }
+  io.out('usage: npm run mz -- <command> [options]\n\ncommands:');
+  const width = Math.max(...commands.map((c) => c.name.length));
+  for (const c of commands) io.out(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  io.out('\n`npm run mz -- help <command>` shows its options.');
+  return 0;
+}
+
+/** Dispatches to a registered command; configuration and usage errors are one message and exit 2. */
+export async function runCli(argv: string[], io: OpsIo, commands: readonly OpsCommand[] = COMMANDS): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') return help(io, commands, args[0]);
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`mz: unknown command "${name}"`);
+    help({ ...io, out: io.err }, commands);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DkimKeyError) {
+      io.err(`mz ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
