@@ -6,6 +6,6 @@ export type { ParsedMessage } from './parsed-message';
 export { classifyMessage } from './classify';
 export type { Classification } from './classify';
 export { extractReplyText, MAX_REPLY_CHARS } from './extract-reply';
-export { ruleIntent, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS, warmRules } from './intent-rules';
-export type { RuleIntent, RuleContext } from './intent-rules';
+export { ruleIntent, saysDone, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS, unsubscribeNotRequested, warmRules } from './intent-rules';
+export type { NotRequestReason, RuleIntent, RuleContext } from './intent-rules';
 export { letterIdFromMessageIds, topicCodeFromMessage } from './match';

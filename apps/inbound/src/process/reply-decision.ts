@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import type { ReplyAnalysis } from '@mz/contracts';
-import { MAX_PAUSE_DAYS, type RuleIntent } from '../analysis';
+import { MAX_PAUSE_DAYS, type RuleIntent, saysDone, unsubscribeNotRequested } from '../analysis';
 
 /** A pause the model asked for without saying how long: a week, as the rules do for "pause". */
 export const DEFAULT_PAUSE_DAYS = 7;
@@ -60,6 +60,14 @@ export function decideReply({ text, judgement, unsubscribeConfidence, today }: D
     }
     case 'llm': {
       const a = judgement.analysis;
+      if (a.intent === 'unsubscribe') {
+        // Mixed signals never unsubscribe, whatever the model concluded: a reply that says it is
+        // done is done; one whose unsubscribe words are negated, past, quoted or addressed to
+        // the classifier is a note for an admin to read.
+        if (saysDone(words)) return { effect: 'progress', source: 'llm', intent: 'done', completed: true, confidence: a.confidence, note: words, needsReview: false, reviewReason: null };
+        const why = unsubscribeNotRequested(words);
+        if (why) return note('llm', a.confidence, words, `mixed_signals:${why}`);
+      }
       return decide('llm', a.intent, a.confidence, words, a.intent === 'pause' ? llmPauseUntil(a, today) : null, words, unsubscribeConfidence);
     }
   }
