@@ -20,8 +20,14 @@ import {
   type RuleIntent,
 } from './index';
 
-type Effect = 'progress_done' | 'progress_note' | 'unsubscribe' | 'pause' | 'suppress' | 'suppress_and_disable' | 'none' | 'review';
-type Matched = 'letter' | 'topic' | 'none';
+/**
+ * `untrusted`: a reply claiming a subscription by the public tag and From only — kept for review,
+ * no effect. `unmatched_report`: a DSN or complaint that does not identify one of our messages
+ * and its recipient — recorded as unmatched, nothing suppressed (issue 11).
+ */
+type Effect = 'progress_done' | 'progress_note' | 'unsubscribe' | 'pause' | 'suppress' | 'suppress_and_disable' | 'none' | 'review' | 'untrusted' | 'unmatched_report';
+/** How the message names what it is about: see matchOf. */
+type Matched = 'letter' | 'reply_address' | 'unsubscribe_address' | 'topic' | 'none';
 
 interface Entry {
   file: string;
@@ -53,6 +59,9 @@ const today = Temporal.Instant.from(context.now).toZonedDateTimeISO(context.time
 const SUBSCRIBER = context.substitutions['{{SUBSCRIBER}}'];
 const REPLY_DOMAIN = context.substitutions['{{REPLY_DOMAIN}}'];
 const TOPIC = context.substitutions['{{TOPIC_CODE}}'];
+const REPLY_ADDRESS = context.substitutions['{{REPLY_ADDRESS}}'];
+const BOUNCE_ADDRESS = context.substitutions['{{BOUNCE_ADDRESS}}'];
+const UNSUBSCRIBE_ADDRESS = context.substitutions['{{UNSUBSCRIBE_ADDRESS}}'];
 
 function substitute(s: string): string {
   let out = s;
@@ -67,24 +76,43 @@ function load(file: string): Buffer {
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-/** The rule the DB layer applies: only the subscriber's own mail can be matched. */
+/**
+ * The rules the DB layer applies (the signature checks of the addresses are the integration
+ * spec's business; here a placeholder address stands for a valid one): the unsubscribe address
+ * speaks for its subscription; otherwise only the subscriber's own mail is matched, to the letter
+ * by its reply address or threading — and by the public tag only as a claim for review.
+ */
 function matchOf(m: ParsedMessage): Matched {
+  if (m.to.includes(UNSUBSCRIBE_ADDRESS)) return 'unsubscribe_address';
   if (m.from?.address !== SUBSCRIBER) return 'none';
+  if (m.to.includes(REPLY_ADDRESS)) return 'reply_address';
   if (letterIdFromMessageIds([m.inReplyTo, ...m.references], REPLY_DOMAIN) === context.letter_uuid) return 'letter';
   if (topicCodeFromMessage(m) === TOPIC) return 'topic';
   return 'none';
 }
 
-function effectOf(c: Classification, intent: Pick<RuleIntent, 'intent' | 'confidence'> | null, matched: Matched): Effect {
+/** A report identifies our letter: sent to its bounce address, or the attached original is it. */
+function reportIsOurs(m: ParsedMessage, c: Extract<Classification, { kind: 'bounce' | 'complaint' }>): boolean {
+  if (m.to.includes(BOUNCE_ADDRESS)) return c.kind === 'complaint' ? !c.recipients.length || c.recipients.includes(SUBSCRIBER) : c.recipients.includes(SUBSCRIBER);
+  if (c.kind === 'bounce') return false;
+  const embedded = m.parts.filter((p) => /rfc822/.test(p.contentType) && p.text).map((p) => p.text as string);
+  const ours = embedded.some((t) => new RegExp(`^x-mz-letter:\\s*${context.letter_uuid}`, 'im').test(t)) || letterIdFromMessageIds(embedded, REPLY_DOMAIN) === context.letter_uuid;
+  return ours && c.recipients.includes(SUBSCRIBER);
+}
+
+function effectOf(c: Classification, intent: Pick<RuleIntent, 'intent' | 'confidence'> | null, matched: Matched, m: ParsedMessage): Effect {
   switch (c.kind) {
     case 'bounce':
+      if (!reportIsOurs(m, c)) return 'unmatched_report';
       return c.hard ? 'suppress' : 'none';
     case 'complaint':
-      return 'suppress_and_disable';
+      return reportIsOurs(m, c) ? 'suppress_and_disable' : 'unmatched_report';
     case 'auto_reply':
       return 'none';
     case 'reply':
+      if (matched === 'unsubscribe_address') return 'unsubscribe';
       if (matched === 'none' || !intent) return 'none';
+      if (matched === 'topic') return 'untrusted';
       if (intent.intent === 'done') return 'progress_done';
       if (intent.intent === 'note') return 'progress_note';
       if (intent.intent === 'pause') return 'pause';
@@ -158,7 +186,7 @@ describe('reply fixture corpus', () => {
 
     if (c.kind !== 'reply') {
       expect(e.intent).toBeNull();
-      expect(effectOf(c, null, matched)).toBe(e.effect);
+      expect(effectOf(c, null, matched, m)).toBe(e.effect);
       return;
     }
     const r = ruleIntent(text, ctx);
@@ -167,7 +195,7 @@ describe('reply fixture corpus', () => {
       expect(r).toBeNull();
       // What the model should conclude must still map to the stated effect.
       expect(e.intent).not.toBeNull();
-      expect(effectOf(c, { intent: e.intent as RuleIntent['intent'], confidence: 1 }, matched)).toBe(e.effect);
+      expect(effectOf(c, { intent: e.intent as RuleIntent['intent'], confidence: 1 }, matched, m)).toBe(e.effect);
       return;
     }
     if (e.intent === null) {
@@ -178,6 +206,6 @@ describe('reply fixture corpus', () => {
         expect(r?.pauseUntil).toBe(today.add({ days: e.pause_days }).toString());
       }
     }
-    expect(effectOf(c, r, matched)).toBe(e.effect);
+    expect(effectOf(c, r, matched, m)).toBe(e.effect);
   });
 });
