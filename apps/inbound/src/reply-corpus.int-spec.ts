@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import type { DataSource } from 'typeorm';
 import { createDataSource, seedDatabase } from '@mz/db';
+import { signedAddress } from '@mz/domain';
 import { type RunningService, startService } from '@mz/platform';
+import { FakeDnsZone } from '../../../test/fakes/fake-dns-zone';
 import { FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { type FixtureEntry, loadContext, loadFixture, loadManifest, substitute } from '../../../test/e2e/inbound-support/reply-fixtures';
 import { eventually } from '../../../test/support/services';
@@ -27,6 +29,14 @@ const context = loadContext();
 const REPLY_DOMAIN = context.substitutions['{{REPLY_DOMAIN}}'];
 const TOPIC = context.substitutions['{{TOPIC_CODE}}'];
 const today = Temporal.Instant.from(context.now).toZonedDateTimeISO(context.timezone).toPlainDate();
+const MAIL_ADDRESS_SECRET = 'reply-corpus-mail-address-secret-0123456789';
+const EMAIL = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+/g;
+
+/** What a sending MTA would give as RCPT TO: the To header's addresses. */
+function envelopeTo(raw: Buffer): string[] {
+  const head = raw.toString('latin1').split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+  return (/^To:(.*)$/im.exec(head)?.[1].match(EMAIL) ?? []).map((a) => a.toLowerCase());
+}
 
 interface Seeded {
   entry: FixtureEntry;
@@ -58,8 +68,11 @@ describe('reply corpus: store → worker → database effect', () => {
     await ds.query(`INSERT INTO subscription (user_id, topic_id, timezone) SELECT $1, id, 'UTC' FROM topic WHERE code = 'focus'`, [mallory.id]);
 
     llm = await FakeLlmServer.start();
-    svc = await startService(inboundService({ clock: { now: () => new Date(context.now) } }), {
-      ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', INBOUND_CONCURRENCY: '4',
+    // No domain in the corpus publishes anything: every SPF/DKIM/DMARC lookup is answered by this
+    // empty zone (none/neutral), so authentication contradicts nobody and nothing goes online.
+    const zone = new FakeDnsZone();
+    svc = await startService(inboundService({ clock: { now: () => new Date(context.now) }, resolver: zone.resolver }), {
+      ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0', INBOUND_CONCURRENCY: '4', MAIL_ADDRESS_SECRET,
     });
     const store = svc.app.get(InboundStore);
 
@@ -67,12 +80,18 @@ describe('reply corpus: store → worker → database effect', () => {
       const email = `sam.rivera+${i}@example.com`;
       const letterId = randomUUID();
       const nextLetterId = randomUUID();
-      const values = { ...context.substitutions, '{{SUBSCRIBER}}': email, '{{LETTER_MESSAGE_ID}}': `<mz.${letterId}@${REPLY_DOMAIN}>` };
       const [user] = await ds.query(`INSERT INTO app_user (email, name) VALUES ($1, 'Sam Rivera') RETURNING id`, [email]);
+      const subscriptionId = randomUUID();
+      const values = {
+        ...context.substitutions, '{{SUBSCRIBER}}': email, '{{LETTER_MESSAGE_ID}}': `<mz.${letterId}@${REPLY_DOMAIN}>`,
+        '{{REPLY_ADDRESS}}': signedAddress('reply', letterId, REPLY_DOMAIN, MAIL_ADDRESS_SECRET),
+        '{{BOUNCE_ADDRESS}}': signedAddress('bounce_letter', letterId, REPLY_DOMAIN, MAIL_ADDRESS_SECRET),
+        '{{UNSUBSCRIBE_ADDRESS}}': signedAddress('unsubscribe', subscriptionId, REPLY_DOMAIN, MAIL_ADDRESS_SECRET),
+      };
       const [sub] = await ds.query(
-        `INSERT INTO subscription (user_id, topic_id, timezone, send_time_local, next_run_at, last_scheduled_local_date)
-         VALUES ($1, $2, $3, '07:30', '2026-11-28T06:30:00Z', '2026-11-27') RETURNING id`,
-        [user.id, topicId, context.timezone],
+        `INSERT INTO subscription (id, user_id, topic_id, timezone, send_time_local, next_run_at, last_scheduled_local_date)
+         VALUES ($4, $1, $2, $3, '07:30', '2026-11-28T06:30:00Z', '2026-11-27') RETURNING id`,
+        [user.id, topicId, context.timezone, subscriptionId],
       );
       await ds.query(
         `INSERT INTO letter (id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, subject, body_text, message_id, sent_at, composed_at)
@@ -80,7 +99,8 @@ describe('reply corpus: store → worker → database effect', () => {
                 ($6, $2, $3, $4, 'composed', '2026-11-27T06:30:00Z', '2026-11-27', 'The next letter [mz:resilience]', 'Dear Sam, tomorrow ...', $7, NULL, now())`,
         [letterId, sub.id, user.id, topicId, values['{{LETTER_MESSAGE_ID}}'], nextLetterId, `<mz.${nextLetterId}@${REPLY_DOMAIN}>`],
       );
-      const stored = await store.store({ raw: loadFixture(entry.file, values), source: 'smtp', envelopeFrom: email });
+      const raw = loadFixture(entry.file, values);
+      const stored = await store.store({ raw, source: 'smtp', envelopeFrom: email, envelopeTo: envelopeTo(raw), remoteAddress: '192.0.2.25', helo: 'mail.example.com' });
       expect(stored.duplicate).toBe(false);
       seeded.set(entry.file, { entry, values, userId: user.id, email, subscriptionId: sub.id, letterId, nextLetterId, inboundId: stored.id });
     }
@@ -122,8 +142,10 @@ describe('reply corpus: store → worker → database effect', () => {
 
     expect(row.error).toBeNull();
     expect(row.processed_at).not.toBeNull();
-    const unmatched = e.kind === 'reply' && e.matched === 'none';
+    const unmatched = (e.kind === 'reply' && e.matched === 'none') || e.effect === 'unmatched_report';
     expect(row.kind).toBe(unmatched ? 'unmatched' : e.kind);
+    // Every message was authenticated on the SMTP path; the empty zone says nothing passed.
+    expect(row.analysis.authentication).toMatchObject({ path: 'smtp', dmarc: { result: expect.not.stringMatching(/^pass$/) } });
 
     if (e.kind === 'reply') {
       const text: string = row.reply_text ?? '';
@@ -136,13 +158,27 @@ describe('reply corpus: store → worker → database effect', () => {
         expect(row.intent).toBeNull();
         expect(row.matched_user_id).toBeNull();
         expect(row.analysis.rule?.intent ?? null).toBe(e.intent);
+      } else if (e.effect === 'untrusted') {
+        // Stored and shown for review with the rules' reading; no intent acted on.
+        expect(row.intent).toBeNull();
+        expect(row.analysis.rule?.intent ?? null).toBe(e.intent);
+        expect(row.analysis.reviewReason).toBe('untrusted:topic_tag_only');
+      } else if (e.matched === 'unsubscribe_address') {
+        expect(row.intent).toBe('unsubscribe');
       } else {
         expect(row.intent).toBe(e.effect === 'review' ? 'note' : e.intent);
       }
     }
     if (e.kind === 'reply' || e.kind === 'auto_reply') {
-      if (e.matched === 'letter') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, s.letterId, topicId]);
-      if (e.matched === 'topic') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, null, topicId]);
+      if (e.matched === 'letter' || e.matched === 'reply_address') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, s.letterId, topicId]);
+      if (e.matched === 'unsubscribe_address') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual([s.userId, null, topicId]);
+      // A tag is a claim: a reply keeps it as the candidate for review; an auto-reply matches nothing.
+      if (e.matched === 'topic') expect([row.matched_user_id, row.matched_letter_id, row.matched_topic_id]).toEqual(e.kind === 'reply' ? [s.userId, null, topicId] : [null, null, null]);
+    }
+    if (e.kind === 'bounce' || e.kind === 'complaint') {
+      expect(row.matched_user_id).toBe(unmatched ? null : s.userId);
+      // DSNs come home to the bounce address; these feedback reports were sent to fbl@ and are identified by the attached original.
+      if (!unmatched) expect(row.analysis.matchedBy).toBe(e.kind === 'bounce' ? 'bounce_address' : 'embedded_original');
     }
     if (e.kind === 'auto_reply') expect(row.intent).toBeNull();
 
@@ -151,11 +187,11 @@ describe('reply corpus: store → worker → database effect', () => {
       expect(sub.paused_until).toBeNull();
       expect(next.status).toBe('composed');
     };
-    expect(row.needs_review).toBe(e.effect === 'review');
+    expect(row.needs_review).toBe(e.effect === 'review' || e.effect === 'untrusted');
     switch (e.effect) {
       case 'progress_done':
         expect(progress).toHaveLength(1);
-        expect(progress[0]).toMatchObject({ completed: true, inbound_message_id: s.inboundId, letter_id: e.matched === 'letter' ? s.letterId : null, streak_at_time: 1 });
+        expect(progress[0]).toMatchObject({ completed: true, inbound_message_id: s.inboundId, letter_id: e.matched === 'letter' || e.matched === 'reply_address' ? s.letterId : null, streak_at_time: 1 });
         untouched();
         break;
       case 'progress_note':
@@ -193,6 +229,8 @@ describe('reply corpus: store → worker → database effect', () => {
         expect(next.status).toBe('cancelled');
         expect(events).toEqual(expect.arrayContaining(['SUPPRESSED', 'UNSUBSCRIBE']));
         break;
+      case 'untrusted':
+      case 'unmatched_report':
       case 'none':
         expect(progress).toHaveLength(0);
         expect(suppressions).toHaveLength(0);
@@ -210,7 +248,23 @@ describe('reply corpus: store → worker → database effect', () => {
     expect(row.analysis.unmatched).toBe('no_subscription_for_sender');
     const spoofed = seeded.get('spoofed-from-display-name.eml')!;
     const [srow] = await ds.query(`SELECT analysis FROM inbound_message WHERE id = $1`, [spoofed.inboundId]);
-    expect(srow.analysis.unmatched).toBe('sender_not_subscriber');
+    expect(srow.analysis.unmatched).toBe('sender_not_recipient');
+    const other = seeded.get('trust-reply-to-others-letter.eml')!;
+    const [orow] = await ds.query(`SELECT analysis FROM inbound_message WHERE id = $1`, [other.inboundId]);
+    expect(orow.analysis.unmatched).toBe('sender_not_recipient');
+  });
+
+  it('suppresses exactly the recipients of the reports that identify our letters, and no one a report merely names', async () => {
+    const expected = manifest.filter((e) => e.expected.effect === 'suppress' || e.expected.effect === 'suppress_and_disable').map((e) => seeded.get(e.file)!.email).sort();
+    const all = (await ds.query(`SELECT address FROM suppression ORDER BY address`)).map((r: { address: string }) => r.address);
+    expect(all).toEqual(expected);
+    expect(all.some((a: string) => a.startsWith('victim'))).toBe(false);
+    // The forged DSN and ARF named their subscribers, and those subscribers are not suppressed.
+    for (const file of ['trust-dsn-forged-no-bounce-address.eml', 'trust-arf-forged-not-ours.eml']) {
+      const s = seeded.get(file)!;
+      const [row] = await ds.query(`SELECT kind, analysis FROM inbound_message WHERE id = $1`, [s.inboundId]);
+      expect({ file, kind: row.kind, suppressed: all.includes(s.email) }).toEqual({ file, kind: 'unmatched', suppressed: false });
+    }
   });
 
   it('re-processing a message changes nothing', async () => {

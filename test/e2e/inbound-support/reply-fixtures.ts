@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type FixtureEffect = 'progress_done' | 'progress_note' | 'unsubscribe' | 'pause' | 'suppress' | 'suppress_and_disable' | 'none' | 'review';
+/**
+ * `untrusted`: claims a subscription by the public tag and From only — kept for review, no effect.
+ * `unmatched_report`: a DSN/complaint that does not identify one of our messages and its
+ * recipient — recorded as unmatched, nothing suppressed.
+ */
+export type FixtureEffect =
+  | 'progress_done' | 'progress_note' | 'unsubscribe' | 'pause' | 'suppress' | 'suppress_and_disable' | 'none' | 'review' | 'untrusted' | 'unmatched_report';
 
 export interface FixtureEntry {
   file: string;
@@ -22,7 +28,8 @@ export interface FixtureEntry {
     status?: string;
     recipients?: string[];
     attachments?: number;
-    matched: 'letter' | 'topic' | 'none';
+    /** letter: by threading; reply_address / unsubscribe_address: by the signed address it was sent to; topic: a claim by tag only. */
+    matched: 'letter' | 'reply_address' | 'unsubscribe_address' | 'topic' | 'none';
     effect: FixtureEffect;
   };
 }

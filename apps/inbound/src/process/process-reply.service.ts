@@ -14,7 +14,7 @@ import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { InboundMetrics } from '../inbound.metrics';
 import { InboundMessageParser } from './inbound-message.parser';
 import { type AuthVerdict, contradictsFrom, MailAuthenticator } from './mail-authenticator';
-import { embeddedLetterId, messageRecipients, onlySigned, type Recipients } from './recipients';
+import { embeddedLetterIds, messageRecipients, onlySigned, type Recipients } from './recipients';
 import { decideReply, type Judgement, type ReplyDecision } from './reply-decision';
 import { ReplyLlmClient } from './reply-llm.client';
 import { type InboundResult, type MatchedSubscription, ReplyRepository } from './reply.repository';
@@ -231,6 +231,10 @@ export class ProcessReplyService implements OnModuleInit {
         cancelled = await this.letters.cancelPending(tx, sub.subscriptionId, 'unsubscribed', actor);
         await logEvent(tx, { type: 'UNSUBSCRIBE', actor, userId: sub.userId, subscriptionId: sub.subscriptionId, metadata: { source: 'mailto', inbound_message_id: ctx.id } });
       }
+      await logEvent(tx, {
+        type: 'REPLY_PROCESSED', actor, userId: sub.userId, subscriptionId: sub.subscriptionId,
+        metadata: { inbound_message_id: ctx.id, kind: 'reply', intent: 'unsubscribe', effect: 'unsubscribe', source: 'mailto', needs_review: false },
+      });
       return cancelled;
     });
   }
@@ -413,8 +417,8 @@ export class ProcessReplyService implements OnModuleInit {
     if (target) {
       if (c.recipients.length && !c.recipients.includes(target.email)) return this.unmatchedReport(ctx, 'complaint', 'recipient_not_ours', details);
     } else {
-      const letterId = embeddedLetterId(m, this.config.REPLY_DOMAIN);
-      const l = letterId ? await this.repo.letterWithSubscriber(letterId) : null;
+      let l: Awaited<ReturnType<ReplyRepository['letterWithSubscriber']>> = null;
+      for (const letterId of embeddedLetterIds(m, this.config.REPLY_DOMAIN)) if ((l = await this.repo.letterWithSubscriber(letterId))) break;
       if (!l) return this.unmatchedReport(ctx, 'complaint', 'no_message_of_ours', details);
       const { email, ...rest } = l;
       if (!c.recipients.includes(email.toLowerCase())) return this.unmatchedReport(ctx, 'complaint', 'recipient_not_named', details);

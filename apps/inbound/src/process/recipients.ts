@@ -56,16 +56,18 @@ export function onlySigned(r: Recipients, ...kinds: SignedAddress['kind'][]): Si
 }
 
 /**
- * The letter a report's attached original names: our X-MZ-Letter header, else our Message-ID in
- * the embedded header block. Unsigned, so a caller must still require the report to name the
- * letter's recipient.
+ * The letters a report's attached original names: our X-MZ-Letter header, then our Message-ID
+ * in the embedded header block (the caller takes the first that exists). Unsigned, so a caller
+ * must still require the report to name that letter's recipient.
  */
-export function embeddedLetterId(m: ParsedMessage, replyDomain: string): string | null {
+export function embeddedLetterIds(m: ParsedMessage, replyDomain: string): string[] {
   const blocks = m.parts.filter((p) => EMBEDDED_HEADER_PARTS.has(p.contentType) && p.text).map((p) => p.text as string);
+  const ids: string[] = [];
   for (const b of blocks) {
     const header = /^x-mz-letter:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*$/im.exec(b);
-    if (header) return header[1].toLowerCase();
+    if (header) ids.push(header[1].toLowerCase());
+    const byMessageId = letterIdFromMessageIds([...b.matchAll(/^message-id:\s*(.+)$/gim)].map((x) => x[1]), replyDomain);
+    if (byMessageId) ids.push(byMessageId);
   }
-  const ids = blocks.flatMap((b) => [...b.matchAll(/^message-id:\s*(.+)$/gim)].map((x) => x[1]));
-  return letterIdFromMessageIds(ids, replyDomain);
+  return [...new Set(ids)].slice(0, 4);
 }
