@@ -4,6 +4,7 @@
  * server would deliver them; the inbound service polls, stores, and only then flags \Seen (or
  * moves to a Processed folder) — never fetching a message twice, across restarts of either side.
  */
+import { FakeDnsZone } from '../../../../test/fakes/fake-dns-zone';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createDataSource, seedDatabase } from '@mz/db';
@@ -27,7 +28,7 @@ describe('IMAP poller against Dovecot', () => {
   let letterMessageId: string;
 
   const start = async (url: string, pollMs = 500) => {
-    svc = await startService(inboundService(), { ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, INBOUND_IMAP_URL: url, INBOUND_IMAP_POLL_MS: String(pollMs) });
+    svc = await startService(inboundService({ resolver: new FakeDnsZone().resolver }), { ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, INBOUND_IMAP_URL: url, INBOUND_IMAP_POLL_MS: String(pollMs) });
     return svc;
   };
   const stop = async () => {
@@ -161,7 +162,7 @@ describe('IMAP poller against Dovecot', () => {
 
   it('records an oversized message truncated instead of fetching it forever', async () => {
     await stop();
-    svc = await startService(inboundService(), {
+    svc = await startService(inboundService({ resolver: new FakeDnsZone().resolver }), {
       ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, INBOUND_IMAP_URL: dovecot.url, INBOUND_IMAP_POLL_MS: '500', INBOUND_SMTP_MAX_BYTES: '4096',
     });
     const big = reply(`Long story.\r\n${'word '.repeat(2000)}`);

@@ -4,6 +4,7 @@
  * replayed and re-serialised signatures. Both feed the same store, so a message is stored once
  * and has one effect however often it arrives.
  */
+import { FakeDnsZone } from '../../../../test/fakes/fake-dns-zone';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
@@ -55,7 +56,7 @@ describe('inbound receivers: SMTP and signed webhook', () => {
     ds = createDataSource({ url: env.databaseUrl, poolMax: 4 });
     await ds.initialize();
     await seedDatabase(ds);
-    svc = await startService(inboundService(), {
+    svc = await startService(inboundService({ resolver: new FakeDnsZone().resolver }), {
       ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, WEBHOOK_SECRET: SECRET, INBOUND_SMTP_MAX_BYTES: String(MAX),
     });
     smtpPort = svc.app.get(InboundSmtpServer).port!;
@@ -336,7 +337,7 @@ describe('inbound receivers: SMTP and signed webhook', () => {
   // ---- rate limit and shutdown ----------------------------------------------------------------------
 
   it('rate-limits per client IP and closes cleanly on shutdown', async () => {
-    const limited = await startService(inboundService({ smtpMessagesPerMinute: 2, smtpConnectionsPerMinute: 3 }), {
+    const limited = await startService(inboundService({ smtpMessagesPerMinute: 2, smtpConnectionsPerMinute: 3, resolver: new FakeDnsZone().resolver }), {
       ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', REPLY_DOMAIN, WEBHOOK_SECRET: SECRET,
     });
     const port = limited.app.get(InboundSmtpServer).port!;
