@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { JobName, QueueName } from '@mz/contracts';
 import { createDataSource, seedDatabase } from '@mz/db';
-import { hashToken, letterMessageId, verifyUnsubscribeToken } from '@mz/domain';
+import { hashToken, letterMessageId, mailAddressSecret, verifySignedAddress, verifyUnsubscribeToken } from '@mz/domain';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { TestSmtpServer, type CapturedMail } from '../../../test/fakes/test-smtp-server';
 import { eventually } from '../../../test/support/services';
@@ -137,21 +137,25 @@ describe('mailer: letters.send and mail.transactional', () => {
     const row = await untilStatus(id, 'sent');
 
     expect(mail.envelope.to).toEqual([user.email]);
-    expect(mail.envelope.from).toBe('mentor@mentor.test');
+    // Envelope sender: the letter's own signed bounce address (VERP); Reply-To: its signed reply address.
+    const secret = mailAddressSecret({ SESSION_SECRET });
+    expect(verifySignedAddress(mail.envelope.from, REPLY_DOMAIN, secret)).toEqual({ kind: 'bounce_letter', id });
     expect(mail.messageId).toBe(`<mz.${id}@${REPLY_DOMAIN}>`);
     expect(mail.subject).toBe('One thing at a time [mz:focus]');
-    expect(mail.parsed?.replyTo?.text).toBe(`reply@${REPLY_DOMAIN}`);
+    expect(verifySignedAddress(mail.parsed?.replyTo?.text ?? '', REPLY_DOMAIN, secret)).toEqual({ kind: 'reply', id });
+    expect(mail.rawHeaders.get('feedback-id')).toBe('focus:letter:mentorzero');
     expect(mail.rawHeaders.get('x-mz-topic')).toBe('focus');
     expect(mail.rawHeaders.get('x-mz-letter')).toBe(id);
     expect(mail.rawHeaders.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     expect(mail.rawHeaders.get('auto-submitted')).toBe('auto-generated');
     expect(mail.rawHeaders.get('x-auto-response-suppress')).toBe('OOF, AutoReply');
 
-    // List-Unsubscribe: https first, then mailto, both carrying a token that verifies to this subscription.
-    const lu = /^<https:\/\/mentor\.test\/u\/([^>]+)>, <mailto:unsubscribe@reply\.mentor\.test\?subject=unsubscribe%20([^>]+)>$/.exec(mail.rawHeaders.get('list-unsubscribe') ?? '');
+    // List-Unsubscribe: https first (a token that verifies to this subscription), then the
+    // subscription's signed mailto address.
+    const lu = /^<https:\/\/mentor\.test\/u\/([^>]+)>, <mailto:([^?>]+)\?subject=unsubscribe>$/.exec(mail.rawHeaders.get('list-unsubscribe') ?? '');
     expect(lu).not.toBeNull();
-    expect(lu![1]).toBe(lu![2]);
     expect(verifyUnsubscribeToken(lu![1], SESSION_SECRET)).toBe(subId);
+    expect(verifySignedAddress(lu![2], REPLY_DOMAIN, secret)).toEqual({ kind: 'unsubscribe', id: subId });
 
     // Footer: a one-time login link whose token exists only hashed, for 48 h; the unsubscribe link.
     const login = /https:\/\/mentor\.test\/login\/([A-Za-z0-9_-]{43})/.exec(mail.text ?? '');
@@ -419,6 +423,8 @@ describe('mailer: letters.send and mail.transactional', () => {
     expect(await jobEnd(QueueName.MailTransactional, tok.id)).toMatchObject({ state: 'completed', returnvalue: { outcome: 'sent' } });
 
     expect(mail.envelope.to).toEqual([user.email]);
+    // Transactional mail has a bounce address too: its DSN names this one token's recipient.
+    expect(verifySignedAddress(mail.envelope.from, REPLY_DOMAIN, mailAddressSecret({ SESSION_SECRET }))).toEqual({ kind: 'bounce_transactional', id: tok.id });
     expect(mail.messageId).toBe(`<login.${tok.id}@${REPLY_DOMAIN}>`);
     expect(mail.rawHeaders.get('auto-submitted')).toBe('auto-generated');
     expect(mail.rawHeaders.has('reply-to')).toBe(false);

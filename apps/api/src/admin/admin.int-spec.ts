@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { JobName, QueueName } from '@mz/contracts';
-import { letterMessageId, signUnsubscribeToken } from '@mz/domain';
+import { letterMessageId, mailAddressSecret, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { QueueService } from '@mz/platform';
 import { createTestEnv } from '../../../../test/support/test-env';
 import { type ApiHarness, startApi, TEST_SESSION_SECRET } from '../testing/api-harness';
@@ -416,7 +416,8 @@ describe('admin API', () => {
       expect(mail.inReplyTo).toBe(letterMessageId(l, 'reply.mentor.test'));
       expect(mail.references).toEqual(letterMessageId(l, 'reply.mentor.test'));
       expect(mail.from?.value[0].address).toBe(user.email);
-      expect(mail.to && !Array.isArray(mail.to) && mail.to.value[0].address).toBe('reply@reply.mentor.test');
+      // Sent to the letter's signed Reply-To, as a mail client answers it.
+      expect(mail.to && !Array.isArray(mail.to) && mail.to.value[0].address).toBe(signedAddress('reply', l, 'reply.mentor.test', mailAddressSecret({ SESSION_SECRET: TEST_SESSION_SECRET })));
       expect(mail.subject).toBe('Re: On small daily pages [mz:writing]');
       expect(mail.text).toMatch(/^Done — wrote a page this morning\.\n\nOn .+ wrote:\n> A body of text\.\n> Second line\./);
       // The quoted footer carries the letter's real unsubscribe link, as a mail client would quote it.

@@ -3,7 +3,7 @@ import { ConflictException, Inject, Injectable, NotFoundException } from '@nestj
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DataSource } from 'typeorm';
 import { type AppConfig, JobName } from '@mz/contracts';
-import { links, signUnsubscribeToken } from '@mz/domain';
+import { links, mailAddressSecret, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, QueueService } from '@mz/platform';
 import type { SessionUser } from '../auth/session.service';
 import { logAdminAction } from './admin-audit';
@@ -33,6 +33,8 @@ export class ReplySimulatorService {
     const messageId = `<sim.${randomUUID()}@simulator.${this.config.REPLY_DOMAIN}>`;
     const raw = await this.compose({
       from,
+      // The letter's Reply-To, as a mail client answers it.
+      to: signedAddress('reply', letter.id, this.config.REPLY_DOMAIN, mailAddressSecret(this.config)),
       messageId,
       inReplyTo: letter.message_id,
       subject: letter.subject ?? '',
@@ -69,10 +71,10 @@ export class ReplySimulatorService {
     return `On ${when}, ${this.config.MAIL_FROM} wrote:\n${body}`;
   }
 
-  private compose(p: { from: string; messageId: string; inReplyTo: string; subject: string; text: string; quoted: string }): Promise<Buffer> {
+  private compose(p: { from: string; to: string; messageId: string; inReplyTo: string; subject: string; text: string; quoted: string }): Promise<Buffer> {
     const mail = new MailComposer({
       from: p.from,
-      to: `reply@${this.config.REPLY_DOMAIN}`,
+      to: p.to,
       subject: `Re: ${p.subject}`,
       messageId: p.messageId,
       inReplyTo: p.inReplyTo,
