@@ -200,7 +200,8 @@ describe('letter pipeline end to end', () => {
         expect(h.get('message-id')).toBe(`<mz.${row!.id}@${REPLY_DOMAIN}>`);
         expect(h.get('x-mz-letter')).toBe(row!.id);
         expect(h.get('x-mz-topic')).toBe(row!.topic);
-        expect(h.get('list-unsubscribe')).toMatch(new RegExp(`^<${APP_BASE_URL.replace(/\./g, '\\.')}/u/[^>]+>, <mailto:unsubscribe@${REPLY_DOMAIN.replace(/\./g, '\\.')}\\?subject=[^>]+>$`));
+        // The mailto is the subscription's signed u+ address on the reply domain (issue 11).
+        expect(h.get('list-unsubscribe')).toMatch(new RegExp(`^<${APP_BASE_URL.replace(/\./g, '\\.')}/u/[^>]+>, <mailto:u\\+[0-9a-f]{32}\\.[0-9a-f]{20}@${REPLY_DOMAIN.replace(/\./g, '\\.')}\\?subject=unsubscribe>$`));
         expect(h.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
         expect(h.get('reply-to')).toContain(`@${REPLY_DOMAIN}`);
         expect(h.get('auto-submitted')).toBe('auto-generated');

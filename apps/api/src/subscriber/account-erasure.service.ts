@@ -35,7 +35,8 @@ export class AccountErasureService {
 
       await m.query(
         `UPDATE inbound_message
-            SET raw = ''::bytea, raw_size = 0, raw_truncated = false, envelope_from = NULL, from_address = NULL, subject = NULL,
+            SET raw = ''::bytea, raw_size = 0, raw_truncated = false, envelope_from = NULL, envelope_to = NULL, remote_address = NULL, helo = NULL,
+                from_address = NULL, subject = NULL,
                 reply_text = NULL, note = NULL, analysis = NULL, error = NULL, matched_user_id = NULL, matched_letter_id = NULL
           WHERE matched_user_id = $1 OR lower(from_address) = $2 OR lower(envelope_from) = $2 OR matched_letter_id = ANY($3::uuid[])`,
         [userId, email, letters.map((l) => l.id)],
