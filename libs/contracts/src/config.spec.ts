@@ -40,4 +40,17 @@ describe('config schema', () => {
   it('treats an empty optional variable as unset', () => {
     expect(parseConfig({ LLM_BASE_URL: '', SMTP_URL: '' }).SMTP_URL).toBe('smtp://127.0.0.1:1025');
   });
+
+  it('takes the mail-trust settings: DKIM in complete sets, a long address secret, trusted authserv-ids lower-cased', () => {
+    const c = parseConfig({ DKIM_DOMAIN: 'Mentor.Example', DKIM_SELECTOR: 'mz1', DKIM_PRIVATE_KEY: '/run/secrets/dkim.pem', INBOUND_TRUSTED_AUTHSERV_IDS: ' MX.Google.com, amazonses.com ' });
+    expect(c.DKIM_DOMAIN).toBe('mentor.example');
+    expect(c.INBOUND_TRUSTED_AUTHSERV_IDS).toEqual(['mx.google.com', 'amazonses.com']);
+    expect(parseConfig({}).INBOUND_TRUSTED_AUTHSERV_IDS).toEqual([]);
+    expect(parseConfig({}).DKIM_DOMAIN).toBeUndefined();
+    expect(() => parseConfig({ DKIM_DOMAIN: 'mentor.example' })).toThrow(/DKIM_SELECTOR[\s\S]*DKIM_PRIVATE_KEY/);
+    expect(() => parseConfig({ DKIM_DOMAIN: 'mentor.example', DKIM_SELECTOR: 'a', DKIM_PRIVATE_KEY: 'k', DKIM_NEXT_SELECTOR: 'b' })).toThrow(/DKIM_NEXT_PRIVATE_KEY/);
+    expect(() => parseConfig({ DKIM_DOMAIN: 'mentor.example', DKIM_SELECTOR: 'a', DKIM_PRIVATE_KEY: 'k', DKIM_NEXT_SELECTOR: 'a', DKIM_NEXT_PRIVATE_KEY: 'k2' })).toThrow(/DKIM_NEXT_SELECTOR: must differ/);
+    expect(() => parseConfig({ DKIM_SELECTOR: 'bad selector' })).toThrow(/DKIM_SELECTOR/);
+    expect(() => parseConfig({ MAIL_ADDRESS_SECRET: 'short' })).toThrow(/MAIL_ADDRESS_SECRET/);
+  });
 });

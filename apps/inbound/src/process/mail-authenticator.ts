@@ -44,11 +44,6 @@ export function contradictsFrom(v: AuthVerdict): boolean {
   return v.dmarc.result === 'fail' && (v.dmarc.policy === 'quarantine' || v.dmarc.policy === 'reject');
 }
 
-/** True when an aligned DKIM signature of `domain` (or a subdomain) verified. */
-export function dkimPassFor(v: AuthVerdict, domains: string[]): boolean {
-  return v.dkim.some((d) => d.result === 'pass' && !!d.domain && domains.some((x) => d.domain === x || d.domain!.endsWith(`.${x}`)));
-}
-
 const RESULT = /^(pass|fail|softfail|neutral|none|temperror|permerror|policy)$/;
 const asResult = (v: unknown): AuthResultValue => (typeof v === 'string' && RESULT.test(v.toLowerCase()) ? (v.toLowerCase() as AuthResultValue) : 'neutral');
 
