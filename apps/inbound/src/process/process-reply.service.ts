@@ -81,10 +81,12 @@ export function pauseEndsAt(date: string, timezone: string): Date {
 
 /**
  * `replies.process`: one stored message from raw bytes to its effect (DESIGN §4). Parse (in a
- * worker, with limits; failures recorded), classify, match to the subscriber's letter or topic
- * (the sender must be the subscriber), extract what they wrote, decide the intent (rules, then
- * the LLM if configured), and apply the effect together with the message's own row in one
- * transaction that first re-checks the row is unprocessed — so a re-delivered job changes nothing.
+ * worker, with limits; failures recorded), authenticate (SPF/DKIM/DMARC/ARC), classify, decide
+ * whom it speaks for (issue 11: the signed address it was sent to or our Message-ID it threads
+ * to, a From that is that letter's recipient, no DMARC contradiction — else review or
+ * unmatched), extract what they wrote, decide the intent (rules, then the LLM if configured), and
+ * apply the effect together with the message's own row in one transaction that first re-checks
+ * the row is unprocessed — so a re-delivered job changes nothing.
  */
 @Injectable()
 export class ProcessReplyService implements OnModuleInit {
