@@ -24,7 +24,7 @@ export class AdminRepliesController {
   }
 
   @Get('replies/review')
-  @ApiOperation({ summary: 'Replies flagged for review (low-confidence unsubscribe), oldest first' })
+  @ApiOperation({ summary: 'Messages flagged for review (an unclear or low-confidence unsubscribe, or a sender we could not verify: analysis.reviewReason), oldest first; none of them changed anything' })
   async review() {
     return { items: await this.replies.review() };
   }

@@ -122,11 +122,11 @@ async function streakOf(letter: AdminLetter): Promise<{ streak: number; enabled:
 }
 
 /** What the pipeline did, in words an admin can check against the reply. */
-export function effectOf(r: Pick<AdminReplyDetail, 'kind' | 'intent' | 'needsReview' | 'error'>, after: { streak: number; enabled: boolean; pausedUntil: string | null } | null): string {
+export function effectOf(r: Pick<AdminReplyDetail, 'kind' | 'intent' | 'needsReview' | 'error'> & { analysis?: Record<string, unknown> | null }, after: { streak: number; enabled: boolean; pausedUntil: string | null } | null): string {
   if (r.error) return `Not processed: ${r.error}`;
   switch (r.kind) {
     case 'unmatched':
-      return 'Nothing changed: the reply could not be matched to a subscriber’s letter.';
+      return 'Nothing changed: the message could not be matched to one of our letters and its recipient.';
     case 'auto_reply':
       return 'Ignored as an automatic reply (never answered, never counted).';
     case 'bounce':
@@ -135,6 +135,10 @@ export function effectOf(r: Pick<AdminReplyDetail, 'kind' | 'intent' | 'needsRev
       return 'Treated as a complaint: the address is suppressed and the topic disabled.';
     default:
       break;
+  }
+  const reason = typeof r.analysis?.reviewReason === 'string' ? r.analysis.reviewReason : '';
+  if (r.needsReview && reason.startsWith('untrusted:')) {
+    return `Nothing changed, flagged for review: we could not verify that the subscriber sent it (${humanize(reason.slice('untrusted:'.length))}).`;
   }
   if (r.needsReview) return 'Kept as a note and flagged for review: the unsubscribe was not clear enough to act on.';
   switch (r.intent) {
@@ -151,6 +155,14 @@ export function effectOf(r: Pick<AdminReplyDetail, 'kind' | 'intent' | 'needsRev
   }
 }
 
+/** DMARC/SPF/DKIM as the inbound worker saw them (mailauth), e.g. "DMARC pass · SPF pass · DKIM pass". */
+function authSummary(analysis: Record<string, unknown> | null | undefined): string {
+  const a = analysis?.authentication as { dmarc?: { result?: string }; spf?: { result?: string } | null; dkim?: { result?: string }[] } | undefined;
+  if (!a) return '—';
+  const dkim = a.dkim?.length ? (a.dkim.some((d) => d.result === 'pass') ? 'pass' : a.dkim[0].result) : 'none';
+  return `DMARC ${a.dmarc?.result ?? 'none'} · SPF ${a.spf?.result ?? 'not checked'} · DKIM ${dkim}`;
+}
+
 function resultView(r: AdminReplyDetail, letter: AdminLetter | undefined, after: { streak: number; enabled: boolean; pausedUntil: string | null } | null): HTMLElement {
   const fact = (label: string, value: Node | string, testid?: string) => h('div', { class: 'sim-fact' }, h('p', { class: 'label' }, label), h('p', { class: 'value', 'data-testid': testid }, value));
   return h(
@@ -163,6 +175,7 @@ function resultView(r: AdminReplyDetail, letter: AdminLetter | undefined, after:
       fact('Intent', r.intent ? statusBadge(r.intent) : '—', 'sim-intent'),
       fact('Confidence', r.confidence !== null && r.confidence !== undefined ? formatPercent(r.confidence) : '—'),
       fact('Review', r.needsReview ? badge('needs review', 'warn') : 'no'),
+      fact('Authentication', authSummary(r.analysis), 'sim-auth'),
     ),
     h('p', { class: 'callout callout-info', 'data-testid': 'sim-effect' }, h('strong', null, 'Effect: '), effectOf(r, after)),
     r.text ? h('div', null, h('h3', { class: 'small' }, 'What the subscriber wrote (quoted letter and footer stripped)'), h('p', { class: 'thread-text reply-text' }, r.text)) : null,
