@@ -4,11 +4,15 @@
  * waiting for the one-shot migration, and each service's environment accepted by the services'
  * own config schema in production mode.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { llmConfigured, parseConfig } from '@mz/contracts';
 import { missingExplicitKeys } from './support/config-requirements';
 import { activeServices, ComposeService, composeDurationMs, DOCKER_DIR, envOf, interpolate, loadCompose } from './support/compose-file';
+
+/** What an operator puts in docker/.env (the stack has no default secrets). */
+const SECRETS = { WEBHOOK_SECRET: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(32).toString('hex') };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DEFAULT_PORTS } = require('../../docker/healthcheck.cjs') as { DEFAULT_PORTS: Record<string, number> };
@@ -28,7 +32,7 @@ function checkDependencies(services: Record<string, ComposeService>): string[] {
 }
 
 describe('docker/compose.yaml', () => {
-  const model = loadCompose(['compose.yaml']);
+  const model = loadCompose(['compose.yaml'], SECRETS);
   const services = activeServices(model);
 
   it('is the whole product: datastores, mail catcher, migration and the five services', () => {
@@ -107,19 +111,24 @@ describe('docker/compose.yaml', () => {
     expect(composer.SHUTDOWN_TIMEOUT_MS).toBeGreaterThanOrEqual(composer.LLM_TIMEOUT_MS);
   });
 
+  it('has no default secrets: without docker/.env it stops, naming the variable and the fix', () => {
+    expect(() => loadCompose(['compose.yaml'])).toThrow(/WEBHOOK_SECRET and SESSION_SECRET in docker\/\.env \(openssl rand -hex 32/);
+    expect(() => loadCompose(['compose.yaml'], { WEBHOOK_SECRET: SECRETS.WEBHOOK_SECRET })).toThrow(/SESSION_SECRET/);
+  });
+
   it('takes overrides from the environment, and the schema still guards them', () => {
-    const weak = activeServices(loadCompose(['compose.yaml'], { SESSION_SECRET: 'too-short' }));
+    const weak = activeServices(loadCompose(['compose.yaml'], { ...SECRETS, SESSION_SECRET: 'too-short' }));
     expect(envOf(weak.api).SESSION_SECRET).toBe('too-short');
     expect(() => parseConfig(envOf(weak.api))).toThrow(/SESSION_SECRET/);
-    const remoteLlm = activeServices(loadCompose(['compose.yaml'], { LLM_BASE_URL: 'https://llm.example.com/v1', LLM_API_KEY: 'from-the-shell' }));
+    const remoteLlm = activeServices(loadCompose(['compose.yaml'], { ...SECRETS, LLM_BASE_URL: 'https://llm.example.com/v1', LLM_API_KEY: 'from-the-shell' }));
     expect(llmConfigured(parseConfig(envOf(remoteLlm.composer)))).toBe(true);
     expect(parseConfig(envOf(remoteLlm.composer)).LLM_API_KEY).toBe('from-the-shell');
   });
 });
 
 describe('docker/compose.yaml with the ollama profile', () => {
-  const plain = activeServices(loadCompose(['compose.yaml']), ['ollama']);
-  const wired = activeServices(loadCompose(['compose.yaml', 'compose.ollama.yaml']), ['ollama']);
+  const plain = activeServices(loadCompose(['compose.yaml'], SECRETS), ['ollama']);
+  const wired = activeServices(loadCompose(['compose.yaml', 'compose.ollama.yaml'], SECRETS), ['ollama']);
 
   it('runs Ollama and pulls a small model once', () => {
     expect(Object.keys(plain)).toEqual(expect.arrayContaining(['ollama', 'ollama-pull']));
@@ -146,7 +155,7 @@ describe('docker/compose.yaml with the ollama profile', () => {
   });
 
   it('the override alone, without the profile, names services that would not run', () => {
-    const withoutProfile = activeServices(loadCompose(['compose.yaml', 'compose.ollama.yaml']));
+    const withoutProfile = activeServices(loadCompose(['compose.yaml', 'compose.ollama.yaml'], SECRETS));
     expect(checkDependencies(withoutProfile)).toEqual(expect.arrayContaining([expect.stringMatching(/composer depends on ollama-pull/)]));
   });
 });

@@ -4,6 +4,7 @@
  * the configuration each container gets (parsed by the services' own ConfigSchema), references
  * between objects, network policies, autoscaling and the deploy order.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_QUEUES, parseConfig, QueueName } from '@mz/contracts';
@@ -47,8 +48,14 @@ beforeAll(() => {
 });
 
 /** The Secret as the cluster will have it: rendered (dev) or created out of band (prod: the example's keys). */
+/**
+ * The Secret an operator creates for an overlay that does not generate one: the example's keys,
+ * with the secrets generated as the example says (its own values are placeholders that production
+ * refuses — see 'refuses the example secret values').
+ */
+const GENERATED = { WEBHOOK_SECRET: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(32).toString('hex') };
 function externalSecrets(overlay: Overlay): Record<string, Record<string, string>> {
-  return find(rendered[overlay], 'Secret', SECRET_NAME) ? {} : { [SECRET_NAME]: secretData(exampleSecret()) };
+  return find(rendered[overlay], 'Secret', SECRET_NAME) ? {} : { [SECRET_NAME]: { ...secretData(exampleSecret()), ...GENERATED } };
 }
 
 function overlayImage(overlay: Overlay): { name: string; tag: string } {
@@ -164,7 +171,8 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
 
     it('gets a production configuration the config schema accepts, with every required value set', () => {
       const env = containerEnv(container(), objects(), externalSecrets(overlay));
-      expect(env.NODE_ENV).toBe('production');
+      // The dev overlay's secrets are written in the repository, which production refuses: it runs as development.
+      expect(env.NODE_ENV).toBe(overlay === 'dev' ? 'development' : 'production');
       expect(env.APP).toBe(app);
       expect(() => parseConfig(env)).not.toThrow();
       expect(keysThatMustBeExplicit()).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'WEBHOOK_SECRET']));
@@ -405,6 +413,9 @@ describe('k8s overlays compared', () => {
     const exampleKeys = Object.keys(secretData(example)).sort();
     expect(exampleKeys).toEqual(Object.keys(secretData(get(rendered.dev, 'Secret', SECRET_NAME))).sort());
     for (const [key, value] of Object.entries(secretData(example))) expect([key, realLookingSecret(value)]).toEqual([key, undefined]);
+    // Applied as it is, the example's placeholders stop every service in production, naming each one.
+    const asIs = containerEnv(get(rendered.prod, 'Deployment', 'mentor-zero-api').spec.template.spec.containers[0], rendered.prod, { [SECRET_NAME]: secretData(example) });
+    expect(() => parseConfig(asIs)).toThrow(/WEBHOOK_SECRET: is a value published in the repository[\s\S]*SESSION_SECRET: is a value published in the repository/);
   });
 
   it('the base renders on its own', () => {

@@ -1,4 +1,7 @@
-import { ConfigError, parseConfig, parseDuration } from './config';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, parseConfig, parseDuration, PUBLIC_SECRET_VALUES, SECRET_VARIABLES, weakSecretReason } from './config';
 
 describe('config schema', () => {
   it('gives working local defaults for an empty environment', () => {
@@ -25,8 +28,31 @@ describe('config schema', () => {
 
   it('refuses the development secrets in production', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET[\s\S]*SESSION_SECRET|SESSION_SECRET[\s\S]*WEBHOOK_SECRET/);
-    const ok = parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'w'.repeat(32), SESSION_SECRET: 's'.repeat(40) });
+    const ok = parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong() });
     expect(ok.NODE_ENV).toBe('production');
+  });
+
+  describe('weak secrets in production', () => {
+    const production = (secret: string) => () => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: secret });
+
+    it('refuses short, repeated and placeholder-worded secrets, naming the variable', () => {
+      expect(production('a'.repeat(31))).toThrow(/SESSION_SECRET: must be at least 32 characters/);
+      expect(production('s'.repeat(40))).toThrow(/SESSION_SECRET: looks like a placeholder/);
+      expect(production(`please-change-me-${strong()}`)).toThrow(/SESSION_SECRET: looks like a placeholder/);
+      expect(() => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'short', SESSION_SECRET: strong() })).toThrow(/WEBHOOK_SECRET/);
+      expect(production(strong())).not.toThrow();
+      // development keeps its defaults
+      expect(() => parseConfig({})).not.toThrow();
+    });
+
+    it('refuses every secret value written anywhere in the repository (compose, k8s, docs, examples)', () => {
+      const found = secretsWrittenInRepository();
+      expect(found.length).toBeGreaterThanOrEqual(4);
+      for (const { file, name, value } of found) {
+        expect([file, name, value, weakSecretReason(value)]).toEqual([file, name, value, expect.any(String)]);
+        expect([file, name, PUBLIC_SECRET_VALUES.has(value) || weakSecretReason(value) !== null]).toEqual([file, name, true]);
+      }
+    });
   });
 
   it('parses durations and lists', () => {
@@ -54,3 +80,33 @@ describe('config schema', () => {
     expect(() => parseConfig({ MAIL_ADDRESS_SECRET: 'short' })).toThrow(/MAIL_ADDRESS_SECRET/);
   });
 });
+
+const strong = () => randomBytes(32).toString('hex');
+
+/** `NAME: value` / `NAME=value` / `--from-literal=NAME=value` for each secret variable, in the files operators copy from. */
+function secretsWrittenInRepository(): { file: string; name: string; value: string }[] {
+  const root = join(__dirname, '..', '..', '..');
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ya?ml|env|md|example|json)$/.test(entry) || entry.startsWith('.env')) files.push(path);
+    }
+  };
+  for (const dir of ['docker', 'k8s', 'docs']) walk(join(root, dir));
+  files.push(join(root, 'README.md'));
+  const out: { file: string; name: string; value: string }[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const name of SECRET_VARIABLES) {
+      for (const m of text.matchAll(new RegExp(`${name}["']?\\s*[:=]\\s*["']?([^"'\\s$)]{6,})`, 'g'))) {
+        // ${VAR:-default} / ${VAR:?message}: the part after the operator is what compose would use
+        const value = m[1].replace(/^\$\{[A-Z_]+:?[-?]/, '');
+        if (value.startsWith('$') || value.startsWith('<')) continue;
+        out.push({ file: file.slice(root.length + 1), name, value });
+      }
+    }
+  }
+  return out;
+}

@@ -64,6 +64,31 @@ const llmPrices = z.preprocess(
 );
 
 const DEV_SECRET = 'local-development-secret-change-me-0000';
+
+/**
+ * Every variable that holds a secret: production refuses each one that is weak (one line per new
+ * secret). Weak: shorter than 32 characters, a value that appears in this repository (defaults,
+ * examples, dev overlays — public by definition), or a placeholder by its wording.
+ */
+export const SECRET_VARIABLES = ['WEBHOOK_SECRET', 'SESSION_SECRET'] as const;
+export const MIN_SECRET_LENGTH = 32;
+/** Secret values written in this repository (a spec scans docker/, k8s/ and the docs so this list cannot fall behind). */
+export const PUBLIC_SECRET_VALUES: ReadonlySet<string> = new Set([
+  DEV_SECRET,
+  'change-me-webhook-secret-placeholder',
+  'change-me-session-secret-placeholder-000',
+  'dev-only-webhook-secret-change-me',
+  'dev-only-session-secret-change-me-0000',
+]);
+const PLACEHOLDER_WORDING = /change[-_ ]?me|placeholder|example|dev[-_]only|^(.)\1+$/i;
+
+/** Why a secret must not be used in production, or null when it is fine. */
+export function weakSecretReason(value: string): string | null {
+  if (value.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters in production (e.g. openssl rand -hex 32)`;
+  if (PUBLIC_SECRET_VALUES.has(value)) return 'is a value published in the repository; generate your own (openssl rand -hex 32)';
+  if (PLACEHOLDER_WORDING.test(value)) return 'looks like a placeholder; generate a real secret (openssl rand -hex 32)';
+  return null;
+}
 const empty = (v: unknown) => (v === '' ? undefined : v);
 
 export const ConfigSchema = z
@@ -154,8 +179,9 @@ export const ConfigSchema = z
     }
     if (c.DKIM_NEXT_SELECTOR && !c.DKIM_DOMAIN) ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'required with DKIM_NEXT_SELECTOR' });
     if (c.NODE_ENV !== 'production') return;
-    for (const key of ['WEBHOOK_SECRET', 'SESSION_SECRET'] as const) {
-      if (c[key] === DEV_SECRET) ctx.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+    for (const key of SECRET_VARIABLES) {
+      const reason = weakSecretReason(c[key]);
+      if (reason) ctx.addIssue({ code: 'custom', path: [key], message: c[key] === DEV_SECRET ? `must be set in production: it ${reason}` : reason });
     }
   });
 
