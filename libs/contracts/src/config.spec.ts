@@ -32,6 +32,13 @@ describe('config schema', () => {
     expect(ok.NODE_ENV).toBe('production');
   });
 
+  it('TRUST_PROXY: off by default, a hop count or proxy addresses/CIDRs — never "true"', () => {
+    expect(parseConfig({}).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseConfig({ TRUST_PROXY: ' 10.0.0.0/8, fd00::/8 ,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback']);
+    for (const bad of ['true', 'everyone', '10.0.0.0/8, example.com', '99']) expect(() => parseConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+  });
+
   describe('weak secrets in production', () => {
     const production = (secret: string) => () => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: secret });
 

@@ -63,6 +63,30 @@ const llmPrices = z.preprocess(
   z.record(z.string().min(1).max(200), LlmPrice),
 );
 
+const IPV4_OR_V6 = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(?:\/\d{1,3})?$/i;
+/**
+ * TRUST_PROXY: whose X-Forwarded-For to believe. Empty (default): nobody's — the client address is
+ * the TCP peer. A number: that many proxy hops in front of the service (e.g. 1 behind one ingress).
+ * Otherwise a comma-separated list of proxy addresses or CIDRs (or Express's names loopback,
+ * linklocal, uniquelocal). Never "true": believing every hop lets any client pick its address.
+ */
+const trustProxy = z
+  .string()
+  .default('')
+  .transform((v, ctx): false | number | string[] => {
+    const s = v.trim();
+    if (s === '' || s === 'false' || s === '0') return false;
+    if (/^\d+$/.test(s)) {
+      const hops = Number(s);
+      if (hops <= 32) return hops;
+    } else {
+      const entries = s.split(',').map((e) => e.trim()).filter(Boolean);
+      if (entries.length && entries.every((e) => IPV4_OR_V6.test(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e))) return entries;
+    }
+    ctx.addIssue({ code: 'custom', message: `expected empty, a hop count (1-32) or proxy addresses/CIDRs separated by commas, got "${v}"` });
+    return z.NEVER;
+  });
+
 const DEV_SECRET = 'local-development-secret-change-me-0000';
 
 /**
@@ -126,6 +150,7 @@ export const ConfigSchema = z
     SESSION_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_SECRET),
     DEFAULT_ADMIN_EMAILS: emailList,
     PORT: z.preprocess(empty, z.coerce.number().int().min(0).max(65535).optional()),
+    TRUST_PROXY: trustProxy,
     INBOUND_SMTP_PORT: int(2525, 0, 65535),
     INBOUND_SMTP_MAX_BYTES: int(10 * 1024 * 1024, 1024),
     INBOUND_IMAP_URL: z.preprocess(empty, url(['imap', 'imaps']).optional()),

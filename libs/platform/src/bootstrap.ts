@@ -35,7 +35,8 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
     def.rootModule(PlatformModule.forRoot({ service: def.service, config, logger })),
     { logger: new PinoNestLogger(logger), bodyParser: false },
   );
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Whose X-Forwarded-For to believe (req.ip, per-IP limits, session records): only TRUST_PROXY's.
+  app.set('trust proxy', config.TRUST_PROXY);
   if (def.setup) await def.setup(app, config, logger);
   const port = config.PORT ?? def.defaultPort;
   await app.listen(port, '0.0.0.0');

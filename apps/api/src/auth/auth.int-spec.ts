@@ -14,11 +14,11 @@ jest.setTimeout(60_000);
 describe('auth: magic links and sessions', () => {
   let h: ApiHarness;
   let ipSeq = 0;
-  /** Each test speaks from its own client IP (X-Forwarded-For is trusted from loopback) so IP limits don't mix. */
+  /** Each test speaks from its own client IP (this api trusts X-Forwarded-For from loopback: TRUST_PROXY) so IP limits don't mix. */
   const ip = () => ({ 'x-forwarded-for': `198.51.100.${++ipSeq}` });
 
   beforeAll(async () => {
-    h = await startApi(await createTestEnv());
+    h = await startApi(await createTestEnv(), { TRUST_PROXY: 'loopback' });
   });
   afterAll(async () => {
     await h?.close();
@@ -75,6 +75,13 @@ describe('auth: magic links and sessions', () => {
       expect(await tokensOf(email)).toHaveLength(5);
     });
 
+    it('counts an inbox however it is spelled: case, spaces and +tags share one limit', async () => {
+      const spellings = ['tagged@example.test', ' Tagged@Example.TEST ', 'tagged+1@example.test', 'TAGGED+news@example.test', 'tagged+x+y@example.test', 'tagged+6@example.test'];
+      for (const email of spellings) expect((await h.request('POST', '/api/auth/login-link', { json: { email }, headers: ip() })).status).toBe(202);
+      const issued = await h.ds.query(`SELECT count(*)::int AS n FROM login_token t JOIN app_user u ON u.id = t.user_id WHERE u.email LIKE 'tagged%@example.test'`);
+      expect(issued[0].n).toBe(5); // the sixth spelling of the same inbox got no mail
+    });
+
     it('limits one IP to 30 requests in 15 minutes with 429 and Retry-After', async () => {
       const headers = ip();
       for (let i = 0; i < 30; i++) {
@@ -87,6 +94,23 @@ describe('auth: magic links and sessions', () => {
       expect(await tokensOf('burst-last@example.test')).toHaveLength(0);
       // Another client is unaffected.
       expect((await h.request('POST', '/api/auth/login-link', { json: { email: 'burst-last@example.test' }, headers: ip() })).status).toBe(202);
+    });
+
+    it('an untrusted peer cannot pick its address with X-Forwarded-For', async () => {
+      // Default: no proxy trusted. A second api, the same Redis: its per-IP counter sees the socket's address only.
+      for (const trust of [{}, { TRUST_PROXY: '10.0.0.0/8' }] as Record<string, string>[]) {
+        const direct = await startApi(await createTestEnv(), trust);
+        try {
+          let refused = 0;
+          for (let i = 0; i < 31; i++) {
+            const res = await direct.request('POST', '/api/auth/login-link', { json: { email: `forged-${i}@example.test` }, headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+            if (res.status === 429) refused++;
+          }
+          expect([trust, refused]).toEqual([trust, 1]); // the 31st, whatever address it claimed
+        } finally {
+          await direct.close();
+        }
+      }
     });
 
     it('refuses a malformed body with 400 naming the field', async () => {

@@ -6,6 +6,18 @@ import { APP_CONFIG, QueueService } from '@mz/platform';
 import { RateLimits } from '../common/rate-limits.service';
 
 export type LoginLinkOutcome = 'queued' | 'address_limited' | 'inactive';
+
+/**
+ * The inbox an address delivers to, for counting: case and surrounding space ignored, and a
+ * `+tag` counted with its base address (a+1@x, a+2@x and a@x land in one inbox at most providers).
+ */
+export function inboxKey(email: string): string {
+  const e = email.trim().toLowerCase();
+  const at = e.lastIndexOf('@');
+  if (at <= 0) return e;
+  const local = e.slice(0, at).replace(/\+.*$/, '');
+  return `${local || e.slice(0, at)}${e.slice(at)}`;
+}
 export class IpRateLimitedError extends Error {
   constructor(readonly retryAfterSec: number) {
     super('too many login-link requests from this address');
@@ -35,8 +47,8 @@ export class LoginLinkService {
   async request(email: string, ip: string): Promise<LoginLinkOutcome> {
     const byIp = await this.limits.consume('loginLinkPerIp', ip || 'unknown');
     if (!byIp.allowed) throw new IpRateLimitedError(byIp.retryAfterSec);
-    // Keyed on the address (hashed: no addresses in Redis): the limit protects that inbox whoever asks.
-    const byAddress = await this.limits.consume('loginLinkPerAddress', hashToken(email));
+    // Keyed on the inbox (hashed: no addresses in Redis), whoever asks and however it is spelled.
+    const byAddress = await this.limits.consume('loginLinkPerAddress', hashToken(inboxKey(email)));
     if (!byAddress.allowed) {
       this.logger.warn('login link: per-address limit reached; no mail');
       return 'address_limited';

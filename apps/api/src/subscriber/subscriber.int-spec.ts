@@ -18,7 +18,7 @@ describe('subscriber API', () => {
   let queues: QueueService;
 
   beforeAll(async () => {
-    h = await startApi(await createTestEnv());
+    h = await startApi(await createTestEnv(), { TRUST_PROXY: 'loopback' });
     queues = h.svc.app.get(QueueService);
   });
   afterAll(async () => {
