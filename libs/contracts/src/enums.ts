@@ -45,3 +45,6 @@ export type ResponseLength = (typeof RESPONSE_LENGTHS)[number];
 
 export const LOGIN_TOKEN_PURPOSES = ['login', 'footer_login'] as const;
 export type LoginTokenPurpose = (typeof LOGIN_TOKEN_PURPOSES)[number];
+/** What a session may do: `settings` (from a letter's footer link) never reaches the admin console. */
+export const SESSION_SCOPES = ['full', 'settings'] as const;
+export type SessionScope = (typeof SESSION_SCOPES)[number];

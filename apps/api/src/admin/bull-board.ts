@@ -1,3 +1,4 @@
+import { adminRefusal } from '../auth/session.guard';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -22,8 +23,9 @@ export function adminOnly(sessions: SessionService) {
           else res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'Sign in first' });
           return;
         }
-        if (user.role !== 'admin' || user.status !== 'active') {
-          res.status(403).json({ statusCode: 403, error: 'Forbidden', message: 'Admin role required' });
+        const refusal = user.status !== 'active' ? 'This account is not active' : adminRefusal(user);
+        if (refusal) {
+          res.status(403).json({ statusCode: 403, error: 'Forbidden', message: refusal });
           return;
         }
         res.setHeader('Cache-Control', 'no-store');

@@ -9,7 +9,7 @@ import { body } from '../common/zod-validation.pipe';
 import { LoginLinkAccepted, LoginLinkBody, MePatch, type MePatchInput, MeResponse, type LoginLinkBodyInput } from './auth.schemas';
 import { IpRateLimitedError, LoginLinkService } from './login-link.service';
 import { CurrentUser, SessionGuard } from './session.guard';
-import { readSessionCookie, SESSION_COOKIE, SessionService, type SessionUser } from './session.service';
+import { SessionService, type SessionUser } from './session.service';
 
 const ACCEPTED = { status: 'accepted', message: 'If this address can receive mail, a sign-in link is on its way. It works once, for 15 minutes.' } as const;
 
@@ -50,11 +50,11 @@ export class AuthController {
   @ApiOperation({ summary: 'Revoke the current session and clear its cookie (idempotent)' })
   @ApiNoContentResponse()
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    const revoked = await this.sessions.revoke(readSessionCookie(req));
+    const revoked = await this.sessions.revoke(this.sessions.readCookie(req));
     if (revoked) {
       await logEvent(this.ds.manager, { type: 'LOGOUT', actor: revoked.userId, userId: revoked.userId });
     }
-    res.clearCookie(SESSION_COOKIE, this.sessions.cookieOptions());
+    res.clearCookie(this.sessions.cookieName, this.sessions.cookieOptions());
   }
 
   @Get('me')
@@ -63,7 +63,7 @@ export class AuthController {
   @ZodOk(MeResponse)
   @ApiUnauthorizedResponse()
   me(@CurrentUser() user: SessionUser) {
-    return this.profile(user.id);
+    return this.profile(user);
   }
 
   @Patch('me')
@@ -73,11 +73,14 @@ export class AuthController {
   @ZodOk(MeResponse)
   async updateMe(@CurrentUser() user: SessionUser, @Body(body(MePatch)) input: MePatchInput) {
     await this.ds.query(`UPDATE app_user SET name = $2 WHERE id = $1`, [user.id, input.name]);
-    return this.profile(user.id);
+    return this.profile(user);
   }
 
-  private async profile(userId: string) {
-    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [userId]);
-    return { id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.created_at, lastLoginAt: u.last_login_at };
+  private async profile(user: SessionUser) {
+    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [user.id]);
+    return {
+      id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.created_at, lastLoginAt: u.last_login_at,
+      sessionScope: user.scope,
+    };
   }
 }

@@ -169,7 +169,7 @@ describe('auth: magic links and sessions', () => {
       const [user] = await h.ds.query(`SELECT last_login_at FROM app_user WHERE id = $1`, [u.id]);
       expect(user.last_login_at).not.toBeNull();
       const events = await h.ds.query(`SELECT type, metadata FROM event_log WHERE user_id = $1`, [u.id]);
-      expect(events).toEqual([{ type: 'LOGIN', metadata: { via: 'login' } }]);
+      expect(events).toEqual([{ type: 'LOGIN', metadata: { via: 'login', scope: 'full' } }]);
 
       const me = await h.request('GET', '/api/me', { cookie });
       expect(me.status).toBe(200);
@@ -225,7 +225,7 @@ describe('auth: magic links and sessions', () => {
       expect((await h.request('POST', `/login/${token}`)).status).toBe(410);
     });
 
-    it('sends admins to /admin; footer login tokens work the same way; every login is a new session', async () => {
+    it('sends admins to /admin (a footer link to their settings, scoped); every login is a new session', async () => {
       const admin = await h.createUser({ role: 'admin' });
       const r1 = await h.request('POST', `/login/${await h.loginToken(admin.id)}`);
       expect(r1.headers.get('location')).toBe('/admin');
@@ -233,10 +233,11 @@ describe('auth: magic links and sessions', () => {
       expect((await h.request('GET', `/login/${footer}`)).status).toBe(200);
       const r2 = await h.request('POST', `/login/${footer}`);
       expect(r2.status).toBe(303);
+      expect(r2.headers.get('location')).toBe('/settings');
       expect(sessionCookie(r2)).not.toBe(sessionCookie(r1));
       expect(await h.ds.query(`SELECT 1 FROM app_session WHERE user_id = $1`, [admin.id])).toHaveLength(2);
       const [ev] = await h.ds.query(`SELECT metadata FROM event_log WHERE user_id = $1 AND type = 'LOGIN' ORDER BY id DESC LIMIT 1`, [admin.id]);
-      expect(ev.metadata).toEqual({ via: 'footer_login' });
+      expect(ev.metadata).toEqual({ via: 'footer_login', scope: 'settings' });
     });
   });
 
@@ -270,6 +271,54 @@ describe('auth: magic links and sessions', () => {
       const cookie = await h.signIn(u);
       await h.ds.query(`UPDATE app_user SET status = 'suspended' WHERE id = $1`, [u.id]);
       expect((await h.request('GET', '/api/me', { cookie })).status).toBe(403);
+    });
+  });
+
+  describe('what a session may do, and its cookie', () => {
+    it("a letter's footer link opens the admin's own settings but never the console, the admin API or Bull Board", async () => {
+      const admin = await h.createUser({ role: 'admin' });
+      const footerToken = await h.loginToken(admin.id, { purpose: 'footer_login' });
+      const res = await h.request('POST', `/login/${footerToken}`);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/settings');
+      const footer = sessionCookie(res)!;
+      const me = await (await h.request('GET', '/api/me', { cookie: footer })).json();
+      expect(me).toMatchObject({ role: 'admin', sessionScope: 'settings' });
+      expect((await h.request('PATCH', '/api/me', { cookie: footer, json: { name: 'Ada' } })).status).toBe(200);
+      const refused = await h.request('GET', '/api/admin/metrics?days=7', { cookie: footer });
+      expect(refused.status).toBe(403);
+      expect((await refused.json()).message).toMatch(/The console needs a sign-in link/);
+      expect((await h.request('GET', '/admin/queues/api/queues', { cookie: footer })).status).toBe(403);
+      const [event] = await h.ds.query(`SELECT metadata FROM event_log WHERE type = 'LOGIN' AND user_id = $1`, [admin.id]);
+      expect(event.metadata).toEqual({ via: 'footer_login', scope: 'settings' });
+
+      // A sign-in link requested on the site opens the console.
+      const full = await h.signIn(admin);
+      expect((await (await h.request('GET', '/api/me', { cookie: full })).json()).sessionScope).toBe('full');
+      expect((await h.request('GET', '/api/admin/metrics?days=7', { cookie: full })).status).toBe(200);
+      expect((await h.request('GET', '/admin/queues/api/queues', { cookie: full })).status).toBe(200);
+    });
+
+    it('on https the cookie is __Host-mz_session (Secure, Path=/, no Domain) and a plain mz_session is ignored', async () => {
+      const secure = await startApi(await createTestEnv(), { APP_BASE_URL: 'https://mentor.example.test' });
+      try {
+        const u = await secure.createUser();
+        const res = await secure.request('POST', `/login/${await secure.loginToken(u.id)}`);
+        const set = res.headers.getSetCookie().find((c) => c.startsWith('__Host-mz_session='))!;
+        expect(set).toMatch(/; Path=\/;/);
+        expect(set).toMatch(/; Secure/);
+        expect(set).toMatch(/; HttpOnly/);
+        expect(set).not.toMatch(/Domain=/i);
+        expect(res.headers.getSetCookie().some((c) => c.startsWith('mz_session='))).toBe(false);
+        const value = set.split(';')[0].split('=')[1];
+        expect((await secure.request('GET', '/api/me', { cookie: `__Host-mz_session=${value}` })).status).toBe(200);
+        // A cookie without the prefix could have been planted by a sibling subdomain: not read.
+        expect((await secure.request('GET', '/api/me', { cookie: `mz_session=${value}` })).status).toBe(401);
+        const out = await secure.request('POST', '/api/auth/logout', { cookie: `__Host-mz_session=${value}` });
+        expect(out.headers.getSetCookie().join(';')).toMatch(/__Host-mz_session=;/);
+      } finally {
+        await secure.close();
+      }
     });
   });
 });

@@ -20,6 +20,8 @@ export const MeResponse = z.object({
   status: z.enum(['active', 'suspended', 'deleted']),
   createdAt: z.iso.datetime(),
   lastLoginAt: z.iso.datetime().nullable(),
+  /** settings: this session came from a letter's footer link and cannot open the console. */
+  sessionScope: z.enum(['full', 'settings']),
 });
 
 export const MePatch = z.strictObject({ name: z.string().trim().max(100).nullable().transform((v) => (v ? v : null)) });

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { html, page } from '../common/html';
 import { maskEmail } from '../common/mask-email';
 import { LoginService } from './login.service';
-import { SESSION_COOKIE, SessionService } from './session.service';
+import { SessionService } from './session.service';
 
 const INVALID = page(
   'Link expired',
@@ -45,7 +45,7 @@ export class LoginPageController {
   }
 
   @Post(':token')
-  @ApiOperation({ summary: 'Consume a sign-in link: sets the mz_session cookie and redirects 303 to /settings (or /admin)' })
+  @ApiOperation({ summary: 'Consume a sign-in link: sets the session cookie (mz_session; __Host-mz_session on https) and redirects 303 to /settings (or /admin for an admin sign-in link)' })
   async consume(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     noStore(res);
     const login = await this.logins.consume(token, { userAgent: req.get('user-agent'), ip: req.ip });
@@ -53,8 +53,9 @@ export class LoginPageController {
       res.status(410).type('html').send(INVALID);
       return;
     }
-    res.cookie(SESSION_COOKIE, login.sessionToken, this.sessions.cookieOptions(login.expiresAt));
-    res.redirect(303, login.role === 'admin' ? '/admin' : '/settings');
+    res.cookie(this.sessions.cookieName, login.sessionToken, this.sessions.cookieOptions(login.expiresAt));
+    // A footer link's session is for settings only: it never lands on the console.
+    res.redirect(303, login.role === 'admin' && login.scope === 'full' ? '/admin' : '/settings');
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { LoginTokenPurpose, UserRole } from '@mz/contracts';
+import type { LoginTokenPurpose, SessionScope, UserRole } from '@mz/contracts';
 import { logEvent } from '@mz/db';
 import { hashToken } from '@mz/domain';
 import { updateReturning } from '../common/sql';
@@ -10,7 +10,7 @@ import { SessionService } from './session.service';
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{32,128}$/;
 
 export interface PendingLogin { email: string; purpose: LoginTokenPurpose }
-export interface CompletedLogin { userId: string; role: UserRole; sessionToken: string; expiresAt: Date }
+export interface CompletedLogin { userId: string; role: UserRole; scope: SessionScope; sessionToken: string; expiresAt: Date }
 
 /**
  * Consuming a login token (email link or a letter's footer link). Looking at a token never uses
@@ -49,10 +49,12 @@ export class LoginService {
       const row = rows[0];
       // A suspended or deleted account's token is burnt without a session.
       if (!row || row.status !== 'active') return null;
-      const session = await this.sessions.create(m, row.user_id, meta);
+      // A letter's footer link opens that subscriber's settings, never the console (a letter can be forwarded).
+      const scope: SessionScope = row.purpose === 'footer_login' ? 'settings' : 'full';
+      const session = await this.sessions.create(m, row.user_id, { ...meta, scope });
       await m.query(`UPDATE app_user SET last_login_at = now() WHERE id = $1`, [row.user_id]);
-      await logEvent(m, { type: 'LOGIN', actor: row.user_id, userId: row.user_id, metadata: { via: row.purpose } });
-      return { userId: row.user_id, role: row.role, sessionToken: session.token, expiresAt: session.expiresAt };
+      await logEvent(m, { type: 'LOGIN', actor: row.user_id, userId: row.user_id, metadata: { via: row.purpose, scope } });
+      return { userId: row.user_id, role: row.role, scope, sessionToken: session.token, expiresAt: session.expiresAt };
     });
   }
 }

@@ -21,7 +21,8 @@ export class AdminGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const user = await requireActiveUser(this.sessions, req);
-    if (user.role !== 'admin') throw new ForbiddenException('Admin role required');
+    const refusal = adminRefusal(user);
+    if (refusal) throw new ForbiddenException(refusal);
     req.user = user;
     return true;
   }
@@ -32,6 +33,16 @@ async function requireActiveUser(sessions: SessionService, req: AuthedRequest): 
   if (!user) throw new UnauthorizedException('Sign in first');
   if (user.status !== 'active') throw new ForbiddenException('This account is not active');
   return user;
+}
+
+/** The console needs a sign-in link requested for it: a session from a letter's footer link is settings-only. */
+export const CONSOLE_NEEDS_SIGN_IN = 'The console needs a sign-in link: this session came from a letter and only opens your settings. Sign out and request a link on the home page.';
+
+/** Why this user may not use the admin console and API, or null when they may. */
+export function adminRefusal(user: SessionUser): string | null {
+  if (user.role !== 'admin') return 'Admin role required';
+  if (user.scope !== 'full') return CONSOLE_NEEDS_SIGN_IN;
+  return null;
 }
 
 /** The signed-in user (use behind SessionGuard or AdminGuard). */

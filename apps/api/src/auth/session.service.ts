@@ -1,12 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CookieOptions, Request } from 'express';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AppConfig, UserRole, UserStatus } from '@mz/contracts';
+import type { AppConfig, SessionScope, UserRole, UserStatus } from '@mz/contracts';
 import { hashToken, newToken } from '@mz/domain';
 import { APP_CONFIG } from '@mz/platform';
 import { updateReturning } from '../common/sql';
 
+/**
+ * The session cookie. On https it is `__Host-mz_session`: browsers then accept it only with
+ * Secure, Path=/ and no Domain, so no sibling subdomain can set or shadow it.
+ */
 export const SESSION_COOKIE = 'mz_session';
+export const SECURE_SESSION_COOKIE = '__Host-mz_session';
+export const sessionCookieName = (baseUrl: string): string => (new URL(baseUrl).protocol === 'https:' ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
 export const SESSION_TTL_MS = 30 * 24 * 3_600_000;
 
 /** The signed-in user as guards hand it to handlers. */
@@ -17,6 +23,7 @@ export interface SessionUser {
   role: UserRole;
   status: UserStatus;
   sessionId: string;
+  scope: SessionScope;
 }
 
 export type AuthedRequest = Request & { user?: SessionUser };
@@ -29,17 +36,20 @@ export type AuthedRequest = Request & { user?: SessionUser };
 @Injectable()
 export class SessionService {
   private readonly secure: boolean;
+  /** `__Host-mz_session` on https, `mz_session` on a plain-http local run. */
+  readonly cookieName: string;
 
   constructor(private readonly ds: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     this.secure = new URL(config.APP_BASE_URL).protocol === 'https:';
+    this.cookieName = sessionCookieName(config.APP_BASE_URL);
   }
 
-  async create(m: EntityManager, userId: string, meta: { userAgent?: string; ip?: string }): Promise<{ token: string; expiresAt: Date }> {
+  async create(m: EntityManager, userId: string, meta: { userAgent?: string; ip?: string; scope?: SessionScope }): Promise<{ token: string; expiresAt: Date }> {
     const token = newToken();
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     await m.query(
-      `INSERT INTO app_session (user_id, token_hash, expires_at, user_agent, ip) VALUES ($1, $2, $3, $4, $5)`,
-      [userId, hashToken(token), expiresAt, meta.userAgent?.slice(0, 400) ?? null, meta.ip ?? null],
+      `INSERT INTO app_session (user_id, token_hash, expires_at, user_agent, ip, scope) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [userId, hashToken(token), expiresAt, meta.userAgent?.slice(0, 400) ?? null, meta.ip ?? null, meta.scope ?? 'full'],
     );
     return { token, expiresAt };
   }
@@ -47,18 +57,24 @@ export class SessionService {
   /** The live session's user (any status: guards decide what a suspended user may do), or null. */
   async resolve(token: string | undefined): Promise<SessionUser | null> {
     if (!token || !/^[A-Za-z0-9_-]{20,200}$/.test(token)) return null;
-    const rows: { session_id: string; id: string; email: string; name: string | null; role: UserRole; status: UserStatus }[] = await this.ds.query(
-      `SELECT s.id AS session_id, u.id, u.email, u.name, u.role, u.status
+    const rows: { session_id: string; id: string; email: string; name: string | null; role: UserRole; status: UserStatus; scope: SessionScope }[] = await this.ds.query(
+      `SELECT s.id AS session_id, s.scope, u.id, u.email, u.name, u.role, u.status
          FROM app_session s JOIN app_user u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
       [hashToken(token)],
     );
     const r = rows[0];
-    return r ? { id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, sessionId: r.session_id } : null;
+    return r ? { id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, sessionId: r.session_id, scope: r.scope } : null;
   }
 
   async fromRequest(req: Request): Promise<SessionUser | null> {
-    return this.resolve(readSessionCookie(req));
+    return this.resolve(this.readCookie(req));
+  }
+
+  /** The session token from this deployment's cookie only (on https a plain `mz_session` is ignored). */
+  readCookie(req: Request): string | undefined {
+    const v = (req.cookies as Record<string, unknown> | undefined)?.[this.cookieName];
+    return typeof v === 'string' ? v : undefined;
   }
 
   /** Revokes the session behind a cookie token; returns the user id when there was one. */
@@ -76,9 +92,4 @@ export class SessionService {
   cookieOptions(expiresAt?: Date): CookieOptions {
     return { httpOnly: true, sameSite: 'lax', secure: this.secure, path: '/', ...(expiresAt ? { expires: expiresAt } : {}) };
   }
-}
-
-export function readSessionCookie(req: Request): string | undefined {
-  const v = (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE];
-  return typeof v === 'string' ? v : undefined;
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
 import { QueueService } from '@mz/platform';
 import { adminOnly, BULL_BOARD_PATH, bullBoardRouter } from '../admin/bull-board';
-import { SESSION_COOKIE, SessionService } from '../auth/session.service';
+import { SessionService, sessionCookieName } from '../auth/session.service';
 import { originCheck } from './origin-check.middleware';
 
 /** JSON bodies are small (the largest is a prompt template); forms are tiny. */
@@ -55,11 +55,11 @@ export function setupApiHttp(app: NestExpressApplication, config: AppConfig, log
     new DocumentBuilder()
       .setTitle('Mentor Zero API')
       .setDescription(
-        'Auth by magic link (session cookie `mz_session`), subscriber settings, one-click unsubscribe and the admin API. ' +
+        'Auth by magic link (session cookie `mz_session`, `__Host-mz_session` on https; a letter\'s footer link gives a settings-only session that the admin API refuses), subscriber settings, one-click unsubscribe and the admin API. ' +
           'State-changing requests with a foreign Origin are refused (403). Errors: `{statusCode, error, message, issues?}`.',
       )
       .setVersion('1')
-      .addCookieAuth(SESSION_COOKIE)
+      .addCookieAuth(sessionCookieName(config.APP_BASE_URL))
       .build(),
   );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs/openapi.json', customSiteTitle: 'Mentor Zero API' });

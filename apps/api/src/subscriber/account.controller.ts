@@ -5,7 +5,7 @@ import { ZodOk, ZodQuery } from '../common/openapi';
 import { pageSchema } from '../common/pagination';
 import { query, UuidParam } from '../common/zod-validation.pipe';
 import { CurrentUser, SessionGuard } from '../auth/session.guard';
-import { SESSION_COOKIE, SessionService, type SessionUser } from '../auth/session.service';
+import { SessionService, type SessionUser } from '../auth/session.service';
 import { AccountErasureService } from './account-erasure.service';
 import { AccountExportService } from './account-export.service';
 import { MyLettersService } from './my-letters.service';
@@ -53,6 +53,6 @@ export class AccountController {
   @ApiNoContentResponse()
   async erase(@CurrentUser() user: SessionUser, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.eraser.erase(user.id, { actor: user.id, kind: 'self' });
-    res.clearCookie(SESSION_COOKIE, this.sessions.cookieOptions());
+    res.clearCookie(this.sessions.cookieName, this.sessions.cookieOptions());
   }
 }

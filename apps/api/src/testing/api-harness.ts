@@ -35,8 +35,8 @@ export interface ApiHarness {
   createUser(opts?: { email?: string; role?: 'subscriber' | 'admin'; status?: string; name?: string }): Promise<{ id: string; email: string }>;
   /** A fresh login token for the user (purpose login unless given), stored hashed; returns the raw token. */
   loginToken(userId: string, opts?: { purpose?: 'login' | 'footer_login'; expiresInMs?: number }): Promise<string>;
-  /** Signs in through POST /login/:token and returns the Cookie header value. */
-  signIn(user: { id: string }): Promise<string>;
+  /** Signs in through POST /login/:token (a site sign-in link unless told) and returns the Cookie header value. */
+  signIn(user: { id: string }, purpose?: 'login' | 'footer_login'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -83,8 +83,8 @@ export async function startApi(env: TestEnvLike, extraEnv: Record<string, string
       ]);
       return token;
     },
-    async signIn(user) {
-      const token = await h.loginToken(user.id);
+    async signIn(user, purpose = 'login') {
+      const token = await h.loginToken(user.id, { purpose });
       const res = await h.request('POST', `/login/${token}`);
       if (res.status !== 303) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
       return sessionCookie(res)!;
@@ -98,8 +98,8 @@ export async function startApi(env: TestEnvLike, extraEnv: Record<string, string
   return h;
 }
 
-/** `mz_session=<value>` from a response's Set-Cookie, or null. */
+/** `mz_session=<value>` (or `__Host-mz_session=…` on https) from a response's Set-Cookie, or null. */
 export function sessionCookie(res: Response): string | null {
-  const set = res.headers.getSetCookie().find((c) => c.startsWith('mz_session='));
+  const set = res.headers.getSetCookie().find((c) => /^(__Host-)?mz_session=/.test(c));
   return set ? set.split(';')[0] : null;
 }

@@ -12,7 +12,7 @@ import { interceptLinks, matchRoute, navigate, onNavigate } from './lib/router';
 import { forgetMe, loadMe, logout, type Me } from './lib/session';
 import type { PageContext, RouteDef } from './pages/page';
 import { ROUTES } from './routes';
-import { forbiddenPage, notFoundPage } from './pages/status.page';
+import { consoleNeedsSignInPage, forbiddenPage, notFoundPage } from './pages/status.page';
 import { adminLayout } from './pages/admin/admin-layout';
 
 const root = document.getElementById('app') ?? document.body;
@@ -96,8 +96,8 @@ async function render(): Promise<void> {
   } else if (match.route.access !== 'public' && !user) {
     navigate(`/?signin=required&next=${encodeURIComponent(path)}#signin`, { replace: true });
     return;
-  } else if (match.route.access === 'admin' && user?.role !== 'admin') {
-    content = forbiddenPage();
+  } else if (match.route.access === 'admin' && (user?.role !== 'admin' || user.sessionScope !== 'full')) {
+    content = user?.role === 'admin' ? consoleNeedsSignInPage() : forbiddenPage();
     title = 'Admins only · Mentor Zero';
   } else {
     title = `${match.route.title} · Mentor Zero`;

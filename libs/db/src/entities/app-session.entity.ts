@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { SessionScope } from '@mz/contracts';
 
 /** A browser session; the cookie holds the token, the row holds its sha256. Logout revokes. */
 @Entity('app_session')
@@ -10,5 +11,7 @@ export class AppSession {
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt: Date | null;
   @Column('text', { name: 'user_agent', nullable: true }) userAgent: string | null;
   @Column('text', { nullable: true }) ip: string | null;
+  /** full: a sign-in link from the site; settings: a letter's footer link (no admin console). */
+  @Column('text', { default: 'full' }) scope: SessionScope;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

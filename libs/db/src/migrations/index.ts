@@ -4,6 +4,15 @@ import { LetterFallbackReason1796354843000 } from './1796354843000-letter-fallba
 import { LetterLlmCost1796355226000 } from './1796355226000-letter-llm-cost';
 import { PersonaVoiceSettings1796356698000 } from './1796356698000-persona-voice-settings';
 import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
+import { SessionScope1796357852000 } from './1796357852000-session-scope';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
-export const MIGRATIONS = [InitialSchema1763769600000, HotPathIndexes1763856000000, LetterFallbackReason1796354843000, LetterLlmCost1796355226000, PersonaVoiceSettings1796356698000, InboundEnvelope1796357400000];
+export const MIGRATIONS = [
+  InitialSchema1763769600000,
+  HotPathIndexes1763856000000,
+  LetterFallbackReason1796354843000,
+  LetterLlmCost1796355226000,
+  PersonaVoiceSettings1796356698000,
+  InboundEnvelope1796357400000,
+  SessionScope1796357852000,
+];

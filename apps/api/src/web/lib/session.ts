@@ -5,6 +5,8 @@ export interface Me {
   email: string;
   name: string | null;
   role: 'subscriber' | 'admin';
+  /** settings: signed in from a letter's footer link; the console needs a sign-in link. */
+  sessionScope: 'full' | 'settings';
   status?: string;
 }
 

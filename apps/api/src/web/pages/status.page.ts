@@ -11,6 +11,18 @@ export function notFoundPage(): HTMLElement {
 }
 
 /** Shown to signed-in users without the admin role; the admin API refuses them anyway. */
+/** An admin signed in from a letter's footer link: settings yes, console no (a letter can be forwarded). */
+export function consoleNeedsSignInPage(): HTMLElement {
+  return h(
+    'section',
+    { class: 'narrow status-page', 'data-testid': 'console-needs-sign-in' },
+    h('h1', null, 'Sign in again to use the console'),
+    h('p', null, 'You came in through the link in a letter. It opens your own settings and letters, but not the console: a letter can be forwarded, and the console must not travel with it.'),
+    h('p', null, 'Sign out, then request a sign-in link on the home page; that link opens the console.'),
+    h('p', null, h('a', { href: '/settings' }, 'Back to your settings')),
+  );
+}
+
 export function forbiddenPage(): HTMLElement {
   return h(
     'section',
