@@ -237,6 +237,38 @@ describe('admin console (browser)', () => {
     expect(admin.problems).toEqual([]);
   }));
 
+  it('shows a suppressed subscriber why no mail comes, and the admin lifts the suppression', track('suppressions', () => admin, async () => {
+    const bounced = await makeUser(stack.ds, { email: 'bounced@example.org' });
+    await stack.ds.query(`INSERT INTO suppression (address, reason, detail) VALUES ('bounced@example.org', 'hard_bounce', 'bounce 5.1.1 user unknown')`);
+    const reader = await openPage(browser);
+    try {
+      await signInWithToken(reader.page, stack, bounced.id);
+      const notice = reader.page.getByTestId('suppression-notice');
+      await notice.waitFor();
+      expect(await notice.textContent()).toMatch(/We are not sending mail to your address\..*refused one of our letters as undeliverable/);
+
+      const { page } = admin;
+      await page.goto(`${stack.baseUrl}/admin`);
+      await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Suppressions' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Suppressions' }).waitFor();
+      const row = page.getByTestId('suppressions-table').getByRole('row', { name: /bounced@example\.org/ });
+      expect(await row.textContent()).toMatch(/Hard bounce.*bounce 5\.1\.1 user unknown/);
+      await screenshot(page, 'admin-suppressions');
+      expect(await auditAccessibility(page)).toEqual([]);
+      await row.getByRole('button', { name: 'Lift the suppression of bounced@example.org' }).click();
+      await page.getByRole('button', { name: 'Lift suppression' }).click();
+      await page.getByText('bounced@example.org can receive mail again.').waitFor();
+      expect(await stack.ds.query(`SELECT 1 FROM suppression WHERE address = 'bounced@example.org'`)).toEqual([]);
+      expect((await stack.ds.query(`SELECT metadata->>'action' AS action FROM event_log WHERE type = 'ADMIN_ACTION' ORDER BY id DESC LIMIT 1`))[0].action).toBe('suppression.lift');
+
+      await reader.page.reload();
+      await reader.page.getByRole('heading', { level: 1, name: 'Your settings' }).waitFor();
+      expect(await reader.page.getByTestId('suppression-notice').count()).toBe(0);
+    } finally {
+      await reader.ctx.close();
+    }
+  }));
+
   it('refuses the admin pages, the admin API and Bull Board to a subscriber', track('refused', () => admin, async () => {
     const reader = await openPage(browser);
     try {

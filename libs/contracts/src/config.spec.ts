@@ -48,6 +48,8 @@ describe('config schema', () => {
       expect(production(`please-change-me-${strong()}`)).toThrow(/SESSION_SECRET: looks like a placeholder/);
       expect(() => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'short', SESSION_SECRET: strong() })).toThrow(/WEBHOOK_SECRET/);
       expect(production(strong())).not.toThrow();
+      expect(() => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong(), MAIL_ADDRESS_SECRET: `${'ab'.repeat(8)}-change-me-${'x'.repeat(8)}` }))
+        .toThrow(/MAIL_ADDRESS_SECRET: looks like a placeholder/);
       // development keeps its defaults
       expect(() => parseConfig({})).not.toThrow();
     });

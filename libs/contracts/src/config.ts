@@ -94,7 +94,7 @@ const DEV_SECRET = 'local-development-secret-change-me-0000';
  * secret). Weak: shorter than 32 characters, a value that appears in this repository (defaults,
  * examples, dev overlays — public by definition), or a placeholder by its wording.
  */
-export const SECRET_VARIABLES = ['WEBHOOK_SECRET', 'SESSION_SECRET'] as const;
+export const SECRET_VARIABLES = ['WEBHOOK_SECRET', 'SESSION_SECRET', 'MAIL_ADDRESS_SECRET'] as const;
 export const MIN_SECRET_LENGTH = 32;
 /** Secret values written in this repository (a spec scans docker/, k8s/ and the docs so this list cannot fall behind). */
 export const PUBLIC_SECRET_VALUES: ReadonlySet<string> = new Set([
@@ -205,8 +205,10 @@ export const ConfigSchema = z
     if (c.DKIM_NEXT_SELECTOR && !c.DKIM_DOMAIN) ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'required with DKIM_NEXT_SELECTOR' });
     if (c.NODE_ENV !== 'production') return;
     for (const key of SECRET_VARIABLES) {
-      const reason = weakSecretReason(c[key]);
-      if (reason) ctx.addIssue({ code: 'custom', path: [key], message: c[key] === DEV_SECRET ? `must be set in production: it ${reason}` : reason });
+      const value = c[key];
+      if (value === undefined) continue; // optional (MAIL_ADDRESS_SECRET is then derived from SESSION_SECRET)
+      const reason = weakSecretReason(value);
+      if (reason) ctx.addIssue({ code: 'custom', path: [key], message: value === DEV_SECRET ? `must be set in production: it ${reason}` : reason });
     }
   });
 

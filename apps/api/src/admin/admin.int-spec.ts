@@ -433,6 +433,46 @@ describe('admin API', () => {
     });
   });
 
+  describe('suppressions', () => {
+    it('lists suppressed addresses with reason, date and the letter or message behind them; lifting is audited and mail may flow again', async () => {
+      const { user, sub } = await subscribed('focus', { email: 'bounced@example.test' });
+      const letterId = await letter(sub);
+      const inboundId = '00000000-0000-4000-8000-000000000123';
+      await h.ds.query(`INSERT INTO suppression (address, reason, detail) VALUES ('bounced@example.test', 'hard_bounce', 'bounce 5.1.1 at the bounce address')`);
+      await h.ds.query(`INSERT INTO event_log (type, user_id, letter_id, metadata) VALUES ('SUPPRESSED', $1, $2, $3::jsonb)`, [user.id, letterId, JSON.stringify({ reason: 'hard_bounce', inbound_message_id: inboundId })]);
+      await h.ds.query(`INSERT INTO suppression (address, reason) VALUES ('complained@example.test', 'complaint'), ('stopped@example.test', 'manual')`);
+
+      const all = await api('GET', '/api/admin/suppressions');
+      expect(all.status).toBe(200);
+      expect(all.body.total).toBe(3);
+      const bounced = all.body.items.find((s: { address: string }) => s.address === 'bounced@example.test');
+      expect(bounced).toMatchObject({ reason: 'hard_bounce', detail: 'bounce 5.1.1 at the bounce address', userId: user.id, letterId, inboundMessageId: inboundId });
+      expect((await api('GET', '/api/admin/suppressions?reason=complaint')).body.items.map((s: { address: string }) => s.address)).toEqual(['complained@example.test']);
+      expect((await api('GET', '/api/admin/suppressions?q=BOUNCED')).body.items).toHaveLength(1);
+      expect((await api('GET', '/api/admin/suppressions?q=%25')).body.items).toHaveLength(0); // a wildcard is a literal
+      expect((await api('GET', '/api/admin/suppressions?reason=spam')).status).toBe(400);
+
+      // The subscriber sees it on their settings (/api/me), until an admin lifts it.
+      const own = await h.signIn(user);
+      const meBefore = await (await h.request('GET', '/api/me', { cookie: own })).json();
+      expect(meBefore.suppression).toMatchObject({ reason: 'hard_bounce' });
+
+      expect((await api('DELETE', `/api/admin/suppressions/${bounced.id}`)).status).toBe(204);
+      expect((await api('DELETE', `/api/admin/suppressions/${bounced.id}`)).status).toBe(404);
+      expect(await h.ds.query(`SELECT 1 FROM suppression WHERE address = 'bounced@example.test'`)).toEqual([]);
+      const [entry] = await audit('suppression.lift');
+      expect(entry).toMatchObject({ actor: admin.id, user_id: user.id, metadata: { suppressionId: bounced.id, reason: 'hard_bounce' } });
+      expect(await h.ds.query(`SELECT actor FROM event_log WHERE type = 'SUPPRESSION_LIFTED' AND user_id = $1`, [user.id])).toEqual([{ actor: admin.id }]);
+      expect((await (await h.request('GET', '/api/me', { cookie: own })).json()).suppression).toBeNull();
+
+      // Not for subscribers, nor for a settings-only session of an admin.
+      expect((await h.request('GET', '/api/admin/suppressions', { cookie: own })).status).toBe(403);
+      const others = (await api('GET', '/api/admin/suppressions')).body.items;
+      expect((await h.request('DELETE', `/api/admin/suppressions/${others[0].id}`, { cookie: own })).status).toBe(403);
+      expect((await h.request('DELETE', `/api/admin/suppressions/${others[0].id}`, { cookie: await h.signIn(admin, 'footer_login') })).status).toBe(403);
+    });
+  });
+
   describe('audit log', () => {
     it('lists every admin action with who did it, newest first, filterable by action', async () => {
       const all = await api('GET', '/api/admin/audit?pageSize=100');

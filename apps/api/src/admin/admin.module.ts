@@ -19,6 +19,7 @@ import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { LetterPreviewService } from './letter-preview.service';
 import { ReplySimulatorService } from './reply-simulator.service';
+import { AdminSuppressionsService } from './admin-suppressions.service';
 
 /** The admin API under /api/admin (AdminGuard on every controller). Bull Board is mounted in http-setup. */
 @Module({
@@ -26,7 +27,7 @@ import { ReplySimulatorService } from './reply-simulator.service';
   controllers: [AdminCatalogController, AdminUsersController, AdminLettersController, AdminRepliesController, AdminSettingsController, AdminInsightsController],
   providers: [
     AdminCatalogService, AdminPromptsService, AdminUsersService, AdminLettersService, AdminRepliesService,
-    AdminSettingsService, AdminMetricsService, AdminAuditService, ReplySimulatorService, LetterPreviewService,
+    AdminSettingsService, AdminMetricsService, AdminAuditService, ReplySimulatorService, AdminSuppressionsService, LetterPreviewService,
   ],
 })
 export class AdminModule {}

@@ -135,6 +135,15 @@ export const SimulateReply = z.strictObject({
 });
 export type SimulateReplyInput = z.infer<typeof SimulateReply>;
 
+export const SuppressionsQuery = z.object({
+  /** Part of the address (case-insensitive). */
+  q: z.string().trim().min(1).max(320).optional(),
+  reason: z.enum(['hard_bounce', 'complaint', 'manual']).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+export type SuppressionsParams = z.infer<typeof SuppressionsQuery>;
+
 export const AuditQuery = z.object({
   action: z.string().regex(/^[a-z_.-]{1,64}$/).optional(),
   actor: z.uuid().optional(),

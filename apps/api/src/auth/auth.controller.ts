@@ -77,10 +77,15 @@ export class AuthController {
   }
 
   private async profile(user: SessionUser) {
-    const [u] = await this.ds.query(`SELECT id, email, name, role, status, created_at, last_login_at FROM app_user WHERE id = $1`, [user.id]);
+    const [u] = await this.ds.query(
+      `SELECT u.id, u.email, u.name, u.role, u.status, u.created_at, u.last_login_at, s.reason AS suppression_reason, s.created_at AS suppressed_at
+         FROM app_user u LEFT JOIN suppression s ON s.address = lower(u.email) WHERE u.id = $1`,
+      [user.id],
+    );
     return {
       id: u.id, email: u.email, name: u.name, role: u.role, status: u.status, createdAt: u.created_at, lastLoginAt: u.last_login_at,
       sessionScope: user.scope,
+      suppression: u.suppression_reason ? { reason: u.suppression_reason, since: u.suppressed_at } : null,
     };
   }
 }

@@ -22,6 +22,8 @@ export const MeResponse = z.object({
   lastLoginAt: z.iso.datetime().nullable(),
   /** settings: this session came from a letter's footer link and cannot open the console. */
   sessionScope: z.enum(['full', 'settings']),
+  /** Mail to this address is suppressed (bounced, complained, or by an admin): no letters reach it. */
+  suppression: z.object({ reason: z.enum(['hard_bounce', 'complaint', 'manual']), since: z.iso.datetime() }).nullable(),
 });
 
 export const MePatch = z.strictObject({ name: z.string().trim().max(100).nullable().transform((v) => (v ? v : null)) });

@@ -10,6 +10,7 @@ import { overviewPage } from './pages/admin/overview.page';
 import { promptsPage } from './pages/admin/prompts.page';
 import { reviewsPage } from './pages/admin/reviews.page';
 import { simulatorPage } from './pages/admin/simulator.page';
+import { suppressionsPage } from './pages/admin/suppressions.page';
 import { topicsPage } from './pages/admin/topics.page';
 import { userPage, usersPage } from './pages/admin/users.page';
 import { landingPage } from './pages/landing.page';
@@ -27,6 +28,7 @@ export const ROUTES: RouteDef[] = [
   { name: 'admin-users', path: '/admin/users', title: 'Users · Admin', access: 'admin', render: usersPage },
   { name: 'admin-user', path: '/admin/users/:id', title: 'User · Admin', access: 'admin', render: userPage },
   { name: 'admin-reviews', path: '/admin/reviews', title: 'Replies to review · Admin', access: 'admin', render: reviewsPage },
+  { name: 'admin-suppressions', path: '/admin/suppressions', title: 'Suppressions · Admin', access: 'admin', render: suppressionsPage },
   { name: 'admin-prompts', path: '/admin/prompts', title: 'Prompts · Admin', access: 'admin', render: promptsPage },
   { name: 'admin-topics', path: '/admin/topics', title: 'Topics & personas · Admin', access: 'admin', render: topicsPage },
   { name: 'admin-footer', path: '/admin/footer', title: 'Footer · Admin', access: 'admin', render: footerPage },

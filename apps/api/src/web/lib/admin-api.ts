@@ -149,6 +149,18 @@ export interface AdminReplyDetail extends AdminReply {
   envelopeFrom?: string | null;
 }
 
+/** A suppressed address: why, since when, and what did it. */
+export interface AdminSuppression {
+  id: string;
+  address: string;
+  reason: 'hard_bounce' | 'complaint' | 'manual';
+  detail: string | null;
+  createdAt: string;
+  userId: string | null;
+  letterId: string | null;
+  inboundMessageId: string | null;
+}
+
 export interface AuditEntry {
   id: string | number;
   at: string;
@@ -282,5 +294,7 @@ export const adminApi = {
 
   metrics: (days: number) => api.get<AdminMetrics>(`${A}/metrics${query({ days })}`),
   simulateReply: (body: { letterId: string; text: string; from?: string }) => api.post<{ inboundMessageId: string; messageId: string }>(`${A}/simulate-reply`, body),
+  suppressions: (q: { q?: string; reason?: string; page?: number }) => api.get<Paged<AdminSuppression>>(`${A}/suppressions${query(q)}`),
+  liftSuppression: (suppressionId: string) => api.del(`${A}/suppressions/${id(suppressionId)}`),
   audit: (q: { action?: string; actor?: string; page?: number }) => api.get<Paged<AuditEntry>>(`${A}/audit${query(q)}`),
 };

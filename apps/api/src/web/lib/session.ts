@@ -7,6 +7,8 @@ export interface Me {
   role: 'subscriber' | 'admin';
   /** settings: signed in from a letter's footer link; the console needs a sign-in link. */
   sessionScope: 'full' | 'settings';
+  /** Mail to this address is suppressed: no letter reaches it until an admin lifts it. */
+  suppression?: { reason: 'hard_bounce' | 'complaint' | 'manual'; since: string } | null;
   status?: string;
 }
 

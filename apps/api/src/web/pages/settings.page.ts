@@ -6,7 +6,7 @@ import { api, ApiError, query } from '../lib/http.client';
 import { loadSubscriptions, saveSubscriptions, type PreviewRun, type Subscription } from '../lib/api-types';
 import { formatDate, formatDateTime, plural, relativeTime, zoneAbbreviation } from '../lib/format';
 import { navigate } from '../lib/router';
-import { forgetMe } from '../lib/session';
+import { forgetMe, me } from '../lib/session';
 import { allTimeZones, browserTimeZone, groupTimeZones, zoneLabel } from '../lib/timezones';
 import type { PageContext } from './page';
 
@@ -34,8 +34,27 @@ export function settingsPage(ctx: PageContext): HTMLElement {
     'div',
     { class: 'settings' },
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Your settings'), summary)),
+    suppressionNotice(),
     list,
     dataSection(ctx),
+  );
+}
+
+const SUPPRESSION_WHY: Record<string, string> = {
+  hard_bounce: 'your mail server refused one of our letters as undeliverable',
+  complaint: 'one of our letters was reported as spam from your mailbox',
+  manual: 'an admin stopped mail to it',
+};
+
+/** Says plainly when letters cannot reach this address, and why (only an admin can lift it). */
+function suppressionNotice(): HTMLElement | null {
+  const s = me()?.suppression;
+  if (!s) return null;
+  return h(
+    'div',
+    { class: 'callout callout-error', role: 'status', 'data-testid': 'suppression-notice' },
+    h('p', null, h('strong', null, 'We are not sending mail to your address. '), `Since ${formatDate(s.since)}, ${SUPPRESSION_WHY[s.reason] ?? 'mail to it is suppressed'}.`),
+    h('p', null, 'Your settings are kept, but no letter is sent until this is cleared. If your mailbox works again, reply to any earlier letter or contact us, and an admin can lift it.'),
   );
 }
 

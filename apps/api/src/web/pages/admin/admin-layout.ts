@@ -5,6 +5,7 @@ export const ADMIN_SECTIONS: { href: string; label: string }[] = [
   { href: '/admin/letters', label: 'Letters' },
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/reviews', label: 'Replies to review' },
+  { href: '/admin/suppressions', label: 'Suppressions' },
   { href: '/admin/prompts', label: 'Prompts' },
   { href: '/admin/topics', label: 'Topics & personas' },
   { href: '/admin/footer', label: 'Footer' },
