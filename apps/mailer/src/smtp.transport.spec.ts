@@ -1,10 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseConfig } from '@mz/contracts';
 import { SmtpTransport } from './smtp.transport';
 
 const pem = () => generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 const logger = () => ({ warn: jest.fn() }) as unknown as import('pino').Logger & { warn: jest.Mock };
-const PROD = { NODE_ENV: 'production', WEBHOOK_SECRET: 'w'.repeat(32), SESSION_SECRET: 's'.repeat(40) };
+const PROD = { NODE_ENV: 'production', WEBHOOK_SECRET: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(32).toString('hex') };
 
 describe('SmtpTransport DKIM', () => {
   it('signs with the current selector when configured, silently', () => {

@@ -27,6 +27,8 @@ describe('queues and workers', () => {
             [JobName.ComposeLetter]: async (payload) => {
               handled.push(payload);
             },
+            // Every job of the queue needs a handler (the registry refuses to boot otherwise).
+            [JobName.PreviewLetter]: async () => undefined,
           });
         },
       },
