@@ -1,3 +1,4 @@
+import express from 'express';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,18 @@ describe('config schema', () => {
     expect(parseConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(parseConfig({ TRUST_PROXY: ' 10.0.0.0/8, fd00::/8 ,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', 'fd00::/8', 'loopback']);
     for (const bad of ['true', 'everyone', '10.0.0.0/8, example.com', '99']) expect(() => parseConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('TRUST_PROXY: refuses, naming the variable, every address Express would throw on at start', () => {
+    for (const bad of ['300.1.1.1', '10.0.0.0/33', '10.0.0.0/99', 'fd00::/129', ':::', '1:2', '10.0.0.1/8/2', '10.0.0.0/', '10.0.0.0/-1']) {
+      expect(() => parseConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+      // ...and these are exactly what Express refuses
+      expect(() => express().set('trust proxy', [bad])).toThrow();
+    }
+    for (const good of ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1', '::ffff:10.0.0.1', '2001:db8::/32, 127.0.0.1/32, uniquelocal']) {
+      const parsed = parseConfig({ TRUST_PROXY: good }).TRUST_PROXY;
+      expect(() => express().set('trust proxy', parsed)).not.toThrow();
+    }
   });
 
   describe('weak secrets in production', () => {

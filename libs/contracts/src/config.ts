@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -63,7 +64,17 @@ const llmPrices = z.preprocess(
   z.record(z.string().min(1).max(200), LlmPrice),
 );
 
-const IPV4_OR_V6 = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(?:\/\d{1,3})?$/i;
+/**
+ * One TRUST_PROXY entry as Express (proxy-addr) will accept it: an IPv4/IPv6 address with an
+ * optional prefix within its family's width. Checked here, so a typo stops the service with a
+ * message naming TRUST_PROXY rather than a TypeError from app.set('trust proxy') after start.
+ */
+function proxyAddress(entry: string): boolean {
+  const [ip, prefix, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 /**
  * TRUST_PROXY: whose X-Forwarded-For to believe. Empty (default): nobody's — the client address is
  * the TCP peer. A number: that many proxy hops in front of the service (e.g. 1 behind one ingress).
@@ -81,7 +92,7 @@ const trustProxy = z
       if (hops <= 32) return hops;
     } else {
       const entries = s.split(',').map((e) => e.trim()).filter(Boolean);
-      if (entries.length && entries.every((e) => IPV4_OR_V6.test(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e))) return entries;
+      if (entries.length && entries.every((e) => proxyAddress(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e))) return entries;
     }
     ctx.addIssue({ code: 'custom', message: `expected empty, a hop count (1-32) or proxy addresses/CIDRs separated by commas, got "${v}"` });
     return z.NEVER;
