@@ -9,6 +9,7 @@ import { createDataSource } from './data-source';
 import { ensureDatabase, migrateDatabase, revertMigrations } from './migrate';
 import { MIGRATIONS } from './migrations';
 import { PersonaVoiceSettings1796356698000 } from './migrations/1796356698000-persona-voice-settings';
+import { SessionScope1796357852000 } from './migrations/1796357852000-session-scope';
 import { seedDatabase } from './seed/seed';
 
 const TABLES = [
@@ -142,5 +143,28 @@ describe('schema', () => {
         { code: 'astronomy', temperature: 1.5, response_length: null, creativity: 0.3, instructions: null },
         { code: 'geometry', temperature: null, response_length: null, creativity: null, instructions: null },
       ]);
+  });
+
+  it("narrows sessions opened by a letter's footer link before scopes existed, and defaults new rows to settings", async () => {
+    // Back to just before session scopes, with sessions and LOGIN events as the login wrote them
+    // then: one transaction, so the session and its event share now().
+    await revertMigrations(url, MIGRATIONS.length - MIGRATIONS.indexOf(SessionScope1796357852000));
+    const [{ id: userId }] = await ds.query(`INSERT INTO app_user (email, role) VALUES ('old-admin@example.test', 'admin') RETURNING id`);
+    const login = async (via: string, at: string) => {
+      await ds.query(`INSERT INTO app_session (user_id, token_hash, expires_at, created_at) VALUES ($1, $2, now() + interval '30 days', $3)`, [userId, randomUUID(), at]);
+      await ds.query(`INSERT INTO event_log (type, actor, user_id, metadata, created_at) VALUES ('LOGIN', $1, $2, $3::jsonb, $4)`, [userId, userId, JSON.stringify({ via }), at]);
+    };
+    await login('footer_login', '2026-11-01T10:00:00.123456Z');
+    await login('login', '2026-11-02T10:00:00.654321Z');
+    // a session with no LOGIN event at its instant (a footer login a moment earlier does not count)
+    await ds.query(`INSERT INTO app_session (user_id, token_hash, expires_at, created_at) VALUES ($1, $2, now() + interval '30 days', '2026-11-01T10:00:00.123457Z')`, [userId, randomUUID()]);
+    await migrateDatabase(url);
+    expect(await ds.query(`SELECT created_at, scope FROM app_session WHERE user_id = $1 ORDER BY created_at`, [userId])).toEqual([
+      { created_at: new Date('2026-11-01T10:00:00.123Z'), scope: 'settings' },
+      { created_at: new Date('2026-11-01T10:00:00.123Z'), scope: 'full' },
+      { created_at: new Date('2026-11-02T10:00:00.654Z'), scope: 'full' },
+    ]);
+    await ds.query(`INSERT INTO app_session (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 day')`, [userId, randomUUID()]);
+    expect(await ds.query(`SELECT scope FROM app_session WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [userId])).toEqual([{ scope: 'settings' }]);
   });
 });

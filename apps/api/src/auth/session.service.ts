@@ -44,12 +44,13 @@ export class SessionService {
     this.cookieName = sessionCookieName(config.APP_BASE_URL);
   }
 
-  async create(m: EntityManager, userId: string, meta: { userAgent?: string; ip?: string; scope?: SessionScope }): Promise<{ token: string; expiresAt: Date }> {
+  /** `scope` is required: what a session may open is never left to a default. */
+  async create(m: EntityManager, userId: string, meta: { userAgent?: string; ip?: string; scope: SessionScope }): Promise<{ token: string; expiresAt: Date }> {
     const token = newToken();
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     await m.query(
       `INSERT INTO app_session (user_id, token_hash, expires_at, user_agent, ip, scope) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [userId, hashToken(token), expiresAt, meta.userAgent?.slice(0, 400) ?? null, meta.ip ?? null, meta.scope ?? 'full'],
+      [userId, hashToken(token), expiresAt, meta.userAgent?.slice(0, 400) ?? null, meta.ip ?? null, meta.scope],
     );
     return { token, expiresAt };
   }

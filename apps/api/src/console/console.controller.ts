@@ -1,6 +1,7 @@
 import { Controller, Get, Next, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
+import { adminRefusal } from '../auth/session.guard';
 import { SessionService } from '../auth/session.service';
 import { ConsoleAssets } from './console-assets.service';
 
@@ -33,7 +34,8 @@ export class ConsoleController {
     if (req.path === '/admin' || req.path.startsWith('/admin/')) {
       const user = await this.sessions.fromRequest(req);
       if (!user) status = 401;
-      else if (user.role !== 'admin' || user.status !== 'active') status = 403;
+      // A footer-link (settings-only) session of an admin is refused like the admin API refuses it.
+      else if (user.status !== 'active' || adminRefusal(user)) status = 403;
     }
     res.status(status).type('html').send(html);
   }

@@ -76,6 +76,16 @@ describe('web console (served by the api)', () => {
     expect((await h.request('GET', '/api/admin/users', { cookie: subscriberCookie })).status).toBe(403);
   });
 
+  it("refuses /admin (403, same shell) to an admin signed in by a letter's footer link", async () => {
+    const footerCookie = await h.signIn(await h.createUser({ role: 'admin' }), 'footer_login');
+    for (const path of ['/admin', '/admin/suppressions']) {
+      const res = await h.request('GET', path, { cookie: footerCookie });
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(await res.text()).toContain(manifest['main.js']);
+    }
+    expect((await h.request('GET', '/settings', { cookie: footerCookie })).status).toBe(200);
+  });
+
   it('leaves /admin/queues to Bull Board', async () => {
     const anonymous = await h.request('GET', '/admin/queues', { headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(302);

@@ -5,6 +5,7 @@ import { LetterLlmCost1796355226000 } from './1796355226000-letter-llm-cost';
 import { PersonaVoiceSettings1796356698000 } from './1796356698000-persona-voice-settings';
 import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
+import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   PersonaVoiceSettings1796356698000,
   InboundEnvelope1796357400000,
   SessionScope1796357852000,
+  SessionScopeFailClosed1796400000000,
 ];
