@@ -34,8 +34,11 @@ export class AdminSuppressionsService {
               src.letter_id AS "letterId", src.metadata->>'inbound_message_id' AS "inboundMessageId"
          FROM suppression s
          LEFT JOIN app_user u ON lower(u.email) = s.address
+         -- The event written with this suppression (same transaction, so not before it): the first
+         -- SUPPRESSED event since. An older one belongs to an earlier, lifted suppression.
          LEFT JOIN LATERAL (SELECT e.letter_id, e.metadata FROM event_log e
-                             WHERE e.type = 'SUPPRESSED' AND e.user_id = u.id ORDER BY e.id DESC LIMIT 1) src ON true
+                             WHERE e.type = 'SUPPRESSED' AND e.user_id = u.id AND e.created_at >= s.created_at
+                             ORDER BY e.id LIMIT 1) src ON true
          ${w} ORDER BY s.created_at DESC, s.id LIMIT ${q.pageSize} OFFSET ${(q.page - 1) * q.pageSize}`,
       params,
     );

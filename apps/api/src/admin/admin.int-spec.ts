@@ -471,6 +471,24 @@ describe('admin API', () => {
       expect((await h.request('DELETE', `/api/admin/suppressions/${others[0].id}`, { cookie: own })).status).toBe(403);
       expect((await h.request('DELETE', `/api/admin/suppressions/${others[0].id}`, { cookie: await h.signIn(admin, 'footer_login') })).status).toBe(403);
     });
+
+    it('names the letter behind the current suppression only — never one from an earlier, lifted suppression', async () => {
+      const { user, sub } = await subscribed('focus', { email: 'twice@example.test' });
+      const firstLetter = await letter(sub);
+      // First suppression (a bounce of firstLetter), written as the mailer writes it: row and event in one transaction.
+      await h.ds.transaction(async (m) => {
+        await m.query(`INSERT INTO suppression (address, reason, detail) VALUES ('twice@example.test', 'hard_bounce', '550 5.1.1')`);
+        await m.query(`INSERT INTO event_log (type, user_id, letter_id, metadata) VALUES ('SUPPRESSED', $1, $2, '{"reason":"hard_bounce"}')`, [user.id, firstLetter]);
+      });
+      const first = (await api('GET', '/api/admin/suppressions?q=twice@')).body.items[0];
+      expect(first).toMatchObject({ reason: 'hard_bounce', letterId: firstLetter });
+      expect((await api('DELETE', `/api/admin/suppressions/${first.id}`)).status).toBe(204);
+      // Suppressed again later with no letter behind it (a complaint about mail we cannot tie to a letter).
+      await h.ds.query(`INSERT INTO suppression (address, reason) VALUES ('twice@example.test', 'complaint')`);
+      const again = (await api('GET', '/api/admin/suppressions?q=twice@')).body.items;
+      expect(again).toHaveLength(1);
+      expect(again[0]).toMatchObject({ reason: 'complaint', letterId: null, inboundMessageId: null });
+    });
   });
 
   describe('audit log', () => {
