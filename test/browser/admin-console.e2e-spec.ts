@@ -295,4 +295,33 @@ describe('admin console (browser)', () => {
       await reader.ctx.close();
     }
   }));
+
+  it("sends an admin who came in by a letter's footer link to settings, and explains that the console needs a sign-in link", track('footer-scope', () => admin, async () => {
+    const other = await makeUser(stack.ds, { email: 'second-admin@example.org', role: 'admin' });
+    const reader = await openPage(browser);
+    try {
+      await signInWithToken(reader.page, stack, other.id, 'footer_login');
+      expect(new URL(reader.page.url()).pathname).toBe('/settings');
+      await reader.page.getByRole('heading', { level: 1, name: 'Your settings' }).waitFor();
+      for (const path of ['/admin', '/admin/suppressions']) {
+        const res = await reader.page.goto(`${stack.baseUrl}${path}`);
+        expect([path, res!.status()]).toEqual([path, 403]);
+        await reader.page.getByRole('heading', { level: 1, name: 'Sign in again to use the console' }).waitFor();
+        expect(await reader.page.getByTestId('console-needs-sign-in').textContent()).toMatch(/request a sign-in link on the home page/);
+        expect(await reader.page.getByRole('navigation', { name: 'Admin sections' }).count()).toBe(0);
+      }
+      await screenshot(reader.page, 'admin-footer-session');
+      expect(await auditAccessibility(reader.page)).toEqual([]);
+      expect(await reader.page.evaluate(async () => (await fetch('/api/admin/suppressions')).status)).toBe(403);
+      expect((await reader.page.goto(`${stack.baseUrl}/admin/queues`))!.status()).toBe(403);
+
+      // A sign-in link the admin requested opens the console in the same browser.
+      await signInWithToken(reader.page, stack, other.id);
+      expect(new URL(reader.page.url()).pathname).toBe('/admin');
+      await reader.page.getByRole('navigation', { name: 'Admin sections' }).waitFor();
+      expect(reader.problems).toEqual([]);
+    } finally {
+      await reader.ctx.close();
+    }
+  }));
 });

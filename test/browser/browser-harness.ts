@@ -300,11 +300,11 @@ export async function signInFromLanding(page: Page, stack: ConsoleStack, email: 
 }
 
 /** Signs a user in through the real confirm page with a token minted directly (for secondary actors). */
-export async function signInWithToken(page: Page, stack: ConsoleStack, userId: string): Promise<void> {
+export async function signInWithToken(page: Page, stack: ConsoleStack, userId: string, purpose: 'login' | 'footer_login' = 'login'): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   await stack.ds.query(
-    `INSERT INTO login_token (user_id, token_hash, purpose, expires_at, sent_at) VALUES ($1, $2, 'login', now() + interval '15 minutes', now())`,
-    [userId, createHash('sha256').update(token).digest('hex')],
+    `INSERT INTO login_token (user_id, token_hash, purpose, expires_at, sent_at) VALUES ($1, $2, $3, now() + interval '15 minutes', now())`,
+    [userId, createHash('sha256').update(token).digest('hex'), purpose],
   );
   await page.goto(`${stack.baseUrl}/login/${token}`);
   await page.getByRole('button', { name: 'Sign in' }).click();
