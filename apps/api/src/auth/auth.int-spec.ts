@@ -113,6 +113,21 @@ describe('auth: magic links and sessions', () => {
       }
     });
 
+    it('behind a trusted proxy, takes the address that proxy saw, not an entry the client wrote in front of it', async () => {
+      // The client sends "X-Forwarded-For: 6.6.6.6"; our (loopback) proxy appends the address it saw.
+      const u = await h.createUser();
+      const res = await h.request('POST', `/login/${await h.loginToken(u.id)}`, { headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.250' } });
+      expect(res.status).toBe(303);
+      expect(await h.ds.query(`SELECT ip FROM app_session WHERE user_id = $1`, [u.id])).toEqual([{ ip: '198.51.100.250' }]);
+      // and the per-IP limit counts that address too: 30 requests each claiming a new first hop are one client
+      const seen = '198.51.100.251';
+      for (let i = 0; i < 30; i++) {
+        const ok = await h.request('POST', '/api/auth/login-link', { json: { email: `prepended-${i}@example.test` }, headers: { 'x-forwarded-for': `203.0.113.${i}, ${seen}` } });
+        expect(ok.status).toBe(202);
+      }
+      expect((await h.request('POST', '/api/auth/login-link', { json: { email: 'prepended-x@example.test' }, headers: { 'x-forwarded-for': `6.6.6.6, ${seen}` } })).status).toBe(429);
+    });
+
     it('refuses a malformed body with 400 naming the field', async () => {
       const res = await h.request('POST', '/api/auth/login-link', { json: { email: 'not-an-address' }, headers: ip() });
       expect(res.status).toBe(400);
