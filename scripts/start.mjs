@@ -1,18 +1,30 @@
 #!/usr/bin/env node
 /**
- * `npm start` — the whole product locally: checks Postgres and Redis, creates the database if
- * missing, migrates and seeds, starts a local mail catcher (unless SMTP_URL is set) and all five
- * services, prints the URLs, and stops everything cleanly on Ctrl-C.
+ * `npm start` — the whole product locally: installs node_modules when missing or stale, refuses at
+ * once when a port it needs is taken, checks Postgres and Redis, creates the database if missing,
+ * migrates and seeds, starts a local mail catcher (unless SMTP_URL is set) and all five services,
+ * prints the URLs once the processes THIS run started are ready, and stops everything on Ctrl-C.
+ *
+ * Quiet by default: Nest's route map and module wiring are debug lines here (production's JSON
+ * logs are untouched); `npm start -- --verbose` or LOG_LEVEL=debug shows everything.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureInstalled } from './ensure-install.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const children = [];
 let stopping = false;
+let ready = false;
+
+const verbose = process.argv.includes('--verbose') || ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
+/** Nest's start-up chatter: one line per route and module, useful only when debugging wiring. */
+const DEBUG_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory', 'NestApplication']);
 
 function log(msg) {
   console.log(`\x1b[36m[mentor-zero]\x1b[0m ${msg}`);
@@ -23,12 +35,53 @@ function fail(msg) {
   shutdown(1);
 }
 
+// Which ports this run needs, from the environment as given (config is validated after the build;
+// a bad value is reported there). PORT_BASE moves the five HTTP ports together.
+const intEnv = (name, def) => (/^\d+$/.test(process.env[name] ?? '') ? Number(process.env[name]) : def);
+const portBase = intEnv('PORT_BASE', 3000);
+const services = ['api', 'inbound', 'scheduler', 'composer', 'mailer'].map((name, i) => [name, portBase + i]);
+const runMailCatcher = !process.env.SMTP_URL;
+const mailSmtpPort = intEnv('MAILDEV_SMTP_PORT', 1025);
+const mailWebPort = intEnv('MAILDEV_WEB_PORT', 1080);
+const needed = [
+  ...services.map(([name, port]) => ({ port, what: `${name} HTTP`, variable: 'PORT_BASE' })),
+  { port: intEnv('INBOUND_SMTP_PORT', 2525), what: 'inbound SMTP', variable: 'INBOUND_SMTP_PORT' },
+  ...(runMailCatcher ? [
+    { port: mailSmtpPort, what: 'mail catcher SMTP', variable: 'MAILDEV_SMTP_PORT' },
+    { port: mailWebPort, what: 'mail catcher web', variable: 'MAILDEV_WEB_PORT' },
+  ] : []),
+];
+
+/** Whether something already listens on the port (any address: the services bind 0.0.0.0). */
+function portBusy(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err) => resolve(err.code === 'EADDRINUSE' || err.code === 'EACCES'));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(false)));
+  });
+}
+
+const busy = (await Promise.all(needed.map(async (n) => ((await portBusy(n.port)) ? n : null)))).filter(Boolean);
+if (busy.length) {
+  for (const n of busy) {
+    console.error(`port ${n.port} (${n.what}) is in use — is Mentor Zero already running? Stop it, or set ${n.variable} to use another port`);
+  }
+  process.exit(1);
+}
+
+if (ensureInstalled(root, log)) log('installed');
 log('building…');
 execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: { ...process.env, QUIET_BUILD: '1' } });
 
 const { parseConfig, ConfigError } = require(join(root, 'dist/libs/contracts/src/config.js'));
 const env = { ...process.env };
 env.DEFAULT_ADMIN_EMAILS ??= 'admin@mentor.localhost';
+if (process.env.PORT_BASE) env.APP_BASE_URL ??= `http://localhost:${portBase}`;
+if (runMailCatcher) env.SMTP_URL = `smtp://127.0.0.1:${mailSmtpPort}`;
+if (verbose) env.LOG_LEVEL ??= 'debug';
+// Every child's /health/ready answers with this run's id: "running" means OUR processes are ready,
+// never that some other stack answered on the same ports.
+const instanceId = randomUUID();
 let config;
 try {
   config = parseConfig(env);
@@ -81,7 +134,10 @@ function start(name, args, extraEnv = {}) {
       buf += chunk.toString();
       const lines = buf.split('\n');
       buf = lines.pop();
-      for (const line of lines) out.write(prefix + pretty(line) + '\n');
+      for (const line of lines) {
+        const text = pretty(line);
+        if (text !== null) out.write(prefix + text + '\n');
+      }
     });
   };
   relay(child.stdout, process.stdout);
@@ -93,10 +149,15 @@ function start(name, args, extraEnv = {}) {
   return child;
 }
 
-/** JSON log lines → "level message" for humans; anything else unchanged. */
+/**
+ * JSON log lines → "level message" for humans; anything else unchanged. Null hides the line: at the
+ * default level, Nest's route map and module wiring (debug chatter logged at info) and the info
+ * lines of a service starting up — the "ready" line below says the same thing once.
+ */
 function pretty(line) {
   try {
     const j = JSON.parse(line);
+    if (!verbose && j.level === 'info' && (DEBUG_CONTEXTS.has(j.context) || !ready)) return null;
     const extra = Object.entries(j)
       .filter(([k]) => !['level', 'time', 'service', 'msg', 'context', 'pid', 'hostname'].includes(k))
       .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
@@ -109,15 +170,20 @@ function pretty(line) {
 
 async function waitReady(name, port, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !stopping) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200) return;
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      if (res.status === 200 && (await res.json()).instance === instanceId) {
+        log(`${name} ready on :${port}`);
+        return;
+      }
     } catch {
       // not yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  fail(`${name} did not become ready within ${timeoutMs / 1000}s`);
+  if (!stopping) fail(`${name} did not become ready within ${timeoutMs / 1000}s`);
+  await new Promise(() => undefined); // shutting down: never go on to "running"
 }
 
 function shutdown(code = 0) {
@@ -148,18 +214,15 @@ log('database: create if missing, migrate, seed…');
 execFileSync(process.execPath, [join(root, 'dist/libs/db/src/cli.js'), 'setup'], { cwd: root, stdio: 'inherit', env });
 
 let mailUi = null;
-if (!process.env.SMTP_URL) {
-  const smtpPort = new URL(config.SMTP_URL).port || '1025';
-  const webPort = process.env.MAILDEV_WEB_PORT ?? '1080';
-  start('maildev', [join(root, 'node_modules/maildev/bin/maildev'), '--smtp', smtpPort, '--web', webPort, '--ip', '127.0.0.1', '--silent']);
-  mailUi = `http://localhost:${webPort}`;
+if (runMailCatcher) {
+  start('maildev', [join(root, 'node_modules/maildev/bin/maildev'), '--smtp', String(mailSmtpPort), '--web', String(mailWebPort), '--ip', '127.0.0.1', '--silent']);
+  mailUi = `http://localhost:${mailWebPort}`;
 }
 
-const services = [
-  ['api', 3000], ['inbound', 3001], ['scheduler', 3002], ['composer', 3003], ['mailer', 3004],
-];
-for (const [name, port] of services) start(name, [join(root, 'dist/apps', name, 'src/main.js')], { PORT: String(port) });
+log('starting the services…');
+for (const [name, port] of services) start(name, [join(root, 'dist/apps', name, 'src/main.js')], { PORT: String(port), INSTANCE_ID: instanceId });
 await Promise.all(services.map(([name, port]) => waitReady(name, port)));
+ready = true;
 
 const base = config.APP_BASE_URL;
 console.log(`
@@ -168,8 +231,8 @@ console.log(`
   API docs           ${base}/api/docs
   Bull Board         ${base}/admin/queues   (admin session)
   Mail catcher       ${mailUi ?? `(SMTP_URL set: mail goes to ${new URL(config.SMTP_URL).host})`}
-  Inbound            SMTP 127.0.0.1:${config.INBOUND_SMTP_PORT}, webhook http://localhost:3001/webhooks/reply
-  Metrics            http://localhost:300{0..4}/metrics
+  Inbound            SMTP 127.0.0.1:${config.INBOUND_SMTP_PORT}, webhook http://localhost:${services[1][1]}/webhooks/reply
+  Metrics            http://localhost:{${services.map(([, p]) => p).join(',')}}/metrics
   Composer           ${config.LLM_BASE_URL ? `LLM at ${config.LLM_BASE_URL} (${config.LLM_MODEL})` : 'offline composer (set LLM_BASE_URL to use an LLM)'}
   Press Ctrl-C to stop.
 `);

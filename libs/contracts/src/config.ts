@@ -199,6 +199,9 @@ export const ConfigSchema = z
       .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
     RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
+    // --- local start (issue 19) ---
+    /** Names this process in /health/ready; `npm start` passes one per run to know its own children answered. */
+    INSTANCE_ID: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only').optional()),
   })
   .superRefine((c, ctx) => {
     const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY];

@@ -1,6 +1,8 @@
-import { Controller, Get, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { AppConfig } from '@mz/contracts';
 import { Database } from './database';
 import { RedisConnections } from './redis';
+import { APP_CONFIG } from './tokens';
 
 /** Tracks whether the process is shutting down: readiness turns 503 so traffic drains first. */
 @Injectable()
@@ -14,9 +16,19 @@ type Check = { ok: boolean; error?: string };
 export class HealthService {
   private migrationsCurrent = false;
 
-  constructor(private readonly db: Database, private readonly redis: RedisConnections, private readonly lifecycle: Lifecycle) {}
+  constructor(
+    private readonly db: Database,
+    private readonly redis: RedisConnections,
+    private readonly lifecycle: Lifecycle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
-  async readiness(): Promise<{ ok: boolean; checks: Record<string, Check> }> {
+  /** INSTANCE_ID when given (e.g. by `npm start`, to tell its own children from another stack on the same ports). */
+  get instance(): string | undefined {
+    return this.config.INSTANCE_ID;
+  }
+
+  async readiness(): Promise<{ ok: boolean; instance?: string; checks: Record<string, Check> }> {
     const [database, redis, migrations] = await Promise.all([
       this.check(async () => {
         await this.db.dataSource.query('SELECT 1');
@@ -33,7 +45,7 @@ export class HealthService {
     ]);
     const shutdown: Check = this.lifecycle.shuttingDown ? { ok: false, error: 'shutting down' } : { ok: true };
     const checks = { database, redis, migrations, shutdown };
-    return { ok: Object.values(checks).every((c) => c.ok), checks };
+    return { ok: Object.values(checks).every((c) => c.ok), instance: this.instance, checks };
   }
 
   private async check(fn: () => Promise<void>, timeoutMs = 2000): Promise<Check> {
@@ -52,7 +64,7 @@ export class HealthController {
 
   @Get('live')
   live() {
-    return { ok: true };
+    return { ok: true, instance: this.health.instance };
   }
 
   @Get('ready')
