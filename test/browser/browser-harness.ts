@@ -31,6 +31,8 @@ export interface TrackedPage {
   page: Page;
   /** Uncaught exceptions and CSP violations seen by the page (must stay empty). */
   problems: string[];
+  /** Every error the browser console showed (failed requests included), for pages that must log none. */
+  consoleErrors: string[];
 }
 
 /** A fresh browser context (own cookies) with a page that records script errors and CSP violations. */
@@ -38,11 +40,13 @@ export async function openPage(browser: Browser, opts: { viewport?: { width: num
   const ctx = await browser.newContext({ viewport: opts.viewport ?? DESKTOP, locale: 'en-GB', timezoneId: opts.timezoneId ?? 'Europe/Berlin', colorScheme: 'light' });
   const page = await ctx.newPage();
   const problems: string[] = [];
+  const consoleErrors: string[] = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url})`);
     if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`csp: ${msg.text()}`);
   });
-  return { ctx, page, problems };
+  return { ctx, page, problems, consoleErrors };
 }
 
 /** Full-page screenshot under test-artifacts/screenshots (scrolled to the top, so sticky headers sit where they belong). */

@@ -50,6 +50,8 @@ describe('subscriber journey (browser)', () => {
     await expectVisible(page.getByText('Seneca', { exact: true }));
     await screenshot(page, 'landing-desktop');
     expect(await auditAccessibility(page)).toEqual([]);
+    // A signed-out visitor is not an error: the start-up "who am I" probe must not log one.
+    expect(desktop.consoleErrors).toEqual([]);
 
     // A typo is caught before anything is sent.
     await page.getByLabel('Email address').fill('not-an-address');

@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
-import { hashToken, links, mailAddressSecret, newToken, signedAddress } from '@mz/domain';
+import { hashToken, links, mailAddressSecret, minutesLeft, newToken, signedAddress } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
@@ -84,7 +84,7 @@ export class SendLoginLinkService {
       messageId: `<login.${loginTokenId}@${this.config.REPLY_DOMAIN}>`,
       link: links.login(this.config.APP_BASE_URL, token),
       // Honest about a link minted late (after retries): the expiry was fixed when it was requested.
-      expiresInMinutes: Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / 60_000)),
+      expiresInMinutes: minutesLeft(expiresAt, now),
     });
 
     const started = performance.now();

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags, ApiTo
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { logEvent } from '@mz/db';
+import { LOGIN_LINK_TTL_MS } from '@mz/domain';
 import { html, page } from '../common/html';
 import { openApiSchema, ZodBody, ZodOk } from '../common/openapi';
 import { body } from '../common/zod-validation.pipe';
@@ -11,7 +12,11 @@ import { IpRateLimitedError, LoginLinkService } from './login-link.service';
 import { CurrentUser, SessionGuard } from './session.guard';
 import { SessionService, type SessionUser } from './session.service';
 
-const ACCEPTED = { status: 'accepted', message: 'If this address can receive mail, a sign-in link is on its way. It works once, for 15 minutes.' } as const;
+// The same validity the sign-in mail states (minutesLeft rounds to these minutes when sent at once).
+export const ACCEPTED = {
+  status: 'accepted',
+  message: `If this address can receive mail, a sign-in link is on its way. It works once, for ${LOGIN_LINK_TTL_MS / 60_000} minutes.`,
+} as const;
 
 @ApiTags('auth')
 @Controller('api')
@@ -55,6 +60,17 @@ export class AuthController {
       await logEvent(this.ds.manager, { type: 'LOGOUT', actor: revoked.userId, userId: revoked.userId });
     }
     res.clearCookie(this.sessions.cookieName, this.sessions.cookieOptions());
+  }
+
+  /**
+   * For the web app's start-up probe: 200 whether or not anyone is signed in. Being signed out is
+   * not an error, and a 401 here would put one in every signed-out visitor's browser console.
+   */
+  @Get('auth/session')
+  @ApiOperation({ summary: 'Who is signed in: { user } for an active session, else { user: null } (never 401)' })
+  async session(@Req() req: Request) {
+    const user = await this.sessions.fromRequest(req);
+    return { user: user && user.status === 'active' ? await this.profile(user) : null };
   }
 
   @Get('me')

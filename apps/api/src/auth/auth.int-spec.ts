@@ -336,4 +336,22 @@ describe('auth: magic links and sessions', () => {
       }
     });
   });
+
+  describe('GET /api/auth/session (the web app\'s probe)', () => {
+    it('answers 200 with the user for a live session and 200 { user: null } otherwise — forged, revoked and suspended included', async () => {
+      const u = await h.createUser();
+      const cookie = await h.signIn(u);
+      const live = await h.request('GET', '/api/auth/session', { cookie });
+      expect(live.status).toBe(200);
+      expect((await live.json()).user).toMatchObject({ id: u.id, email: u.email });
+
+      for (const c of [undefined, 'mz_session=' + 'A'.repeat(43), 'mz_session=../../etc/passwd', `mz_session=${'x'.repeat(5000)}`]) {
+        const res = await h.request('GET', '/api/auth/session', c ? { cookie: c } : {});
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ user: null });
+      }
+      await h.ds.query(`UPDATE app_user SET status = 'suspended' WHERE id = $1`, [u.id]);
+      expect(await (await h.request('GET', '/api/auth/session', { cookie })).json()).toEqual({ user: null });
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { hashToken, newToken, signUnsubscribeToken, verifyUnsubscribeToken } from './tokens';
+import { hashToken, LOGIN_LINK_TTL_MS, minutesLeft, newToken, signUnsubscribeToken, verifyUnsubscribeToken } from './tokens';
 import { letterIdFromMessageId, letterMessageId } from './message-id';
 
 const SECRET = 'x'.repeat(40);
@@ -33,5 +33,22 @@ describe('letter Message-ID', () => {
     expect(letterIdFromMessageId(mid, 'reply.example.org')).toBe(SUB);
     expect(letterIdFromMessageId(mid, 'evil.example')).toBeNull();
     expect(letterIdFromMessageId('<random@x>', 'reply.example.org')).toBeNull();
+  });
+});
+
+describe('minutesLeft (the validity the sign-in mail states)', () => {
+  const now = new Date('2026-03-01T10:00:00Z');
+  const at = (ms: number) => new Date(now.getTime() + ms);
+
+  it('states the full TTL for a link mailed moments after it was requested', () => {
+    // Floor said "14 minutes" here while the API promised 15.
+    expect(minutesLeft(at(LOGIN_LINK_TTL_MS - 1_500), now)).toBe(LOGIN_LINK_TTL_MS / 60_000);
+    expect(minutesLeft(at(LOGIN_LINK_TTL_MS), now)).toBe(15);
+  });
+
+  it('stays honest for a link mailed late, and never says 0', () => {
+    expect(minutesLeft(at(9 * 60_000 + 10_000), now)).toBe(9);
+    expect(minutesLeft(at(20_000), now)).toBe(1);
+    expect(minutesLeft(at(-60_000), now)).toBe(1);
   });
 });

@@ -15,6 +15,14 @@ export function newToken(): string {
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const FOOTER_LOGIN_TTL_MS = 48 * 3_600_000;
 
+/**
+ * Whole minutes a link has left, as the sign-in mail states them. Rounded, not floored: a link
+ * mailed a second after it was requested still has its 15 minutes, as the API promised.
+ */
+export function minutesLeft(expiresAt: Date, now: Date): number {
+  return Math.max(1, Math.round((expiresAt.getTime() - now.getTime()) / 60_000));
+}
+
 /** Creates a one-time login token (stored hashed) and returns the raw token for the link. */
 export async function issueLoginToken(m: EntityManager, userId: string, purpose: LoginTokenPurpose, ttlMs: number, now = new Date()): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = newToken();

@@ -19,8 +19,8 @@ let loaded = false;
 export async function loadMe(force = false): Promise<Me | null> {
   if (loaded && !force) return current;
   try {
-    const res = await api.get<Me | { user: Me }>('/api/me', { quiet401: true });
-    current = res && 'user' in res ? res.user : (res as Me);
+    // Not /api/me: its 401 for a signed-out visitor would be an error in the browser console.
+    current = (await api.get<{ user: Me | null }>('/api/auth/session', { quiet401: true })).user;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) current = null;
     else throw err;
