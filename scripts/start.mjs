@@ -69,7 +69,7 @@ if (busy.length) {
   process.exit(1);
 }
 
-if (ensureInstalled(root, log)) log('installed');
+ensureInstalled(root, log);
 log('building…');
 execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit', env: { ...process.env, QUIET_BUILD: '1' } });
 
