@@ -181,6 +181,18 @@ describe('README: try it in five minutes', () => {
     expect(output).not.toMatch(/\n\s+at /);
   });
 
+  it('starts again on the freed ports; --verbose brings back Nest\'s route map', async () => {
+    let verboseOut = '';
+    start = spawn(npm, ['start', '--', '--verbose'], { cwd: root, env: vars, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    start.stdout!.on('data', (c) => (verboseOut += c.toString()));
+    start.stderr!.on('data', (c) => (verboseOut += c.toString()));
+    await eventually(async () => verboseOut.includes('Mentor Zero is running') || start.exitCode !== null, 'npm start --verbose to say running', 150_000, 200);
+    expect(verboseOut).toMatch(/\[RoutesResolver\]/);
+    expect(verboseOut).toMatch(/\[RouterExplorer\] Mapped \{\/health\/ready, GET\} route/);
+    process.kill(-start.pid!, 'SIGINT');
+    await eventually(async () => !(await Promise.all(ports.map(listening))).some(Boolean), 'every port free again', 40_000, 200);
+  });
+
   /** The mail catcher's REST API (MailDev), as `npm run reply` reads it. */
   async function mailsTo(address: string): Promise<Array<{ id: string; text: string; headers: Record<string, string> }>> {
     const all = (await (await fetch(`${catcher}/email`)).json()) as Array<{ id: string; text: string; headers: Record<string, string>; to: Array<{ address: string }> }>;
