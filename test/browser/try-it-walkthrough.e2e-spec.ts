@@ -144,7 +144,21 @@ describe('README: try it in five minutes', () => {
   });
 
   it('npm run reply answers the letter through inbound SMTP; the reply shows on the letters page and the streak moves', async () => {
-    const res = spawnSync(npm, ['run', '--silent', 'reply', '--', EMAIL, 'Done — I tried the exercise this morning.'], { cwd: root, env: vars, encoding: 'utf8', timeout: 60_000 });
+    // Wrong input gets one line, never a stack trace and never a message sent.
+    const reply = (...args: string[]) => spawnSync(npm, ['run', '--silent', 'reply', '--', ...args], { cwd: root, env: vars, encoding: 'utf8', timeout: 60_000 });
+    const nobody = reply('nobody@example.org', 'Done');
+    expect(nobody.status).toBe(1);
+    expect(nobody.stderr.trim()).toMatch(/^no letter for nobody@example\.org in the mail catcher yet/);
+    for (const bad of [reply('not-an-address', 'Done'), reply(EMAIL), reply(EMAIL, 'Done', '--smtp')]) {
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/usage: npm run reply -- <address>/);
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+    }
+    const noInbound = reply(EMAIL, 'Done', '--smtp', `127.0.0.1:${ports[6] + 1000}`);
+    expect(noInbound.status).toBe(1);
+    expect(noInbound.stderr).toMatch(/^the inbound service refused the reply/);
+
+    const res = reply(EMAIL, 'Done — I tried the exercise this morning.');
     expect(`${res.stderr}`).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/^replied to ".+" \(<.+>\) via .+@.+: 250/);
