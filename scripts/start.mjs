@@ -168,7 +168,7 @@ function pretty(line) {
   }
 }
 
-async function waitReady(name, port, timeoutMs = 60_000) {
+async function waitReady(name, port, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !stopping) {
     try {

@@ -14,7 +14,8 @@ import { eventually } from '../support/services';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 import { launchBrowser, openPage, screenshot, type TrackedPage } from './browser-harness';
 
-jest.setTimeout(180_000);
+// Generous: each start builds and boots five services, and CI machines are shared.
+jest.setTimeout(300_000);
 
 const root = join(__dirname, '..', '..');
 const EMAIL = 'walkthrough@example.org';
@@ -89,7 +90,7 @@ describe('README: try it in five minutes', () => {
     start = spawn(npm, ['start'], { cwd: root, env: vars, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     start.stdout!.on('data', (c) => (output += c.toString()));
     start.stderr!.on('data', (c) => (output += c.toString()));
-    await eventually(async () => output.includes('Mentor Zero is running') || start.exitCode !== null, 'npm start to say running', 150_000, 200);
+    await eventually(async () => output.includes('Mentor Zero is running') || start.exitCode !== null, 'npm start to say running', 240_000, 200);
     expect(start.exitCode).toBeNull();
     for (const svc of ['api', 'inbound', 'scheduler', 'composer', 'mailer']) expect(output).toMatch(new RegExp(`${svc} ready on :\\d+`));
     expect(output).not.toMatch(/RoutesResolver|RouterExplorer|InstanceLoader|Mapped \{/);
@@ -200,7 +201,7 @@ describe('README: try it in five minutes', () => {
     start = spawn(npm, ['start', '--', '--verbose'], { cwd: root, env: vars, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     start.stdout!.on('data', (c) => (verboseOut += c.toString()));
     start.stderr!.on('data', (c) => (verboseOut += c.toString()));
-    await eventually(async () => verboseOut.includes('Mentor Zero is running') || start.exitCode !== null, 'npm start --verbose to say running', 150_000, 200);
+    await eventually(async () => verboseOut.includes('Mentor Zero is running') || start.exitCode !== null, 'npm start --verbose to say running', 240_000, 200);
     expect(verboseOut).toMatch(/\[RoutesResolver\]/);
     expect(verboseOut).toMatch(/\[RouterExplorer\] Mapped \{\/health\/ready, GET\} route/);
     process.kill(-start.pid!, 'SIGINT');
