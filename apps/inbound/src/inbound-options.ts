@@ -13,6 +13,8 @@ export interface InboundOptions {
   smtpMaxClients: number;
   /** Idle SMTP connections are dropped after this. */
   smtpSocketTimeoutMs: number;
+  /** How often the TLS certificate files are checked for a renewal (a mounted Secret updates in place). */
+  tlsReloadMs: number;
   /** Signed webhook requests are accepted this far from our clock, either way (seconds). */
   webhookToleranceSeconds: number;
   /** Unprocessed rows older than this get their job re-queued (the gap between commit and enqueue). */
@@ -31,6 +33,7 @@ export const DEFAULT_INBOUND_OPTIONS: InboundOptions = {
   smtpMaxRecipients: 20,
   smtpMaxClients: 100,
   smtpSocketTimeoutMs: 60_000,
+  tlsReloadMs: 30_000,
   webhookToleranceSeconds: 300,
   redriveAfterMs: 60_000,
 };

@@ -16,6 +16,9 @@ export class InboundMetrics {
   readonly processingSeconds;
   readonly bounces;
   readonly untrusted;
+  readonly smtpSessions;
+  readonly tlsReloads;
+  readonly certificateExpiry;
 
   constructor(metrics: MetricsService) {
     this.received = metrics.counter('mz_inbound_received_total', 'Inbound messages accepted for storage, by source (duplicates included)', ['source']);
@@ -30,5 +33,8 @@ export class InboundMetrics {
     this.bounces = metrics.counter('mz_inbound_bounces_total', 'DSNs that came back to a valid bounce address and named its recipient, by hard (true|false)', ['hard']);
     this.untrusted = metrics.counter('mz_inbound_untrusted_total', 'Replies claiming one of our subscriptions that we could not verify (kept for review, no effect), by reason', ['reason']);
     this.processingSeconds = metrics.histogram('mz_inbound_processing_seconds', 'Time to process one inbound message', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]);
+    this.smtpSessions = metrics.counter('mz_inbound_smtp_sessions_total', 'Inbound SMTP sessions at their end, by whether they were encrypted (tls=true|false)', ['tls']);
+    this.tlsReloads = metrics.counter('mz_inbound_tls_reloads_total', 'Re-reads of the inbound TLS certificate files that found a change, by outcome (ok|error: the old pair stays)', ['outcome']);
+    this.certificateExpiry = metrics.gauge('mz_tls_certificate_expiry_seconds', 'Seconds until the TLS certificate in use expires, by what it serves', ['use']);
   }
 }

@@ -164,6 +164,18 @@ export const ConfigSchema = z
     TRUST_PROXY: trustProxy,
     INBOUND_SMTP_PORT: int(2525, 0, 65535),
     INBOUND_SMTP_MAX_BYTES: int(10 * 1024 * 1024, 1024),
+    /** STARTTLS on the inbound MX: PEM certificate (chain included) and key files, re-read when they change. */
+    INBOUND_TLS_CERT_FILE: z.preprocess(empty, z.string().optional()),
+    INBOUND_TLS_KEY_FILE: z.preprocess(empty, z.string().optional()),
+    /** `off`: no STARTTLS on purpose (a TLS-terminating MTA in front). Production needs the files otherwise. */
+    INBOUND_TLS: z.preprocess(empty, z.enum(['on', 'off']).optional()),
+    /**
+     * Refuse to hand mail to a relay over a connection that did not upgrade to TLS (Postfix's
+     * smtp_tls_security_level = encrypt). Default: on, unless SMTP_URL's host is loopback.
+     */
+    SMTP_REQUIRE_TLS: z.preprocess(empty, z.enum(['true', 'false']).optional()).transform((v) => (v === undefined ? undefined : v === 'true')),
+    /** A private CA (PEM file) to verify the relay's certificate with, on top of the system's. */
+    SMTP_CA_FILE: z.preprocess(empty, z.string().optional()),
     INBOUND_IMAP_URL: z.preprocess(empty, url(['imap', 'imaps']).optional()),
     INBOUND_IMAP_POLL_MS: int(30_000, 500),
     SCHEDULER_TICK_MS: int(5_000, 100),
@@ -204,6 +216,20 @@ export const ConfigSchema = z
     INSTANCE_ID: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only').optional()),
   })
   .superRefine((c, ctx) => {
+    if (Boolean(c.INBOUND_TLS_CERT_FILE) !== Boolean(c.INBOUND_TLS_KEY_FILE)) {
+      for (const key of ['INBOUND_TLS_CERT_FILE', 'INBOUND_TLS_KEY_FILE'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'INBOUND_TLS_CERT_FILE and INBOUND_TLS_KEY_FILE go together' });
+      }
+    }
+    if (c.INBOUND_TLS === 'off' && c.INBOUND_TLS_CERT_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['INBOUND_TLS'], message: 'is off but INBOUND_TLS_CERT_FILE is set: choose one' });
+    }
+    if (c.NODE_ENV === 'production' && !c.INBOUND_TLS_CERT_FILE && c.INBOUND_TLS !== 'off') {
+      ctx.addIssue({
+        code: 'custom', path: ['INBOUND_TLS_CERT_FILE'],
+        message: 'must be set in production (STARTTLS on the MX), or set INBOUND_TLS=off on purpose when a TLS-terminating MTA is in front',
+      });
+    }
     const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY];
     if (dkim.some(Boolean) && !dkim.every(Boolean)) {
       for (const key of ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const) {
@@ -240,6 +266,13 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   const result = ConfigSchema.safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+}
+
+/** Whether the mailer must refuse a relay connection that is not encrypted (SMTP_REQUIRE_TLS, else: not loopback). */
+export function smtpRequiresTls(c: Pick<AppConfig, 'SMTP_URL' | 'SMTP_REQUIRE_TLS'>): boolean {
+  if (c.SMTP_REQUIRE_TLS !== undefined) return c.SMTP_REQUIRE_TLS;
+  const host = new URL(c.SMTP_URL).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return !(host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host));
 }
 
 /** Whether an LLM endpoint is configured; without one the offline composer and rule-based intents run. */

@@ -8,6 +8,7 @@ import { APP_CONFIG, LOGGER } from '@mz/platform';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { InboundMetrics } from '../inbound.metrics';
 import { InboundStore } from './inbound-store.service';
+import { INBOUND_TLS_OPTIONS, loadTlsPair, type TlsPair } from './tls-certificate';
 
 type SmtpError = Error & { responseCode: number };
 
@@ -23,8 +24,11 @@ export function recipientDomain(address: string): string {
 
 /**
  * The MX for REPLY_DOMAIN (DESIGN §4). Accepts mail for that one domain and nothing else (never a
- * relay: 550 for any other recipient), no AUTH (there are no users to log in), no STARTTLS (put a
- * TLS-terminating MTA or load balancer in front if the hop needs it). The size cap is announced
+ * relay: 550 for any other recipient), no AUTH (there are no users to log in). STARTTLS when
+ * INBOUND_TLS_CERT_FILE/KEY_FILE are set (TLS 1.2+, AEAD ciphers): the files are re-read every
+ * `tlsReloadMs`, and a renewed pair is served to new connections without a restart; an unreadable
+ * or mismatched pair keeps the one in use (logged, mz_inbound_tls_reloads_total{outcome="error"}).
+ * Senders stay free to deliver in plaintext — MTA-STS is how a domain asks them not to. The size cap is announced
  * with the SIZE extension and enforced twice: at MAIL FROM (declared SIZE) and while the DATA
  * streams in (552 either way; we stop buffering past the cap). Connections and messages are
  * rate-limited per client IP. The message is accepted (250) only after it is stored.
@@ -44,6 +48,8 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
   private boundPort: number | null = null;
   private readonly addressSecret: string;
   private closing = false;
+  private tls: TlsPair | null = null;
+  private tlsTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: InboundStore,
@@ -56,12 +62,16 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
     this.addressSecret = mailAddressSecret(config);
     this.connections = new RateLimiterMemory({ keyPrefix: 'smtp-conn', points: options.smtpConnectionsPerMinute, duration: 60 });
     this.messages = new RateLimiterMemory({ keyPrefix: 'smtp-msg', points: options.smtpMessagesPerMinute, duration: 60 });
+    // A bad pair at start stops the service (the operator asked for TLS); later renewals only warn.
+    this.tls = config.INBOUND_TLS_CERT_FILE && config.INBOUND_TLS_KEY_FILE ? loadTlsPair(config.INBOUND_TLS_CERT_FILE, config.INBOUND_TLS_KEY_FILE) : null;
+    if (this.tls) this.metrics.certificateExpiry.set({ use: 'inbound_smtp' }, Math.round((this.tls.validTo.getTime() - Date.now()) / 1000));
     this.server = new SMTPServer({
       banner: 'Mentor Zero inbound',
       size: config.INBOUND_SMTP_MAX_BYTES,
       authOptional: true,
-      disabledCommands: ['AUTH', 'STARTTLS'],
-      hideSTARTTLS: true,
+      ...(this.tls
+        ? { disabledCommands: ['AUTH'], cert: this.tls.cert, key: this.tls.key, ...INBOUND_TLS_OPTIONS }
+        : { disabledCommands: ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
       disableReverseLookup: true,
       maxClients: options.smtpMaxClients,
       socketTimeout: options.smtpSocketTimeoutMs,
@@ -71,6 +81,7 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => this.onData(stream, session, cb),
+      onClose: (session) => this.metrics.smtpSessions.inc({ tls: session.secure ? 'true' : 'false' }),
     });
     this.server.on('error', (err) => this.logger.warn({ err }, 'SMTP server error'));
   }
@@ -91,11 +102,39 @@ export class InboundSmtpServer implements OnApplicationBootstrap, BeforeApplicat
     });
     const address = this.server.server.address();
     this.boundPort = typeof address === 'object' && address ? address.port : this.config.INBOUND_SMTP_PORT;
-    this.logger.info({ port: this.boundPort, domain: this.config.REPLY_DOMAIN }, 'inbound SMTP listening');
+    this.logger.info({ port: this.boundPort, domain: this.config.REPLY_DOMAIN, starttls: Boolean(this.tls) }, 'inbound SMTP listening');
+    if (this.tls) {
+      this.tlsTimer = setInterval(() => this.reloadTls(), this.options.tlsReloadMs);
+      this.tlsTimer.unref();
+    }
+  }
+
+  /**
+   * Re-reads the certificate files; a changed, valid pair goes to new connections (sessions in
+   * progress keep theirs). A broken one leaves the pair in use, says so, and is tried again later.
+   */
+  reloadTls(): void {
+    const { INBOUND_TLS_CERT_FILE: certFile, INBOUND_TLS_KEY_FILE: keyFile } = this.config;
+    if (!this.tls || !certFile || !keyFile) return;
+    let next: TlsPair;
+    try {
+      next = loadTlsPair(certFile, keyFile);
+    } catch (err) {
+      this.metrics.tlsReloads.inc({ outcome: 'error' });
+      this.logger.error({ error: (err as Error).message }, 'inbound TLS certificate files unusable; keeping the certificate in use');
+      return;
+    }
+    this.metrics.certificateExpiry.set({ use: 'inbound_smtp' }, Math.round((next.validTo.getTime() - Date.now()) / 1000));
+    if (next.fingerprint === this.tls.fingerprint && next.key === this.tls.key) return;
+    this.server.updateSecureContext({ cert: next.cert, key: next.key, ...INBOUND_TLS_OPTIONS });
+    this.tls = next;
+    this.metrics.tlsReloads.inc({ outcome: 'ok' });
+    this.logger.info({ validTo: next.validTo.toISOString() }, 'inbound TLS certificate renewed');
   }
 
   /** Stops accepting connections; sessions in progress get the close timeout to finish, then 421. */
   async beforeApplicationShutdown(): Promise<void> {
+    if (this.tlsTimer) clearInterval(this.tlsTimer);
     if (this.closing || this.boundPort === null) return;
     this.closing = true;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
