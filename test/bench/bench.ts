@@ -156,6 +156,8 @@ export async function main(argv: string[]): Promise<void> {
     MAIL_FROM,
     WEBHOOK_SECRET: secret,
     SESSION_SECRET: secret,
+    // no public MX in a benchmark: no STARTTLS certificate, on purpose
+    INBOUND_TLS: 'off',
   };
   const connections = new dist.RedisConnections(dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix }));
   const queues = new dist.QueueService(dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix }), connections);
@@ -808,7 +810,7 @@ async function phaseClaim(ctx: Ctx): Promise<void> {
 
   const child = await startChild(join(__dirname, 'children/claim-cost.js'), {
     MZ_DIST: ctx.distDir, DATABASE_URL: ctx.dbUrl, REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: `${ctx.stem}k`, REPLY_DOMAIN, NODE_ENV: 'production',
-    WEBHOOK_SECRET: ctx.env.WEBHOOK_SECRET, SESSION_SECRET: ctx.env.SESSION_SECRET,
+    WEBHOOK_SECRET: ctx.env.WEBHOOK_SECRET, SESSION_SECRET: ctx.env.SESSION_SECRET, INBOUND_TLS: 'off',
   }, { logFile: join(ctx.logDir, 'claim-cost.log') });
   ctx.running.add(child);
   const reps = Math.max(7, opts.rounds);

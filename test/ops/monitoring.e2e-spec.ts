@@ -35,6 +35,8 @@ const REQUIRED_ALERTS: Record<string, { alert: string; reads: string }> = {
   'inbound parse errors': { alert: 'MentorZeroInboundParseErrors', reads: 'mz_inbound_parse_failures_total' },
   'no letters sent for an hour while letters are due': { alert: 'MentorZeroNoLettersSent', reads: 'mz_letters_due_unsent' },
   'letters written offline because the LLM fails': { alert: 'MentorZeroLlmDegraded', reads: 'mz_letters_degraded_total' },
+  'TLS to the relay failing': { alert: 'MentorZeroSmtpTlsFailing', reads: 'mz_smtp_tls_failures_total' },
+  'a certificate close to expiry': { alert: 'MentorZeroCertificateExpiring', reads: 'mz_tls_certificate_expiry_seconds' },
 };
 
 async function defaultMetricNames(): Promise<Set<string>> {
@@ -248,6 +250,24 @@ describe('PrometheusRule', () => {
           alert_rule_test: [
             { eval_time: '9m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [] },
             { eval_time: '30m', alertname: 'MentorZeroLlmDegraded', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+          ],
+        },
+      ]);
+    });
+
+    it('MentorZeroSmtpTlsFailing and MentorZeroCertificateExpiring', () => {
+      runUnitTests('tls', [
+        {
+          interval: '1m',
+          input_series: [
+            { series: 'mz_smtp_tls_failures_total{pod="m1"}', values: '0x10 1+1x30' },
+            { series: 'mz_tls_certificate_expiry_seconds{use="inbound_smtp",pod="i1"}', values: '2592000x10 864000x30' },
+          ],
+          alert_rule_test: [
+            { eval_time: '9m', alertname: 'MentorZeroSmtpTlsFailing', exp_alerts: [] },
+            { eval_time: '20m', alertname: 'MentorZeroSmtpTlsFailing', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
+            { eval_time: '9m', alertname: 'MentorZeroCertificateExpiring', exp_alerts: [] },
+            { eval_time: '20m', alertname: 'MentorZeroCertificateExpiring', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
           ],
         },
       ]);

@@ -43,6 +43,9 @@ export function classifySmtpError(err: unknown): SmtpFailure {
   const summary = summarize(responseCode, code, response ?? (typeof e.message === 'string' ? e.message : String(err)));
   const result = (failureClass: FailureClass, hardBounce = false): SmtpFailure => ({ failureClass, hardBounce, responseCode, enhancedCode, summary });
 
+  // TLS to the relay failed (no STARTTLS under SMTP_REQUIRE_TLS, an untrusted certificate): a
+  // configuration problem, never the message's — retried on the network schedule, never sent in plaintext.
+  if (code === 'ETLS') return { ...result('network'), summary: summarize(undefined, code, `TLS to the relay failed: ${response ?? (typeof e.message === 'string' ? e.message : '')}`) };
   if (responseCode !== undefined && responseCode >= 400 && responseCode < 600) {
     // 421 closes the channel ("too many connections", "try later"); 4.7.x deferrals are throttling/reputation.
     if (responseCode === 421 || enhancedCode?.startsWith('4.7.')) return result('rate_limit');

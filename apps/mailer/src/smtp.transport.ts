@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { AppConfig } from '@mz/contracts';
+import { type AppConfig, smtpRequiresTls } from '@mz/contracts';
 import { loadDkimKeys } from '@mz/domain';
-import { APP_CONFIG, LOGGER } from '@mz/platform';
+import { APP_CONFIG, LOGGER, MetricsService } from '@mz/platform';
 import type { OutgoingMail } from './render-mail';
 
 export interface SmtpAccepted {
@@ -20,6 +22,12 @@ export interface SmtpAccepted {
  * Every message is DKIM-signed (nodemailer's `dkim` option, rsa-sha256, relaxed/relaxed) with
  * DKIM_SELECTOR's key when DKIM is configured; a bad key stops the service at start. The next
  * key (DKIM_NEXT_*) only goes to DNS: signing starts when it becomes DKIM_SELECTOR.
+ *
+ * TLS to the relay (Postfix's smtp_tls_security_level = encrypt): with SMTP_REQUIRE_TLS (default
+ * unless the relay is on loopback) nothing is handed over on a connection that did not upgrade —
+ * a relay without STARTTLS fails the attempt (`ETLS`, retried as a network failure, counted by
+ * mz_smtp_tls_failures_total). Certificates are always verified, TLS 1.2 at least; SMTP_CA_FILE
+ * adds a private CA to the system's for this transport only. `smtps://` is implicit TLS (465).
  */
 @Injectable()
 export class SmtpTransport implements OnApplicationShutdown {
@@ -28,7 +36,13 @@ export class SmtpTransport implements OnApplicationShutdown {
   /** The `d=`/`s=` letters are signed with, or null when unsigned. */
   readonly dkim: { domain: string; selector: string } | null;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(LOGGER) logger: Logger) {
+  /** Whether a plaintext hand-over is refused (SMTP_REQUIRE_TLS, else not loopback). */
+  readonly requireTls: boolean;
+  private readonly tlsFailures;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(LOGGER) logger: Logger, metrics: MetricsService) {
+    this.requireTls = smtpRequiresTls(config);
+    this.tlsFailures = metrics.counter('mz_smtp_tls_failures_total', 'SMTP attempts that failed to set up TLS with the relay (no STARTTLS, untrusted certificate, old protocol): nothing was sent');
     const keys = loadDkimKeys(config);
     this.dkim = keys ? { domain: keys.current.domain, selector: keys.current.selector } : null;
     if (!keys && config.NODE_ENV === 'production') {
@@ -42,6 +56,13 @@ export class SmtpTransport implements OnApplicationShutdown {
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
+      requireTLS: this.requireTls,
+      tls: {
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+        // `ca` replaces Node's trust store: keep the public roots and add the private CA.
+        ...(config.SMTP_CA_FILE ? { ca: [...rootCertificates, readCaFile(config.SMTP_CA_FILE)] } : {}),
+      },
       ...(keys ? { dkim: { domainName: keys.current.domain, keySelector: keys.current.selector, privateKey: keys.current.privateKeyPem } } : {}),
     });
   }
@@ -51,7 +72,13 @@ export class SmtpTransport implements OnApplicationShutdown {
    * error (responseCode/code) otherwise — `classifySmtpError` decides what that means.
    */
   async send(mail: OutgoingMail): Promise<SmtpAccepted> {
-    const info = await this.transporter.sendMail({ ...mail, disableFileAccess: true, disableUrlAccess: true });
+    let info;
+    try {
+      info = await this.transporter.sendMail({ ...mail, disableFileAccess: true, disableUrlAccess: true });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ETLS') this.tlsFailures.inc();
+      throw err;
+    }
     if ((info.rejected?.length ?? 0) > 0 || (info.accepted?.length ?? 0) === 0) {
       // Single-recipient mail: a partial accept cannot happen, but never report a refusal as sent.
       throw Object.assign(new Error('recipient not accepted'), { code: 'EENVELOPE', response: info.response });
@@ -61,5 +88,16 @@ export class SmtpTransport implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.transporter.close();
+  }
+}
+
+/** SMTP_CA_FILE's PEM; an unreadable file stops the mailer at start, naming the variable. */
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw new Error(`SMTP_CA_FILE ${file}: ${(err as Error).message}`);
   }
 }

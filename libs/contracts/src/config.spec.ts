@@ -29,7 +29,7 @@ describe('config schema', () => {
 
   it('refuses the development secrets in production', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET[\s\S]*SESSION_SECRET|SESSION_SECRET[\s\S]*WEBHOOK_SECRET/);
-    const ok = parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong() });
+    const ok = parseConfig({ NODE_ENV: 'production', INBOUND_TLS: 'off', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong() });
     expect(ok.NODE_ENV).toBe('production');
   });
 
@@ -52,16 +52,25 @@ describe('config schema', () => {
     }
   });
 
+  it('production needs the MX certificate pair, or INBOUND_TLS=off on purpose', () => {
+    const base = { NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong() };
+    expect(() => parseConfig(base)).toThrow(/INBOUND_TLS_CERT_FILE: must be set in production/);
+    expect(() => parseConfig({ ...base, INBOUND_TLS_CERT_FILE: '/tls/tls.crt' })).toThrow(/INBOUND_TLS_KEY_FILE: INBOUND_TLS_CERT_FILE and INBOUND_TLS_KEY_FILE go together/);
+    expect(parseConfig({ ...base, INBOUND_TLS_CERT_FILE: '/tls/tls.crt', INBOUND_TLS_KEY_FILE: '/tls/tls.key' }).INBOUND_TLS_CERT_FILE).toBe('/tls/tls.crt');
+    expect(() => parseConfig({ ...base, INBOUND_TLS: 'off', INBOUND_TLS_CERT_FILE: '/a', INBOUND_TLS_KEY_FILE: '/b' })).toThrow(/INBOUND_TLS: is off but/);
+    expect(parseConfig({ ...base, INBOUND_TLS: 'off' }).INBOUND_TLS).toBe('off');
+  });
+
   describe('weak secrets in production', () => {
-    const production = (secret: string) => () => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: secret });
+    const production = (secret: string) => () => parseConfig({ NODE_ENV: 'production', INBOUND_TLS: 'off', WEBHOOK_SECRET: strong(), SESSION_SECRET: secret });
 
     it('refuses short, repeated and placeholder-worded secrets, naming the variable', () => {
       expect(production('a'.repeat(31))).toThrow(/SESSION_SECRET: must be at least 32 characters/);
       expect(production('s'.repeat(40))).toThrow(/SESSION_SECRET: looks like a placeholder/);
       expect(production(`please-change-me-${strong()}`)).toThrow(/SESSION_SECRET: looks like a placeholder/);
-      expect(() => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'short', SESSION_SECRET: strong() })).toThrow(/WEBHOOK_SECRET/);
+      expect(() => parseConfig({ NODE_ENV: 'production', INBOUND_TLS: 'off', WEBHOOK_SECRET: 'short', SESSION_SECRET: strong() })).toThrow(/WEBHOOK_SECRET/);
       expect(production(strong())).not.toThrow();
-      expect(() => parseConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong(), MAIL_ADDRESS_SECRET: `${'ab'.repeat(8)}-change-me-${'x'.repeat(8)}` }))
+      expect(() => parseConfig({ NODE_ENV: 'production', INBOUND_TLS: 'off', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong(), MAIL_ADDRESS_SECRET: `${'ab'.repeat(8)}-change-me-${'x'.repeat(8)}` }))
         .toThrow(/MAIL_ADDRESS_SECRET: looks like a placeholder/);
       // development keeps its defaults
       expect(() => parseConfig({})).not.toThrow();

@@ -16,7 +16,12 @@ export function keysThatMustBeExplicit(): string[] {
   return [...new Set([...secretKeys, ...localOnly, 'NODE_ENV', 'QUEUE_PREFIX'])].sort();
 }
 
+/** Keys production accepts in place of another: the MX certificate, or INBOUND_TLS=off on purpose. */
+const ALTERNATIVES: Record<string, (env: Record<string, string | undefined>) => boolean> = {
+  INBOUND_TLS_CERT_FILE: (env) => env.INBOUND_TLS === 'off',
+};
+
 /** The keys of `keysThatMustBeExplicit()` that `env` leaves unset or empty. */
 export function missingExplicitKeys(env: Record<string, string | undefined>): string[] {
-  return keysThatMustBeExplicit().filter((k) => env[k] === undefined || env[k] === '');
+  return keysThatMustBeExplicit().filter((k) => (env[k] === undefined || env[k] === '') && !ALTERNATIVES[k]?.(env));
 }
