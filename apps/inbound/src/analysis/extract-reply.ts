@@ -1,37 +1,61 @@
-import { HR_MARK, QUOTE_CUT, htmlToReplyText } from './html-text';
+import { HR_MARK, QUOTE_CUT, QUOTE_MARK, htmlToReplyText } from './html-text';
+import { LetterIndex, type OurLetter } from './letter-index';
 import type { ParsedMessage } from './parsed-message';
+
+export type { OurLetter } from './letter-index';
 
 /** Longest reply text handed to rules, the LLM and the notes store. */
 export const MAX_REPLY_CHARS = 4000;
+/** Longest line the line rules look at; longer lines are the subscriber's text, never a header. */
+const MAX_RULE_LINE = 1000;
 
-// "From:" as the first line of a quoted header block, in the languages our subscribers' mail
-// clients are set to (Outlook translates the labels; Gmail's forward header too).
-const FROM_LABEL = /^\s*\*{0,2}(from|von|de|van|da|från|fra|od|mittente|remetente|差出人|送信者|发件人|寄件者)\s*\*{0,2}\s*[:：]/i;
+// Every pattern below is linear: no nested quantifiers, bounded `.{m,n}` runs on lines of at most
+// MAX_RULE_LINE characters, alternations of literals (R9: no catastrophic backtracking on
+// pathological mail; extract-reply.spec.ts times huge lines and deep quote runs).
+
+// "From:" as the first line of a quoted header block, in the languages mail clients are set to
+// (Outlook translates the labels; Gmail's forward header too).
+const FROM_LABEL =
+  /^\s*\*{0,2}(from|von|de|van|da|från|fra|od|mittente|remetente|от|від|lähettäjä|feladó|kimden|từ|보낸 사람|差出人|送信者|发件人|寄件者|發件人)\s*\*{0,2}\s*[:：]/i;
+const DATE_LABEL = /^\s*\*{0,2}(date|sent|datum|gesendet|fecha|enviado|data|envoyé|verzonden|skickat|sendt|wysłano|дата|отправлено|надіслано|lähetetty|elküldve|enviat|日付|送信日時|发送时间|날짜|보낸 날짜)\s*\*{0,2}\s*[:：]/i;
 const HEADER_LABEL =
-  /^\s*\*{0,2}(sent|date|to|subject|cc|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|do|temat|送信日時|日付|宛先|件名|发送时间|收件人|主题)\s*\*{0,2}\s*[:：]/i;
+  /^\s*\*{0,2}(sent|date|to|subject|cc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|do|temat|отправлено|кому|тема|дата|копия|надіслано|lähetetty|vastaanottaja|aihe|elküldve|címzett|tárgy|gönderildi|kime|konu|enviat|per a|assumpte|odesláno|komu|předmět|gửi|đến|chủ đề|받는 사람|날짜|제목|送信日時|日付|宛先|件名|发送时间|收件人|主题)\s*\*{0,2}\s*[:：]/i;
+const HAS_ADDRESS = /[^\s<>()[\]"':;,]+@[^\s<>()[\]"':;,]+\.[a-z]{2,}|mailto:/i;
 
+// A separator line: words between rules of dashes/underscores/equals naming a message ("-----Original
+// Message-----", "-------- Oprindelig besked --------", "-----Reply Message-----" in any of these
+// languages), or one of the known unruled forms.
+const RULED = /^[-–—_=*\s]{3,}([^-–—_=*]{3,60})[-–—_=*\s]{3,}$/;
+const MESSAGE_WORD =
+  /(message|messaggio|mensaje|mensagem|nachricht|meddelelse|meddelande|melding|bericht|besked|viesti|üzenet|wiadomość|wiadomosc|сообщение|письмо|повідомлення|zpráva|mesaj|reply|antwort|svar|respuesta|réponse|risposta|forward|weitergeleitet|transféré|reenviado|inoltrato|doorgestuurd|vidarebefordrat|videresendt|original|ursprünglich|oprindelig|opprinnelig|alkuperäinen|eredeti|oryginalna|исходное|оригинальное|元のメッセージ|転送|原始邮件|原始郵件)/i;
 const SEPARATOR =
-  /^[-–—_=*\s]*(original message|this is a copy of the message.*|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|originalmeddelande|opprinnelig melding|oprindelig meddelelse|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande|begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié|元のメッセージ|転送されたメッセージ)\s*:?[-–—_=*\s]*$/i;
-const UNDERSCORES = /^_{10,}$/;
+  /^[-–—_=*\s]*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|originalmeddelande|opprinnelig melding|oprindelig meddelelse|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande|begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié|元のメッセージ|転送されたメッセージ)\s*:?[-–—_=*\s]*$/i;
+const RULE_LINE = /^[-–—_=*]{10,}$/;
 
-// Attribution lines ("On … wrote:") per language. Each must end the (possibly wrapped) line.
-const ATTRIBUTION: RegExp[] = [
-  /^on\b.{3,300}\bwrote\s*:?$/i,
-  /^am\b.{3,300}\bschrieb\b.{0,160}:$/i,
-  /^le\b.{3,300}\ba écrit\s*:?$/i,
-  /^el\b.{3,300}\bescribió\s*:?$/i,
-  /^il\b.{3,300}\bha scritto\s*:?$/i,
-  /^op\b.{3,300}\bschreef\b.{0,160}:$/i,
-  /^(em|no dia)\b.{3,300}\bescreveu\s*:?$/i,
-  /^den\b.{3,300}\bskrev\b.{0,160}:$/i,
-  /^.{0,160}<[^<>\s]+@[^<>\s]+>\)?\s+(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\b.{0,160}:$/i,
-  // Gmail (ja): "2026年11月26日(木) 8:00 Mentor Zero <mentor@…>:"; Apple Mail (ja): "…のメール:"
-  /^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,250}[:：]$/,
-  /^.{0,250}(のメッセージ|のメール|が書きました|は書きました)\s*[:：]$/,
-];
+// Attribution lines ("On … wrote:"). The verbs of many languages, then the evidence that it is a
+// header and not a sentence: an address, a time or a year on the (possibly wrapped) line.
+const WROTE =
+  '(wrote|sent|schrieb|a écrit|a ecrit|escribió|escribio|va escriure|ha scritto|scrisse|schreef|het volgende geschreven|escreveu|skrev|kirjoitti|napisał\\(a\\)|napisała|napisał|napisal|napsal\\(a\\)|napsala|napsal|написал\\(а\\)|написала|написал|пишет|написав|пише|írta|đã viết|yazdı|写道|寫道|작성[^\\s:：]{0,4}|のメッセージ|のメール|が書きました|は書きました)';
+const ATTR_VERB_END = new RegExp(`${WROTE}\\s*[:：]?$`, 'iu');
+const ATTR_DASHED = new RegExp(`^-{2,}\\s*(.{1,300}?)\\s+${WROTE}\\s*-{2,}$`, 'iu');
+const HAS_TIME_OR_YEAR = /\d{1,2}[:.h]\d{2}|\b(19|20)\d{2}\b|\d{4}\s*年/;
+// "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "30.09.2017, 18.30, "Name" <a@b>:", mail.ru "… от Name <a@b>:"
+const ATTR_DATED_ADDRESS = /[:：]$/;
+// Gmail of old: "2011/4/7 Name <a@b>" without a colon.
+const ATTR_OLD_GMAIL = /^\d{4}\/\d{1,2}\/\d{1,2}\b.{1,200}<[^<>\s]+@[^<>\s]+>$/;
+
+// How a standalone attribution begins (its first word, or a date), to tell it from a wrapped tail.
+const ATTR_START = /^(on|am|le|el|il|op|em|den|dnia|w dniu|på|vào|\d)\b/i;
 
 const MOBILE_SIGNATURE =
-  /^(sent from my\b|sent from (mail|outlook|yahoo|samsung|proton|my iphone|my ipad)\b|get outlook for (ios|android)|von meinem .{1,40} gesendet|gesendet von meinem\b|envoyé de mon\b|envoyé depuis\b|enviado desde mi\b|enviado do meu\b|inviato da\b|verzonden (vanaf|met) mijn\b|skickat från min\b|sendt fra min\b|.{1,20}から送信)/i;
+  /^(sent from my\b|sent from (mail|outlook|yahoo|samsung|proton|my iphone|my ipad|typeapp|mailbox|aol)\b|sent (with|via) (typeapp|sparrow|blackberry|mailbox|proton|airmail|spark|newton)\b|sent on the go\b|get outlook for (ios|android)|von meinem .{1,40} gesendet|gesendet von meinem\b|envoyé de mon\b|envoyé depuis\b|enviado desde mi\b|enviado do meu\b|enviado desde outlook\b|inviato da\b|verzonden (vanaf|met) mijn\b|skickat från min\b|sendt fra min\b|wysłane z\b|отправлено (с|из)\b|надіслано з\b|.{1,20}から送信|(gesendet von|envoyé à partir de|enviado de|enviado desde|inviato da|verzonden met|skickat från|sendt fra|wysłane z|отправлено из) outlook\b)/i;
+// A short "Sent from <something>" last line with no sentence in it ("Sent from a magnificent torch
+// of pixels"); "Sent from my desk, is much easier…" is a sentence and stays.
+const SENT_FROM_TAIL = /^(sent|envoyé|enviado|inviato|verstuurd|verzonden|gesendet|skickat|sendt|wysłane|отправлено)\s+(from|with|via|de|depuis|desde|do|da|vanaf|met|von|från|fra|z|с)\s[^.,;!?]{1,50}$/i;
+// Formal sign-offs alone on a line; with only a few short lines below them, they and the lines are
+// a signature. "Thanks!" is not one of them: it is often the whole reply.
+const SIGN_OFF =
+  /^(regards|best regards|kind regards|warm regards|best wishes|cheers|sincerely|yours sincerely|yours truly|cordialement|bien à vous|bien cordialement|mit freundlichen grüßen|viele grüße|liebe grüße|beste grüße|saludos|un saludo|atentamente|cordiali saluti|distinti saluti|met vriendelijke groet(en)?|vriendelijke groet(en)?|med vänlig hälsning|vänliga hälsningar|med venlig hilsen|mvh|pozdrawiam|z poważaniem|с уважением|atenciosamente|abraços)\s*[,.!]?$/i;
 
 // Our own footer (see mailer templates), in case it survives unquoted, e.g. under an Outlook
 // header block we did not recognise or in a forward. Its "Unsubscribe" must never be read.
@@ -39,8 +63,27 @@ const FOOTER_START = /you are receiving this because you subscribed to\b/i;
 const FOOTER_LINES = [/reply to this email to tell your mentor how it went/i, /^your settings\s*:?/i, /^\s*unsubscribe from\b/i];
 const OUR_LINK = /https?:\/\/\S+?\/(u|login)\/[A-Za-z0-9._~%-]{6,}/i;
 
-function isAttributionStart(text: string): boolean {
-  return ATTRIBUTION.some((re) => re.test(text));
+const DECORATION = /^[\s\-–—_=*~]*$/;
+// "Message du : 12/12/2016 13:20": a label and a date directly above a header block.
+const LABEL_LINE = /^[\p{L}][\p{L} ]{1,25}\s?[:：]\s.{0,80}\d/u;
+
+function unwrapDashes(t: string): string {
+  return t.replace(/^[-–—_*=\s]+/, '').replace(/[-–—_*=\s]+$/, '');
+}
+
+/** Whether `text` (one line, or a wrapped header joined with spaces) is an attribution line. */
+export function isAttribution(text: string): boolean {
+  if (text.length > 400) return false;
+  const t = text.trim();
+  if (ATTR_DASHED.test(t)) return true; // "---- John Smith wrote ----" (Android, Zoho)
+  const u = unwrapDashes(t).replace(/[-–—]+$/, '').trim();
+  if (!u) return false;
+  const evidence = HAS_ADDRESS.test(u) || HAS_TIME_OR_YEAR.test(u);
+  if (ATTR_VERB_END.test(u)) return evidence && (/[:：]$/.test(u) || /\bwrote$/i.test(u) || t !== u);
+  if (ATTR_OLD_GMAIL.test(u)) return true;
+  // No verb: a line ending in a colon with an address and a time or year ("2014-03-20 8:48
+  // GMT+01:00 Name <a@b>:", "26.06.2014, 14:41, "Name" <a@b>:").
+  return ATTR_DATED_ADDRESS.test(u) && HAS_ADDRESS.test(u) && HAS_TIME_OR_YEAR.test(u) && u.length <= 300;
 }
 
 /** Number of lines (1–3) an attribution starting at `i` spans, or 0. */
@@ -48,18 +91,26 @@ function attributionLength(lines: string[], i: number): number {
   let joined = '';
   for (let k = 0; k < 3 && i + k < lines.length; k++) {
     const t = lines[i + k].trim();
-    if (!t || t.startsWith('>') || t === QUOTE_CUT) return 0;
+    if (!t || t === QUOTE_CUT || t.length > MAX_RULE_LINE) return 0;
+    if (t.startsWith('>') && !(k > 0 && /^>\s*[:：]?$/.test(t))) return 0; // Gmail's wrapped "<\n>:" is not a quote
     if (k > 0) {
-      // Only a wrapped header continues: the line before carries the date/time and does not
-      // end a sentence, and this line is not an attribution of its own ("On holiday until
+      // Only a wrapped header continues: the line before carries a date/time or an address and does
+      // not end a sentence, and this line is not an attribution of its own ("On holiday until
       // Friday." directly above "On Thu, … wrote:" is the subscriber's text).
-      if (/[.!?。！？]$/.test(joined) || !/\d/.test(joined) || isAttributionStart(t)) return 0;
+      if (/[.!?。！？]$/.test(joined) || !/[\d@]/.test(joined) || (ATTR_START.test(t) && isAttribution(t))) return 0;
     }
     joined = k === 0 ? t : `${joined} ${t}`;
     if (joined.length > 400) return 0;
-    if (isAttributionStart(joined)) return k + 1;
+    if (isAttribution(joined)) return k + 1;
   }
   return 0;
+}
+
+/** "reply text--- On Wed, … wrote:": the part before an attribution sharing its line, or null. */
+function textBeforeInlineAttribution(t: string): string | null {
+  if (t.length > MAX_RULE_LINE) return null;
+  const m = /^(.*?\S)\s*-{2,}\s*(\S.{10,})$/.exec(t);
+  return m && isAttribution(m[2]) ? m[1] : null;
 }
 
 function nextNonBlank(lines: string[], from: number): number {
@@ -67,12 +118,32 @@ function nextNonBlank(lines: string[], from: number): number {
   return -1;
 }
 
-/** An Outlook-style header block: "From:" followed closely by at least two more labels. */
+/**
+ * A quoted mail's header block: "From:"/"Date:" followed closely by another label (French "De :
+ * / À :", Russian "От: / Отправлено: / Кому:", …), or a lone "From:" line carrying an address.
+ */
 function isHeaderBlock(lines: string[], i: number): boolean {
-  if (!FROM_LABEL.test(lines[i])) return false;
+  const line = lines[i];
+  if (line.length > MAX_RULE_LINE) return false;
+  const from = FROM_LABEL.test(line);
+  if (!from && !DATE_LABEL.test(line)) return false;
   let labels = 0;
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) if (HEADER_LABEL.test(lines[j])) labels++;
-  return labels >= 2;
+  for (let j = i + 1; j < Math.min(lines.length, i + 7); j++) if (lines[j].length <= MAX_RULE_LINE && HEADER_LABEL.test(lines[j])) labels++;
+  if (labels >= 1 && (from || labels >= 1) && /[\d@]/.test(lines.slice(i, i + 7).join(' '))) return true;
+  return from && HAS_ADDRESS.test(line) && (i === 0 || !lines[i - 1].trim() || lines[i - 1].trim() === HR_MARK || RULE_LINE.test(lines[i - 1].trim()));
+}
+
+/**
+ * A quoted line its client wrapped without repeating the marker: a short line right after a long
+ * quoted one and right before another quoted line ("> … pharetra d" / "ignissim odio?" / ">").
+ * An inline answer stands apart (blank lines) or follows a short quoted question.
+ */
+function isWrappedQuoteTail(lines: string[], i: number): boolean {
+  if (i === 0 || i + 1 >= lines.length) return false;
+  const prev = lines[i - 1].trim();
+  const next = lines[i + 1].trim();
+  const t = lines[i].trim();
+  return isQuoted(prev) && prev.length >= 60 && isQuoted(next) && t.length <= 40 && t.length > 0;
 }
 
 function isFooterRemnant(t: string): boolean {
@@ -82,64 +153,244 @@ function isFooterRemnant(t: string): boolean {
   return !!link && t.replace(link[0], '').replace(/[<>()[\]\s:]/g, '').length < 40;
 }
 
-function dropTrailingDecoration(kept: string[]): void {
-  while (kept.length && /^[\s—–\-_]*$/.test(kept[kept.length - 1])) kept.pop();
+function isQuoted(t: string): boolean {
+  return t.startsWith('>') && !/<<<\s*$/.test(t); // ">>> http://… <<<" is a banner, not a quote
+}
+
+/** One line of the reply after the line rules; `kind` says why a line was set aside. */
+interface Line {
+  text: string;
+  kind: 'text' | 'quoted' | 'marked';
+}
+
+export interface ReplyExtraction {
+  /** What the subscriber wrote (see {@link extractReplyText}). */
+  text: string;
+  /** Set when a block was kept although it may be quoted, or nothing was left of a non-empty body. */
+  uncertain: boolean;
+  /** Why: `kept_unattributed_quote`, `empty_extraction`. */
+  reasons: string[];
+  /** Whether the letter we sent was recognised in the reply (quoted or pasted). */
+  letterFound: boolean;
 }
 
 /** Strips quoted history, signatures and our footer from plain text; see {@link extractReplyText}. */
-export function extractFromText(input: string): string {
+export function extractFromText(input: string, letter?: OurLetter | LetterIndex | null): string {
+  return analyseText(input, letter).text;
+}
+
+function toIndex(letter: OurLetter | LetterIndex | null | undefined): LetterIndex | null {
+  if (!letter) return null;
+  return letter instanceof LetterIndex ? letter : LetterIndex.of(letter);
+}
+
+export function analyseText(input: string, letterArg?: OurLetter | LetterIndex | null): ReplyExtraction {
+  const letter = toIndex(letterArg);
   const lines = input
     .replace(/\r\n?/g, '\n')
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/\u00a0/g, ' ')
     .split('\n');
-  const kept: string[] = [];
+  const kept: Line[] = [];
+  const reasons = new Set<string>();
+  // Where history (an attribution or header over an unquoted original) starts in `kept`: without
+  // our letter everything from there is dropped; with it, only what is not an inline answer.
+  let historyAt = -1;
+  const cutHere = (): boolean => {
+    if (historyAt < 0) {
+      // Rules, blank lines and a header's first label line ("Message du : 12/12/2016 13:20") that
+      // stand right above the history belong to it.
+      let k = kept.length;
+      if (k > 0 && LABEL_LINE.test(kept[k - 1].text.trim())) k--;
+      while (k > 0 && DECORATION.test(kept[k - 1].text)) k--;
+      kept.length = k;
+      historyAt = k;
+    }
+    return !letter; // true: stop scanning
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const t = line.trim();
-    if (t === QUOTE_CUT) break;
-    if (t === HR_MARK) {
-      const next = nextNonBlank(lines, i + 1);
-      if (next >= 0 && FROM_LABEL.test(lines[next])) break;
-      kept.push('');
+    if (t === QUOTE_CUT) {
+      if (cutHere()) break;
       continue;
     }
-    if (SEPARATOR.test(t)) break;
-    if (UNDERSCORES.test(t)) {
+    if (t === HR_MARK) {
       const next = nextNonBlank(lines, i + 1);
-      if (next >= 0 && FROM_LABEL.test(lines[next])) break;
+      if (next >= 0 && (isHeaderBlock(lines, next) || attributionLength(lines, next))) {
+        if (cutHere()) break;
+        continue;
+      }
+      kept.push({ text: '', kind: 'text' });
+      continue;
     }
-    if (isHeaderBlock(lines, i)) break;
-    const span = attributionLength(lines, i);
+    if (t.length <= MAX_RULE_LINE) {
+      const ruled = RULED.exec(t);
+      if (SEPARATOR.test(t) || (ruled && MESSAGE_WORD.test(ruled[1]))) {
+        if (cutHere()) break;
+        continue;
+      }
+      if (RULE_LINE.test(t)) {
+        const next = nextNonBlank(lines, i + 1);
+        if (next >= 0 && (FROM_LABEL.test(lines[next]) || DATE_LABEL.test(lines[next]))) {
+          if (cutHere()) break;
+          continue;
+        }
+      }
+    }
+    if (isHeaderBlock(lines, i)) {
+      if (cutHere()) break;
+      // Skip the header lines themselves.
+      while (i + 1 < lines.length && lines[i + 1].trim() && lines[i + 1].trim() !== HR_MARK) i++;
+      continue;
+    }
+    const marked = t.startsWith(QUOTE_MARK);
+    const inline = marked ? null : textBeforeInlineAttribution(t);
+    const span = inline === null ? attributionLength(lines, i) : 1;
     if (span) {
+      if (inline) kept.push({ text: inline, kind: 'text' });
       const next = nextNonBlank(lines, i + span);
-      // Quoted with '>' below: drop just the attribution and keep any interleaved answers.
-      // Anything else (the original pasted unquoted) is history from here on.
-      if (next < 0 || lines[next].trim().startsWith('>')) {
+      // Quoted below (">" or an HTML quote): drop just the attribution and keep any interleaved
+      // answers. Anything else (the original pasted unquoted) is history from here on.
+      if (next < 0 || isQuoted(lines[next].trim()) || lines[next].trim().startsWith(QUOTE_MARK)) {
+        // The quote below an attribution is history, whatever its markers.
+        for (let j = i + span; j < lines.length && (!lines[j].trim() || lines[j].trim().startsWith(QUOTE_MARK)); j++) {
+          if (lines[j].trim()) lines[j] = '>';
+        }
         i += span - 1;
         continue;
       }
-      break;
-    }
-    if (t.startsWith('>')) continue;
-    if (t === '--') break; // RFC 3676 signature delimiter "-- " (often trimmed to "--" by clients)
-    if (t.length <= 80 && MOBILE_SIGNATURE.test(t)) break;
-    if (FOOTER_START.test(t)) {
-      dropTrailingDecoration(kept);
-      break;
-    }
-    if (isFooterRemnant(t)) {
-      dropTrailingDecoration(kept);
+      if (cutHere()) break;
+      i += span - 1;
       continue;
     }
-    kept.push(line);
+    if (marked) {
+      kept.push({ text: t.slice(QUOTE_MARK.length), kind: 'marked' });
+      continue;
+    }
+    if (isQuoted(t)) {
+      kept.push({ text: t, kind: 'quoted' });
+      continue;
+    }
+    if (isWrappedQuoteTail(lines, i)) {
+      kept.push({ text: `>${t}`, kind: 'quoted' });
+      continue;
+    }
+    if (t === '--' || t === '-- ') {
+      if (historyAt < 0) historyAt = kept.length;
+      break; // RFC 3676 signature delimiter "-- " (often trimmed to "--" by clients)
+    }
+    // "Sent from my iPhone" ends the text; "Sent from my desk, is much easier…" is a sentence.
+    if (t.length <= 80 && MOBILE_SIGNATURE.test(t) && !/[,;.!?]\s+\S/.test(t)) {
+      if (historyAt < 0) historyAt = kept.length;
+      break;
+    }
+    if (FOOTER_START.test(t)) {
+      if (historyAt < 0) historyAt = kept.length;
+      break;
+    }
+    if (isFooterRemnant(t)) continue;
+    kept.push({ text: line, kind: 'text' });
   }
-  return normalise(kept.join('\n'));
+
+  const replyPart = historyAt < 0 ? kept : kept.slice(0, historyAt);
+  const history = historyAt < 0 ? [] : kept.slice(historyAt);
+  const blocks = toBlocks(replyPart);
+  let letterFound = false;
+  const out: string[][] = [];
+  for (const b of blocks) {
+    if (b.kind === 'quoted') {
+      if (letter && letter.matches(b.lines)) letterFound = true;
+      continue;
+    }
+    if (letter && letter.matches(b.lines)) {
+      letterFound = true;
+      continue;
+    }
+    if (b.kind === 'marked') {
+      // An HTML <blockquote> without an attribution above it: perhaps the subscriber's own
+      // quotation, perhaps history. Keep it, and say so.
+      reasons.add('kept_unattributed_quote');
+    }
+    out.push(b.lines);
+  }
+  if (letter && history.length) {
+    // Below the history start: inline answers sit between paragraphs of our letter; what follows
+    // the last of them is older history.
+    const hb = toBlocks(history);
+    let lastMatch = -1;
+    hb.forEach((b, k) => {
+      if (letter.matches(b.lines)) lastMatch = k;
+    });
+    if (lastMatch >= 0) letterFound = true;
+    for (let k = 0; k < lastMatch; k++) if (hb[k].kind !== 'quoted' && !letter.matches(hb[k].lines)) out.push(hb[k].lines);
+  }
+  const flat = out.flatMap((b, k) => (k ? ['', ...b] : b));
+  dropSignature(flat);
+  const text = normalise(flat.join('\n'));
+  if (!text && /[\p{L}\p{N}]/u.test(input.replace(/[\uE000-\uE002]/g, ''))) reasons.add('empty_extraction');
+  return { text, uncertain: reasons.size > 0, reasons: [...reasons], letterFound };
+}
+
+interface Block {
+  kind: Line['kind'];
+  lines: string[];
+}
+
+/** Paragraphs: runs of non-blank lines of one kind. */
+function toBlocks(lines: Line[]): Block[] {
+  const blocks: Block[] = [];
+  let cur: Block | null = null;
+  for (const l of lines) {
+    if (!l.text.trim()) {
+      cur = null;
+      continue;
+    }
+    if (!cur || cur.kind !== l.kind) {
+      cur = { kind: l.kind, lines: [] };
+      blocks.push(cur);
+    }
+    cur.lines.push(l.text);
+  }
+  return blocks;
+}
+
+/** Trailing signatures: a "Sent from …" line, a sign-off with a few short lines, a list footer. */
+function dropSignature(lines: string[]): void {
+  const content = () => {
+    let k = lines.length - 1;
+    while (k >= 0 && !lines[k].trim()) k--;
+    return k;
+  };
+  let last = content();
+  if (last >= 0 && SENT_FROM_TAIL.test(lines[last].trim()) && last > 0) {
+    lines.length = last;
+    last = content();
+  }
+  // A mailing-list footer: a rule of underscores and a few lines with a link or an address.
+  for (let k = Math.max(0, last - 8); k <= last; k++) {
+    if (/^_{2,}$/.test(lines[k].trim()) && k > 0) {
+      const tail = lines.slice(k + 1, last + 1).join('\n');
+      if (/https?:\/\/|@|mailing list/i.test(tail)) {
+        lines.length = k;
+        last = content();
+      }
+      break;
+    }
+  }
+  // A sign-off: at most 4 short lines below it, none of them a sentence.
+  for (let k = Math.max(1, last - 4); k <= last; k++) {
+    if (SIGN_OFF.test(lines[k].trim())) {
+      const below = lines.slice(k + 1, last + 1).filter((l) => l.trim());
+      if (below.length >= 1 && below.every((l) => l.trim().length <= 40 && !/[.!?]$/.test(l.trim()))) lines.length = k;
+      break;
+    }
+  }
 }
 
 function normalise(text: string): string {
   const collapsed = text
-    .replace(/[\uE000\uE001]/g, '')
+    .replace(/[\uE000-\uE002]/g, '')
     .split('\n')
     .map((l) => l.replace(/[ \t\f\v]+/g, ' ').trim())
     .join('\n')
@@ -152,12 +403,23 @@ function normalise(text: string): string {
 }
 
 /**
- * Only what the subscriber wrote: quoted history (Gmail, Outlook, Apple Mail, Thunderbird, in
- * several languages; plain and HTML-only), signatures and any remnant of our footer removed,
- * whitespace normalised, at most {@link MAX_REPLY_CHARS} characters. Nothing downstream (rules,
- * LLM, notes) may read the raw body: our footer quoted back contains "Unsubscribe".
+ * What the subscriber wrote, and how sure we are: quoted history (Gmail, Outlook, Apple Mail,
+ * Thunderbird, Yahoo, Zoho, … in many languages; plain and HTML-only), signatures and any remnant
+ * of our footer removed, whitespace normalised, at most {@link MAX_REPLY_CHARS} characters.
+ *
+ * `letter` is the letter the reply answers, when it was matched: any paragraph of the reply that
+ * is our letter's text (re-wrapped, re-quoted, converted from HTML, trimmed) is history wherever
+ * it sits, and the subscriber's answers between its paragraphs are kept in order.
  */
-export function extractReplyText(m: ParsedMessage): string {
+export function analyseReply(m: Pick<ParsedMessage, 'text' | 'html'>, letter?: OurLetter | LetterIndex | null): ReplyExtraction {
   const useHtml = !!m.html && !m.text.trim();
-  return extractFromText(useHtml ? htmlToReplyText(m.html as string) : m.text);
+  return analyseText(useHtml ? htmlToReplyText(m.html as string) : m.text, letter);
+}
+
+/**
+ * Only what the subscriber wrote (see {@link analyseReply}). Nothing downstream (rules, LLM,
+ * notes) may read the raw body: our footer quoted back contains "Unsubscribe".
+ */
+export function extractReplyText(m: Pick<ParsedMessage, 'text' | 'html'>, letter?: OurLetter | LetterIndex | null): string {
+  return analyseReply(m, letter).text;
 }

@@ -8,10 +8,17 @@ import sanitizeHtml from 'sanitize-html';
 export const QUOTE_CUT = '\uE000';
 /** A line standing for an <hr>: a quote starts there when a "From:" line follows it. */
 export const HR_MARK = '\uE001';
+/**
+ * Starts each line of a plain `<blockquote>` (no `type=cite`, no client class): it may be the
+ * subscriber's own quotation or history; the text rules decide (an attribution above it or our
+ * letter's text in it make it history).
+ */
+export const QUOTE_MARK = '\uE002';
 
 const BLOCK_TAGS = ['div', 'p', 'br', 'hr', 'li', 'ul', 'ol', 'tr', 'table', 'blockquote', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'td', 'th'];
 const DROP = 'mzdrop';
 const CUT = 'mzcut';
+const MARK = 'mzmark';
 
 function classes(attribs: Record<string, string>): string[] {
   return (attribs.class ?? '').split(/\s+/).filter(Boolean);
@@ -21,7 +28,9 @@ function classes(attribs: Record<string, string>): string[] {
 function isQuoteContainer(tag: string, attribs: Record<string, string>): boolean {
   const cls = classes(attribs);
   const id = attribs.id ?? '';
-  if (tag === 'blockquote') return true; // Gmail, Apple Mail (type=cite), Thunderbird, Yahoo
+  // Apple Mail and Thunderbird (type=cite), Gmail and Yahoo (their classes, below). A bare
+  // <blockquote> is marked instead (see QUOTE_MARK).
+  if (tag === 'blockquote' && (attribs.type ?? '').toLowerCase() === 'cite') return true;
   if (cls.some((c) => ['gmail_quote', 'gmail_extra', 'gmail_signature', 'moz-cite-prefix', 'moz-signature', 'protonmail_quote', 'zmail_extra'].includes(c))) return true;
   // Yahoo prefixes its classes per message ("ydp8c1d2e3fyahoo_quoted").
   if (cls.some((c) => c.endsWith('yahoo_quoted'))) return true;
@@ -50,14 +59,16 @@ function isCutMarker(tag: string, attribs: Record<string, string>): boolean {
  * renaming quote containers and cut markers; that output is regular enough to walk with a
  * simple tag scanner that emits line breaks and applies the drop/cut.
  */
-export function htmlToReplyText(html: string): string {
+export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {}): string {
   const clean = sanitizeHtml(html, {
-    allowedTags: [...BLOCK_TAGS, DROP, CUT],
+    allowedTags: [...BLOCK_TAGS, DROP, CUT, MARK],
     allowedAttributes: {},
     nonTextTags: ['script', 'style', 'head', 'title', 'textarea', 'option', 'noscript', 'xmp'],
     transformTags: {
       '*': (tagName: string, attribs: Record<string, string>) => {
+        if (opts.keepQuotes) return { tagName, attribs: {} };
         if (isQuoteContainer(tagName, attribs)) return { tagName: DROP, attribs: {} };
+        if (tagName === 'blockquote') return { tagName: MARK, attribs: {} };
         if (isCutMarker(tagName, attribs)) return { tagName: CUT, attribs: {} };
         return { tagName, attribs: {} };
       },
@@ -66,6 +77,7 @@ export function htmlToReplyText(html: string): string {
 
   const out: string[] = [];
   let dropDepth = 0;
+  let markDepth = 0;
   let inPre = 0;
   const tagRe = /<(\/?)([a-z][a-z0-9]*)\s*\/?>/g;
   let last = 0;
@@ -81,7 +93,12 @@ export function htmlToReplyText(html: string): string {
     if (dropDepth > 0 || !raw) return;
     const decoded = raw.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
     // HTML collapses whitespace runs (newlines included) except inside <pre>.
-    out.push(inPre ? decoded : decoded.replace(/[ \t\r\n\f]+/g, ' '));
+    let text = inPre ? decoded : decoded.replace(/[ \t\r\n\f]+/g, ' ');
+    if (markDepth > 0 && text.trim()) {
+      text = text.replace(/\n/g, `\n${QUOTE_MARK}`);
+      if (atLineStart()) text = QUOTE_MARK + text.replace(/^ +/, '');
+    }
+    out.push(text);
   };
   for (let m = tagRe.exec(clean); m; m = tagRe.exec(clean)) {
     emitText(clean.slice(last, m.index));
@@ -94,6 +111,11 @@ export function htmlToReplyText(html: string): string {
       continue;
     }
     if (dropDepth > 0) continue;
+    if (tag === MARK) {
+      markDepth = Math.max(0, markDepth + (closing ? -1 : 1));
+      if (!atLineStart()) out.push('\n');
+      continue;
+    }
     if (tag === CUT) {
       if (!closing) out.push(`\n${QUOTE_CUT}\n`);
       continue;

@@ -1,0 +1,67 @@
+import { htmlToReplyText } from './html-text';
+
+/** The letter a reply answers, as we sent it (letter.body_text / body_html, footer included). */
+export interface OurLetter {
+  text?: string | null;
+  html?: string | null;
+}
+
+/** Longest letter text indexed: our letters are short; a bound keeps the index cheap. */
+const MAX_LETTER_CHARS = 200_000;
+/** A paragraph is our letter's when at least this share of its word triples occur in the letter. */
+const MIN_SHARED = 0.7;
+/** Paragraphs with fewer words are never taken for our letter: "Done, thanks" must survive. */
+const MIN_WORDS = 4;
+
+/**
+ * Words of a text, for fuzzy comparison: case, punctuation, quote markers (">", "|"), line breaks,
+ * Unicode forms and the link text HTML conversion leaves behind do not count.
+ */
+export function letterWords(text: string): string[] {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/https?:\/\/\S+/g, ' ')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
+/**
+ * The word triples of the letter we sent, so that any paragraph of a reply can be recognised as
+ * our letter coming back — quoted with ">", pasted unquoted under an Outlook header, re-wrapped,
+ * converted from HTML or partly trimmed — in time linear in the paragraph.
+ */
+export class LetterIndex {
+  private readonly triples = new Set<string>();
+  private readonly words = new Set<string>();
+
+  private constructor(texts: string[]) {
+    for (const t of texts) {
+      const w = letterWords(t.slice(0, MAX_LETTER_CHARS));
+      for (const x of w) this.words.add(x);
+      for (let i = 0; i + 2 < w.length; i++) this.triples.add(`${w[i]} ${w[i + 1]} ${w[i + 2]}`);
+    }
+  }
+
+  static of(letter: OurLetter): LetterIndex {
+    const texts: string[] = [];
+    if (letter.text) texts.push(letter.text);
+    if (letter.html) texts.push(htmlToReplyText(letter.html, { keepQuotes: true }));
+    return new LetterIndex(texts);
+  }
+
+  get empty(): boolean {
+    return this.triples.size === 0;
+  }
+
+  /** Whether a paragraph (its lines) is text of our letter. */
+  matches(lines: string[]): boolean {
+    if (this.empty) return false;
+    const w = letterWords(lines.join(' '));
+    if (w.length < MIN_WORDS) return false;
+    let shared = 0;
+    const n = w.length - 2;
+    for (let i = 0; i < n; i++) if (this.triples.has(`${w[i]} ${w[i + 1]} ${w[i + 2]}`)) shared++;
+    return shared / n >= MIN_SHARED;
+  }
+}
