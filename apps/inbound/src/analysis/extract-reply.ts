@@ -71,10 +71,26 @@ function unwrapDashes(t: string): string {
   return t.replace(/^[-–—_*=\s]+/, '').replace(/[-–—_*=\s]+$/, '');
 }
 
+// Known forms with the verb inside the line ("Am 26.11.26 um 07:00 schrieb Mentor Zero:").
+const ATTR_KNOWN: RegExp[] = [
+  /^on\b.{3,300}\bwrote\s*:?$/i,
+  /^am\b.{3,300}\bschrieb\b.{0,160}:$/i,
+  /^le\b.{3,300}\ba écrit\s*:?$/i,
+  /^el\b.{3,300}\bescribió\s*:?$/i,
+  /^il\b.{3,300}\bha scritto\s*:?$/i,
+  /^op\b.{3,300}\bschreef\b.{0,160}:$/i,
+  /^(em|no dia)\b.{3,300}\bescreveu\s*:?$/i,
+  /^den\b.{3,300}\bskrev\b.{0,160}:$/i,
+  /^.{0,160}<[^<>\s]+@[^<>\s]+>\)?\s+(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\b.{0,160}:$/i,
+  // Gmail (ja): "2026年11月26日(木) 8:00 Mentor Zero <mentor@…>:"
+  /^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,250}[:：]$/,
+];
+
 /** Whether `text` (one line, or a wrapped header joined with spaces) is an attribution line. */
 export function isAttribution(text: string): boolean {
   if (text.length > 400) return false;
   const t = text.trim();
+  if (ATTR_KNOWN.some((re) => re.test(t))) return true;
   if (ATTR_DASHED.test(t)) return true; // "---- John Smith wrote ----" (Android, Zoho)
   const u = unwrapDashes(t).replace(/[-–—]+$/, '').trim();
   if (!u) return false;
@@ -143,7 +159,9 @@ function isWrappedQuoteTail(lines: string[], i: number): boolean {
   const prev = lines[i - 1].trim();
   const next = lines[i + 1].trim();
   const t = lines[i].trim();
-  return isQuoted(prev) && prev.length >= 60 && isQuoted(next) && t.length <= 40 && t.length > 0;
+  // The quoted line broke mid-sentence, and this one goes on in lower case ("eget accumsan…",
+  // "_nonce=…)"): an answer ("Yes, done.") starts a sentence of its own.
+  return isQuoted(prev) && prev.length >= 40 && !/[.!?:;]$/.test(prev) && isQuoted(next) && t.length <= 60 && /^[^\p{Lu}\s]/u.test(t);
 }
 
 function isFooterRemnant(t: string): boolean {
@@ -196,7 +214,9 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   // Where history (an attribution or header over an unquoted original) starts in `kept`: without
   // our letter everything from there is dropped; with it, only what is not an inline answer.
   let historyAt = -1;
-  const cutHere = (): boolean => {
+  // Where the scan stopped (without our letter): what follows is history or a signature.
+  let stoppedAt = lines.length;
+  const markHistory = (): void => {
     if (historyAt < 0) {
       // Rules, blank lines and a header's first label line ("Message du : 12/12/2016 13:20") that
       // stand right above the history belong to it.
@@ -206,19 +226,28 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       kept.length = k;
       historyAt = k;
     }
+  };
+  const cutHere = (): boolean => {
+    markHistory();
     return !letter; // true: stop scanning
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const t = line.trim();
     if (t === QUOTE_CUT) {
-      if (cutHere()) break;
+      if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
       continue;
     }
     if (t === HR_MARK) {
       const next = nextNonBlank(lines, i + 1);
       if (next >= 0 && (isHeaderBlock(lines, next) || attributionLength(lines, next))) {
-        if (cutHere()) break;
+        if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
         continue;
       }
       kept.push({ text: '', kind: 'text' });
@@ -227,19 +256,28 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
     if (t.length <= MAX_RULE_LINE) {
       const ruled = RULED.exec(t);
       if (SEPARATOR.test(t) || (ruled && MESSAGE_WORD.test(ruled[1]))) {
-        if (cutHere()) break;
+        if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
         continue;
       }
       if (RULE_LINE.test(t)) {
         const next = nextNonBlank(lines, i + 1);
         if (next >= 0 && (FROM_LABEL.test(lines[next]) || DATE_LABEL.test(lines[next]))) {
-          if (cutHere()) break;
+          if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
           continue;
         }
       }
     }
     if (isHeaderBlock(lines, i)) {
-      if (cutHere()) break;
+      if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
       // Skip the header lines themselves.
       while (i + 1 < lines.length && lines[i + 1].trim() && lines[i + 1].trim() !== HR_MARK) i++;
       continue;
@@ -260,7 +298,10 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
         i += span - 1;
         continue;
       }
-      if (cutHere()) break;
+      if (cutHere()) {
+        stoppedAt = i;
+        break;
+      }
       i += span - 1;
       continue;
     }
@@ -277,16 +318,19 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       continue;
     }
     if (t === '--' || t === '-- ') {
-      if (historyAt < 0) historyAt = kept.length;
+      markHistory();
+      stoppedAt = i + 1;
       break; // RFC 3676 signature delimiter "-- " (often trimmed to "--" by clients)
     }
     // "Sent from my iPhone" ends the text; "Sent from my desk, is much easier…" is a sentence.
     if (t.length <= 80 && MOBILE_SIGNATURE.test(t) && !/[,;.!?]\s+\S/.test(t)) {
-      if (historyAt < 0) historyAt = kept.length;
+      markHistory();
+      stoppedAt = i + 1;
       break;
     }
     if (FOOTER_START.test(t)) {
-      if (historyAt < 0) historyAt = kept.length;
+      markHistory();
+      stoppedAt = i + 1;
       break;
     }
     if (isFooterRemnant(t)) continue;
@@ -328,8 +372,19 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   const flat = out.flatMap((b, k) => (k ? ['', ...b] : b));
   dropSignature(flat);
   const text = normalise(flat.join('\n'));
-  if (!text && /[\p{L}\p{N}]/u.test(input.replace(/[\uE000-\uE002]/g, ''))) reasons.add('empty_extraction');
+  // Nothing left, yet something below the cut was neither quoted, nor a header, nor our letter:
+  // perhaps the subscriber's words in a layout we do not know. A person should look.
+  if (!text && hasUnexplainedText(lines.slice(stoppedAt), letter, historyAt < 0 ? [] : kept.slice(historyAt))) reasons.add('empty_extraction');
   return { text, uncertain: reasons.size > 0, reasons: [...reasons], letterFound };
+}
+
+function hasUnexplainedText(rest: string[], letter: LetterIndex | null, history: Line[]): boolean {
+  const unexplained = (t: string) =>
+    /[\p{L}\p{N}]/u.test(t.replace(/[\uE000-\uE002]/g, '')) &&
+    !isQuoted(t) && !t.startsWith(QUOTE_MARK) && t.length <= MAX_RULE_LINE &&
+    !FROM_LABEL.test(t) && !HEADER_LABEL.test(t) && !DATE_LABEL.test(t) && !SEPARATOR.test(t) && !RULED.test(t) && !isAttribution(t) && !isFooterRemnant(t) && !FOOTER_START.test(t);
+  const blocks = toBlocks([...history, ...rest.map((l): Line => ({ text: l.trim(), kind: isQuoted(l.trim()) ? 'quoted' : 'text' }))]);
+  return blocks.some((b) => b.kind === 'text' && !(letter && letter.matches(b.lines)) && b.lines.some(unexplained));
 }
 
 interface Block {
@@ -382,7 +437,7 @@ function dropSignature(lines: string[]): void {
   for (let k = Math.max(1, last - 4); k <= last; k++) {
     if (SIGN_OFF.test(lines[k].trim())) {
       const below = lines.slice(k + 1, last + 1).filter((l) => l.trim());
-      if (below.length >= 1 && below.every((l) => l.trim().length <= 40 && !/[.!?]$/.test(l.trim()))) lines.length = k;
+      if (below.length >= 1 && below.every((l) => l.trim().length <= 40 && !/[\p{L}\p{N}][.!?]$/u.test(l.trim()))) lines.length = k;
       break;
     }
   }

@@ -7,7 +7,7 @@ import { logEvent } from '@mz/db';
 import { LetterCommands, mailAddressSecret, verifyUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER } from '@mz/platform';
 import {
-  type Classification, classifyMessage, extractReplyText, letterIdFromMessageIds, MessageParseError, type ParsedMessage, ruleIntent,
+  analyseReply, type Classification, classifyMessage, letterIdFromMessageIds, MessageParseError, type ParsedMessage, type ReplyExtraction, ruleIntent,
   topicCodeFromMessage, warmRules,
 } from '../analysis';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
@@ -77,6 +77,11 @@ export function pauseEndsAt(date: string, timezone: string): Date {
     zdt = day.toZonedDateTime({ timeZone: 'UTC' });
   }
   return new Date(zdt.epochMilliseconds);
+}
+
+/** What the analysis row says about the extraction (no text: that is replyText). */
+function extractionNote(e: ReplyExtraction): Record<string, unknown> {
+  return { uncertain: e.uncertain, reasons: e.reasons, letterFound: e.letterFound };
 }
 
 /**
@@ -244,8 +249,10 @@ export class ProcessReplyService implements OnModuleInit {
   private async reply(ctx: Context, m: ParsedMessage): Promise<ProcessOutcome> {
     const { id, header } = ctx;
     const now = this.clock.now();
-    const text = extractReplyText(m);
     const match = await this.match(ctx, m);
+    // With the letter it answers, the extractor recognises our text wherever the reply puts it.
+    const extraction = analyseReply(m, match.ok && match.letterId ? await this.repo.letterBody(match.letterId) : null);
+    const text = extraction.text;
     if (!match.ok) {
       // Read by the rules for the console's benefit only (no LLM for unverified senders); nothing changes.
       const rule = text ? ruleIntent(text, { now, timezone: match.candidate?.timezone ?? 'UTC' }) : null;
@@ -255,7 +262,7 @@ export class ProcessReplyService implements OnModuleInit {
       // (and, if they judge it genuine, act on); without a claim it is simply unmatched.
       return this.commit(id, {
         ...header, kind: c ? 'reply' : 'unmatched', intent: null, replyText: text || null, note: null, confidence: null, needsReview: !!c,
-        analysis: this.trust(ctx, { classification: 'reply', rule, effect: 'none', ...(c ? { reviewReason: `untrusted:${match.reason}`, matchedBy: c.by } : { unmatched: match.reason }) }),
+        analysis: this.trust(ctx, { classification: 'reply', rule, effect: 'none', extraction: extractionNote(extraction), ...(c ? { reviewReason: `untrusted:${match.reason}`, matchedBy: c.by } : { unmatched: match.reason }) }),
         matchedUserId: c?.userId ?? null, matchedLetterId: c?.letterId ?? null, matchedTopicId: c?.topicId ?? null,
       });
     }
@@ -282,9 +289,10 @@ export class ProcessReplyService implements OnModuleInit {
     const pauseUntil = decision.effect === 'pause' ? pauseEndsAt(decision.pauseUntil, match.timezone) : null;
     const result: InboundResult = {
       ...header, kind: 'reply', intent: decision.intent, replyText: text, note: decision.note, confidence: decision.confidence,
-      needsReview: decision.needsReview,
+      // Words we could not tell from history (nothing left of a non-empty body): a person reads it.
+      needsReview: decision.needsReview || extraction.reasons.includes('empty_extraction'),
       analysis: this.trust(ctx, {
-        classification: 'reply', matchedBy: match.by, rule, llm, effect: decision.effect, source: decision.source,
+        classification: 'reply', matchedBy: match.by, rule, llm, effect: decision.effect, source: decision.source, extraction: extractionNote(extraction),
         ...(decision.effect === 'progress' && decision.reviewReason ? { reviewReason: decision.reviewReason } : {}),
         ...(pauseUntil ? { pauseUntilLocalDate: (decision as Extract<ReplyDecision, { effect: 'pause' }>).pauseUntil, pausedUntil: pauseUntil.toISOString() } : {}),
       }),

@@ -156,6 +156,15 @@ export class ReplyRepository {
     return r ? { subscriptionId: r.id, userId: r.user_id, topicId: r.topic_id } : null;
   }
 
+  /**
+   * The text of the letter a reply answers, as it was sent: the extractor recognises it wherever it
+   * sits in the reply (quoted, pasted, re-wrapped). Null for a letter not (yet) composed.
+   */
+  async letterBody(letterId: string): Promise<{ text: string | null; html: string | null } | null> {
+    const [r] = await this.ds.query(`SELECT body_text, body_html FROM letter WHERE id = $1`, [letterId]);
+    return r && (r.body_text || r.body_html) ? { text: r.body_text, html: r.body_html } : null;
+  }
+
   /** The sender's own subscription to a topic, by the sender's address. */
   async subscriptionOf(email: string, topicCode: string): Promise<Omit<MatchedSubscription, 'by' | 'letterId'> | null> {
     const [r] = await this.ds.query(
