@@ -19,7 +19,7 @@ const FROM_LABEL =
   /^\s*\*{0,2}(from|von|de|van|da|från|fra|od|mittente|remetente|от|від|lähettäjä|feladó|kimden|từ|보낸 사람|差出人|送信者|发件人|寄件者|發件人)\s*\*{0,2}\s*[:：]/i;
 const DATE_LABEL = /^\s*\*{0,2}(date|sent|datum|gesendet|fecha|enviado|data|envoyé|verzonden|skickat|sendt|wysłano|дата|отправлено|надіслано|lähetetty|elküldve|enviat|日付|送信日時|发送时间|날짜|보낸 날짜)\s*\*{0,2}\s*[:：]/i;
 const HEADER_LABEL =
-  /^\s*\*{0,2}(sent|date|to|subject|cc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|do|temat|отправлено|кому|тема|дата|копия|надіслано|lähetetty|vastaanottaja|aihe|elküldve|címzett|tárgy|gönderildi|kime|konu|enviat|per a|assumpte|odesláno|komu|předmět|gửi|đến|chủ đề|받는 사람|날짜|제목|送信日時|日付|宛先|件名|发送时间|收件人|主题)\s*\*{0,2}\s*[:：]/i;
+  /^\s*\*{0,2}(sent|date|to|subject|cc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|do|temat|отправлено|кому|тема|дата|копия|надіслано|lähetetty|vastaanottaja|aihe|elküldve|címzett|tárgy|gönderildi|kime|konu|enviat|per a|assumpte|odesláno|komu|předmět|đã gửi|gửi|đến|chủ đề|받는 사람|날짜|제목|送信日時|日付|宛先|件名|发送时间|收件人|主题)\s*\*{0,2}\s*[:：]/i;
 const HAS_ADDRESS = /[^\s<>()[\]"':;,]+@[^\s<>()[\]"':;,]+\.[a-z]{2,}|mailto:/i;
 
 // A separator line: words between rules of dashes/underscores/equals naming a message ("-----Original
@@ -48,7 +48,7 @@ const ATTR_OLD_GMAIL = /^\d{4}\/\d{1,2}\/\d{1,2}\b.{1,200}<[^<>\s]+@[^<>\s]+>$/;
 const ATTR_START = /^(on|am|le|el|il|op|em|den|dnia|w dniu|på|vào|\d)\b/i;
 
 const MOBILE_SIGNATURE =
-  /^(sent from my\b|sent from (mail|outlook|yahoo|samsung|proton|my iphone|my ipad|typeapp|mailbox|aol)\b|sent (with|via) (typeapp|sparrow|blackberry|mailbox|proton|airmail|spark|newton)\b|sent on the go\b|get outlook for (ios|android)|von meinem .{1,40} gesendet|gesendet von meinem\b|envoyé de mon\b|envoyé depuis\b|enviado desde mi\b|enviado do meu\b|enviado desde outlook\b|inviato da\b|verzonden (vanaf|met) mijn\b|skickat från min\b|sendt fra min\b|wysłane z\b|отправлено (с|из)\b|надіслано з\b|.{1,20}から送信|(gesendet von|envoyé à partir de|enviado de|enviado desde|inviato da|verzonden met|skickat från|sendt fra|wysłane z|отправлено из) outlook\b)/i;
+  /^(sent from my\b|sent from (mail|outlook|yahoo|samsung|proton|my iphone|my ipad|typeapp|mailbox|aol)\b|sent (with|via) (typeapp|sparrow|blackberry|mailbox|proton|airmail|spark|newton)\b|sent on the go\b|get outlook for (ios|android)|von meinem .{1,40} gesendet|gesendet von meinem\b|envoyé de mon\b|envoyé depuis\b|enviado desde mi\b|enviado do meu\b|enviado desde outlook\b|inviato da\b|(verzonden|verstuurd) (vanaf|met) mijn\b|lähetetty iphonesta\b|发自我的|.{1,20}에서 보냄|skickat från min\b|sendt fra min\b|wysłane z\b|отправлено (с|из)\s|надіслано з\s|enviat des del meu\s|gửi từ\s|odesláno z\s|.{1,20}-(ról|ről) küldve$|.{1,25}gönderildi$|.{1,20}から送信|(gesendet von|envoyé à partir de|enviado de|enviado desde|inviato da|verzonden met|skickat från|sendt fra|wysłane z|отправлено из) outlook\b)/i;
 // A short "Sent from <something>" last line with no sentence in it ("Sent from a magnificent torch
 // of pixels"); "Sent from my desk, is much easier…" is a sentence and stays.
 const SENT_FROM_TAIL = /^(sent|envoyé|enviado|inviato|verstuurd|verzonden|gesendet|skickat|sendt|wysłane|отправлено)\s+(from|with|via|de|depuis|desde|do|da|vanaf|met|von|från|fra|z|с)\s[^.,;!?]{1,50}$/i;
@@ -90,7 +90,7 @@ const ATTR_KNOWN: RegExp[] = [
 export function isAttribution(text: string): boolean {
   if (text.length > 400) return false;
   const t = text.trim();
-  if (ATTR_KNOWN.some((re) => re.test(t))) return true;
+  if (ATTR_KNOWN.some((re) => re.test(t))) return HAS_ADDRESS.test(t) || HAS_TIME_OR_YEAR.test(t);
   if (ATTR_DASHED.test(t)) return true; // "---- John Smith wrote ----" (Android, Zoho)
   const u = unwrapDashes(t).replace(/[-–—]+$/, '').trim();
   if (!u) return false;
@@ -113,7 +113,7 @@ function attributionLength(lines: string[], i: number): number {
       // Only a wrapped header continues: the line before carries a date/time or an address and does
       // not end a sentence, and this line is not an attribution of its own ("On holiday until
       // Friday." directly above "On Thu, … wrote:" is the subscriber's text).
-      if (/[.!?。！？]$/.test(joined) || !/[\d@]/.test(joined) || (ATTR_START.test(t) && isAttribution(t))) return 0;
+      if (/[.!?。！？]$/.test(joined) || !/[\d@<(]/.test(joined) || (ATTR_START.test(t) && isAttribution(t))) return 0;
     }
     joined = k === 0 ? t : `${joined} ${t}`;
     if (joined.length > 400) return 0;
@@ -146,7 +146,8 @@ function isHeaderBlock(lines: string[], i: number): boolean {
   let labels = 0;
   for (let j = i + 1; j < Math.min(lines.length, i + 7); j++) if (lines[j].length <= MAX_RULE_LINE && HEADER_LABEL.test(lines[j])) labels++;
   if (labels >= 1 && (from || labels >= 1) && /[\d@]/.test(lines.slice(i, i + 7).join(' '))) return true;
-  return from && HAS_ADDRESS.test(line) && (i === 0 || !lines[i - 1].trim() || lines[i - 1].trim() === HR_MARK || RULE_LINE.test(lines[i - 1].trim()));
+  const prev = i === 0 ? '' : lines[i - 1].trim();
+  return from && HAS_ADDRESS.test(line) && (!prev || prev === HR_MARK || RULE_LINE.test(prev) || RULED.test(prev) || SEPARATOR.test(prev));
 }
 
 /**
@@ -164,6 +165,10 @@ function isWrappedQuoteTail(lines: string[], i: number): boolean {
   return isQuoted(prev) && prev.length >= 40 && !/[.!?:;]$/.test(prev) && isQuoted(next) && t.length <= 60 && /^[^\p{Lu}\s]/u.test(t);
 }
 
+function isHeaderLine(t: string): boolean {
+  return t.length <= MAX_RULE_LINE && (FROM_LABEL.test(t) || DATE_LABEL.test(t) || HEADER_LABEL.test(t));
+}
+
 function isFooterRemnant(t: string): boolean {
   if (FOOTER_LINES.some((re) => re.test(t))) return true;
   const link = OUR_LINK.exec(t);
@@ -178,7 +183,8 @@ function isQuoted(t: string): boolean {
 /** One line of the reply after the line rules; `kind` says why a line was set aside. */
 interface Line {
   text: string;
-  kind: 'text' | 'quoted' | 'marked';
+  /** `loose`: a ">" line with no attribution or header anywhere above it. */
+  kind: 'text' | 'quoted' | 'marked' | 'loose';
 }
 
 export interface ReplyExtraction {
@@ -202,9 +208,11 @@ function toIndex(letter: OurLetter | LetterIndex | null | undefined): LetterInde
   return letter instanceof LetterIndex ? letter : LetterIndex.of(letter);
 }
 
-export function analyseText(input: string, letterArg?: OurLetter | LetterIndex | null): ReplyExtraction {
+export function analyseText(input: string, letterArg?: OurLetter | LetterIndex | null, fromHtml = false): ReplyExtraction {
   const letter = toIndex(letterArg);
-  const lines = input
+  // The private-use markers are ours only when our HTML converter wrote them (it strips any the
+  // mail carried); in plain text they are forged and count for nothing.
+  const lines = (fromHtml ? input : input.replace(/[\uE000-\uE002]/g, ''))
     .replace(/\r\n?/g, '\n')
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/\u00a0/g, ' ')
@@ -216,7 +224,10 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   let historyAt = -1;
   // Where the scan stopped (without our letter): what follows is history or a signature.
   let stoppedAt = lines.length;
+  let attributed = false;
+  let footerInHistory = false;
   const markHistory = (): void => {
+    attributed = true;
     if (historyAt < 0) {
       // Rules, blank lines and a header's first label line ("Message du : 12/12/2016 13:20") that
       // stand right above the history belong to it.
@@ -286,13 +297,14 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
     const inline = marked ? null : textBeforeInlineAttribution(t);
     const span = inline === null ? attributionLength(lines, i) : 1;
     if (span) {
+      attributed = true;
       if (inline) kept.push({ text: inline, kind: 'text' });
       const next = nextNonBlank(lines, i + span);
       // Quoted below (">" or an HTML quote): drop just the attribution and keep any interleaved
       // answers. Anything else (the original pasted unquoted) is history from here on.
       if (next < 0 || isQuoted(lines[next].trim()) || lines[next].trim().startsWith(QUOTE_MARK)) {
         // The quote below an attribution is history, whatever its markers.
-        for (let j = i + span; j < lines.length && (!lines[j].trim() || lines[j].trim().startsWith(QUOTE_MARK)); j++) {
+        for (let j = i + span; j < lines.length && (!lines[j].trim() || lines[j].trim() === HR_MARK || lines[j].trim().startsWith(QUOTE_MARK)); j++) {
           if (lines[j].trim()) lines[j] = '>';
         }
         i += span - 1;
@@ -310,7 +322,7 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       continue;
     }
     if (isQuoted(t)) {
-      kept.push({ text: t, kind: 'quoted' });
+      kept.push({ text: t, kind: attributed ? 'quoted' : 'loose' });
       continue;
     }
     if (isWrappedQuoteTail(lines, i)) {
@@ -329,6 +341,8 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       break;
     }
     if (FOOTER_START.test(t)) {
+      // Our footer ends our letter: in the history, what stands above it sits inside our letter.
+      if (historyAt >= 0) footerInHistory = true;
       markHistory();
       stoppedAt = i + 1;
       break;
@@ -342,8 +356,32 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   const blocks = toBlocks(replyPart);
   let letterFound = false;
   const out: string[][] = [];
-  for (const b of blocks) {
-    if (b.kind === 'quoted') {
+  // Our letter pasted unquoted: its short paragraphs ("Dear Sam,", "Your mentor") go with it when
+  // they stand next to a paragraph of it. Alone, a short paragraph is the subscriber's ("Practice").
+  const pasted = blocks.map((b) => b.kind === 'text' && !!letter && letter.matches(b.lines));
+  blocks.forEach((b, k) => {
+    if (letter && b.kind === 'text' && !pasted[k] && letter.covers(b.lines) && (pasted[k - 1] || pasted[k + 1])) pasted[k] = true;
+  });
+  for (const [k, b] of blocks.entries()) {
+    if (pasted[k]) {
+      letterFound = true;
+      continue;
+    }
+    if (b.kind === 'loose' && letter) {
+      // A ">" block with no attribution above it, when we know our letter: history if it is our
+      // letter or our footer, or quotes a quote; otherwise perhaps the subscriber's own quotation
+      // (a line they answer, a "> 5 minutes" aside). Kept, and said so.
+      const bare = b.lines.map((l) => l.replace(/^>\s?/, ''));
+      const history = letter.matches(bare) || b.lines.some((l) => /^>\s*>/.test(l)) || bare.some((l) => FOOTER_START.test(l) || isFooterRemnant(l) || OUR_LINK.test(l));
+      if (history) {
+        if (letter.matches(bare)) letterFound = true;
+        continue;
+      }
+      reasons.add('kept_unattributed_quote');
+      out.push(b.lines);
+      continue;
+    }
+    if (b.kind === 'quoted' || b.kind === 'loose') {
       if (letter && letter.matches(b.lines)) letterFound = true;
       continue;
     }
@@ -351,6 +389,7 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       letterFound = true;
       continue;
     }
+    if (b.kind === 'marked' && b.lines.some((l) => FOOTER_START.test(l) || isFooterRemnant(l.trim()) || OUR_LINK.test(l))) continue;
     if (b.kind === 'marked') {
       // An HTML <blockquote> without an attribution above it: perhaps the subscriber's own
       // quotation, perhaps history. Keep it, and say so.
@@ -367,7 +406,12 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       if (letter.matches(b.lines)) lastMatch = k;
     });
     if (lastMatch >= 0) letterFound = true;
-    for (let k = 0; k < lastMatch; k++) if (hb[k].kind !== 'quoted' && !letter.matches(hb[k].lines)) out.push(hb[k].lines);
+    if (footerInHistory) lastMatch = hb.length;
+    // Short paragraphs made only of our letter's words ("Dear Sam,", "Your mentor") are ours too here.
+    for (let k = 0; k < lastMatch; k++) {
+      const b = hb[k];
+      if (b.kind !== 'quoted' && b.kind !== 'loose' && !letter.matches(b.lines) && !letter.covers(b.lines) && !b.lines.every(isHeaderLine) && !b.lines.every((l) => DECORATION.test(l))) out.push(b.lines);
+    }
   }
   const flat = out.flatMap((b, k) => (k ? ['', ...b] : b));
   dropSignature(flat);
@@ -468,7 +512,7 @@ function normalise(text: string): string {
  */
 export function analyseReply(m: Pick<ParsedMessage, 'text' | 'html'>, letter?: OurLetter | LetterIndex | null): ReplyExtraction {
   const useHtml = !!m.html && !m.text.trim();
-  return analyseText(useHtml ? htmlToReplyText(m.html as string) : m.text, letter);
+  return analyseText(useHtml ? htmlToReplyText(m.html as string) : m.text, letter, useHtml);
 }
 
 /**

@@ -91,7 +91,7 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
   };
   const emitText = (raw: string) => {
     if (dropDepth > 0 || !raw) return;
-    const decoded = raw.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    const decoded = raw.replace(/[\uE000-\uE002]/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
     // HTML collapses whitespace runs (newlines included) except inside <pre>.
     let text = inPre ? decoded : decoded.replace(/[ \t\r\n\f]+/g, ' ');
     if (markDepth > 0 && text.trim()) {

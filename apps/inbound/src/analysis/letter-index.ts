@@ -4,6 +4,8 @@ import { htmlToReplyText } from './html-text';
 export interface OurLetter {
   text?: string | null;
   html?: string | null;
+  /** What the mailer added when sending: the closing quote, the footer's text. */
+  extra?: readonly string[];
 }
 
 /** Longest letter text indexed: our letters are short; a bound keeps the index cheap. */
@@ -47,11 +49,18 @@ export class LetterIndex {
     const texts: string[] = [];
     if (letter.text) texts.push(letter.text);
     if (letter.html) texts.push(htmlToReplyText(letter.html, { keepQuotes: true }));
+    for (const t of letter.extra ?? []) texts.push(t);
     return new LetterIndex(texts);
   }
 
   get empty(): boolean {
     return this.triples.size === 0;
+  }
+
+  /** Whether every word of a paragraph is a word of our letter (for short ones amid our text). */
+  covers(lines: string[]): boolean {
+    const w = letterWords(lines.join(' '));
+    return w.length > 0 && w.every((x) => this.words.has(x));
   }
 
   /** Whether a paragraph (its lines) is text of our letter. */

@@ -244,6 +244,36 @@ body
     expect((await parser.parse(crlf('From: a@example.com\nSubject: after\n\nstill here\n'))).text.trim()).toBe('still here');
   });
 
+  it('decodes format=flowed per RFC 3676: lines of different quote depth never join (Thunderbird)', async () => {
+    // Thunderbird ends every soft-broken line with a space, quoted ones included: the last quoted
+    // line "> … imagination. " must not swallow the answer below it.
+    const raw = crlf(
+      'From: sam@example.com\nSubject: Re: Resilience\nContent-Type: text/plain; charset=utf-8; format=flowed; delsp=no\n\n' +
+        'On 26/11/2026 07:00, Mentor Zero wrote: \n' +
+        '> Seneca wrote to Lucilius that we suffer more \n' +
+        '> often in imagination than in reality. \n' +
+        'Done, and it helped: I wrote the worst case \n' +
+        'down and it shrank. \n' +
+        '>> deeper quote \n' +
+        '> back to one \n' +
+        ' >not a quote, space-stuffed\n' +
+        '-- \n' +
+        'Sam\n',
+    );
+    const m = await parser.parse(raw);
+    expect(m.text.split(/\r?\n/)).toEqual([
+      'On 26/11/2026 07:00, Mentor Zero wrote: ',
+      '> Seneca wrote to Lucilius that we suffer more often in imagination than in reality. ',
+      'Done, and it helped: I wrote the worst case down and it shrank. ',
+      '>> deeper quote ',
+      '> back to one ',
+      '>not a quote, space-stuffed',
+      '-- ',
+      'Sam',
+      '',
+    ]);
+  });
+
   it('parses a 2 MB format=flowed body off the main thread: timers keep ticking', async () => {
     const raw = flowed(2 * 1024 * 1024);
     const solo = new MessageParser({ poolSize: 1 });

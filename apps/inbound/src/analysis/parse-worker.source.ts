@@ -20,6 +20,42 @@ const mpRequire = createRequire(workerData.mailparserPath);
 const { Splitter } = mpRequire('@zone-eu/mailsplit');
 const libmime = mpRequire('libmime');
 
+// RFC 3676 format=flowed, done right: libmime joins any line ending in a space to the next, so
+// a quoted line ("> … ") swallowed the answer below it and the answer was dropped as quoted.
+// Here a line is soft-broken only into a next line of the SAME quote depth (§4.5), space-stuffing
+// is undone per line (§4.4), and the "-- " signature separator never flows (§4.3). The decoder
+// mailparser's splitter uses is the one patched (its own libmime copy).
+function decodeFlowedRfc3676(str, delSp) {
+  const out = [];
+  let buf = null;
+  let bufDepth = 0;
+  for (const rawLine of String(str || '').split(/\r?\n/)) {
+    let depth = 0;
+    while (depth < rawLine.length && rawLine.charCodeAt(depth) === 62) depth++;
+    let text = rawLine.slice(depth);
+    if (text.startsWith(' ')) text = text.slice(1);
+    if (buf !== null && bufDepth === depth && buf.endsWith(' ') && buf !== '-- ') {
+      buf = delSp ? buf.slice(0, -1) + text : buf + text;
+    } else {
+      if (buf !== null) out.push((bufDepth ? '>'.repeat(bufDepth) + ' ' : '') + buf);
+      buf = text;
+      bufDepth = depth;
+    }
+  }
+  if (buf !== null) out.push((bufDepth ? '>'.repeat(bufDepth) + ' ' : '') + buf);
+  return out.join('\n');
+}
+{
+  const splitterLibmime = createRequire(mpRequire.resolve('@zone-eu/mailsplit'))('libmime');
+  for (const lm of new Set([libmime, splitterLibmime])) {
+    if (lm && lm.Libmime && lm.Libmime.prototype) {
+      lm.Libmime.prototype.decodeFlowed = function (str, delSp) {
+        return decodeFlowedRfc3676(str, typeof delSp === 'string' ? /^y/i.test(delSp) : !!delSp);
+      };
+    }
+  }
+}
+
 const REPORT_TYPES = new Set([
   'message/delivery-status', 'message/global-delivery-status', 'message/feedback-report',
   'text/rfc822-headers', 'message/global-headers',

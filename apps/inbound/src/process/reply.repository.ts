@@ -160,9 +160,17 @@ export class ReplyRepository {
    * The text of the letter a reply answers, as it was sent: the extractor recognises it wherever it
    * sits in the reply (quoted, pasted, re-wrapped). Null for a letter not (yet) composed.
    */
-  async letterBody(letterId: string): Promise<{ text: string | null; html: string | null } | null> {
-    const [r] = await this.ds.query(`SELECT body_text, body_html FROM letter WHERE id = $1`, [letterId]);
-    return r && (r.body_text || r.body_html) ? { text: r.body_text, html: r.body_html } : null;
+  async letterBody(letterId: string): Promise<{ text: string | null; html: string | null; extra: string[] } | null> {
+    // The mailer adds the closing quote and the active footer when it sends: both come back too.
+    const [r] = await this.ds.query(
+      `SELECT l.body_text, l.body_html, q.text AS quote_text,
+              (SELECT text_template FROM email_footer WHERE active LIMIT 1) AS footer_text
+         FROM letter l LEFT JOIN bottom_quote q ON q.id = l.quote_id
+        WHERE l.id = $1`,
+      [letterId],
+    );
+    if (!r || !(r.body_text || r.body_html)) return null;
+    return { text: r.body_text, html: r.body_html, extra: [r.quote_text, r.footer_text].filter((t): t is string => !!t) };
   }
 
   /** The sender's own subscription to a topic, by the sender's address. */
