@@ -1,4 +1,4 @@
-import { extractFromText, extractReplyText, MAX_REPLY_CHARS } from './extract-reply';
+import { analyseReply, extractFromText, extractReplyText, MAX_INPUT_CHARS, MAX_REPLY_CHARS } from './extract-reply';
 import { htmlToReplyText } from './html-text';
 import type { ParsedMessage } from './parsed-message';
 
@@ -190,5 +190,46 @@ describe('HTML replies', () => {
     const out = extractReplyText(msg('', `<div>Good letter.</div><div>${LETTER_HTML}</div>`));
     expect(out.startsWith('Good letter.')).toBe(true);
     expect(out).not.toMatch(/unsubscribe|you are receiving this|your settings/i);
+  });
+});
+
+describe('analyseReply: pathological mail stays cheap (R9: event loop never stalls)', () => {
+  // Every line rule is linear and bounded to MAX_RULE_LINE; input beyond MAX_INPUT_CHARS or
+  // 3 000 lines is not read (marked `input_truncated`). Before these bounds, "On a@a@…a@ wrote:"
+  // lines took 125 s and a line of "http://" repeated 2.5 s. The bound here leaves headroom for a
+  // loaded CI machine; idle, each case takes well under 30 ms.
+  const letter = { text: `Dear Sam,\n\n${'Seneca wrote to Lucilius that we suffer more often in imagination. '.repeat(50)}` };
+  const cases: [string, { text: string; html: string | null }][] = [
+    ['a 2 MB line', { text: 'a'.repeat(2_000_000), html: null }],
+    ['a 2 MB flowed paragraph', { text: 'A long paragraph written in format=flowed keeps going '.repeat(40_000), html: null }],
+    ['a million ">"', { text: '>'.repeat(1_000_000), html: null }],
+    ['200k quoted lines', { text: '> x\n'.repeat(200_000), html: null }],
+    ['attributions full of "@"', { text: `On ${'a@'.repeat(190)} wrote:\n`.repeat(3000), html: null }],
+    ['addresses full of "@"', { text: `<${'a@'.repeat(150)}b> schrieb x:\n`.repeat(5000), html: null }],
+    ['"From:" lines full of "@"', { text: `From: ${'a@'.repeat(495)}\n`.repeat(5000), html: null }],
+    ['rules with spaces before a letter', { text: `${'-'.repeat(100)}${' '.repeat(99)}x\n`.repeat(10_000), html: null }],
+    ['"http://" repeated on one line', { text: 'http://'.repeat(140_000), html: null }],
+    ['unfinished wrapped attributions', { text: 'On Thu, 1 Jan 2026 at 7:00 Name <\n'.repeat(20_000), html: null }],
+    ['sign-off blocks', { text: 'Regards,\nx\nx\nx\n'.repeat(20_000), html: null }],
+    ['dash runs before a letter', { text: `${'-- '.repeat(330)}x\n`.repeat(3000), html: null }],
+    ['5 000 nested <blockquote>', { text: '', html: `${'<blockquote>'.repeat(5000)}x${'</blockquote>'.repeat(5000)}` }],
+    ['2 MB of HTML text', { text: '', html: `<div>${'word '.repeat(400_000)}</div>` }],
+    ['a million marker characters', { text: '\uE002'.repeat(1_000_000), html: null }],
+  ];
+
+  it.each(cases)('%s', (_name, m) => {
+    analyseReply(m, letter); // compile the regexes first: the boot path warms them the same way
+    for (const l of [null, letter]) {
+      const t0 = performance.now();
+      const r = analyseReply(m, l);
+      expect(performance.now() - t0).toBeLessThan(250);
+      expect(r.text.length).toBeLessThanOrEqual(MAX_REPLY_CHARS);
+    }
+  });
+
+  it('a body beyond the read limit is marked uncertain, and its top is still read', () => {
+    const r = analyseReply({ text: `Done, thanks!\n\n${'> old history\n'.repeat(100_000)}`, html: null });
+    expect(r).toMatchObject({ text: 'Done, thanks!', uncertain: true, reasons: ['input_truncated'] });
+    expect(MAX_INPUT_CHARS).toBeGreaterThan(64 * 1024);
   });
 });

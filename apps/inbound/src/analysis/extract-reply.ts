@@ -8,6 +8,13 @@ export type { OurLetter } from './letter-index';
 export const MAX_REPLY_CHARS = 4000;
 /** Longest line the line rules look at; longer lines are the subscriber's text, never a header. */
 const MAX_RULE_LINE = 1000;
+/**
+ * How much of a body is read: the subscriber writes at the top and our letters are short, so
+ * beyond this it is history or abuse. Bounds the event-loop time of one extraction (R9); a
+ * longer body is read up to here and the extraction marked uncertain (`input_truncated`).
+ */
+export const MAX_INPUT_CHARS = 128 * 1024;
+const MAX_INPUT_LINES = 3000;
 
 // Every pattern below is linear: no nested quantifiers, bounded `.{m,n}` runs on lines of at most
 // MAX_RULE_LINE characters, alternations of literals (R9: no catastrophic backtracking on
@@ -20,12 +27,41 @@ const FROM_LABEL =
 const DATE_LABEL = /^\s*\*{0,2}(date|sent|datum|gesendet|fecha|enviado|data|envoyé|verzonden|skickat|sendt|wysłano|дата|отправлено|надіслано|lähetetty|elküldve|enviat|日付|送信日時|发送时间|날짜|보낸 날짜)\s*\*{0,2}\s*[:：]/i;
 const HEADER_LABEL =
   /^\s*\*{0,2}(sent|date|to|subject|cc|reply-to|gesendet|datum|an|betreff|envoyé|à|objet|enviado|enviada|fecha|para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|do|temat|отправлено|кому|тема|дата|копия|надіслано|lähetetty|vastaanottaja|aihe|elküldve|címzett|tárgy|gönderildi|kime|konu|enviat|per a|assumpte|odesláno|komu|předmět|đã gửi|gửi|đến|chủ đề|받는 사람|날짜|제목|送信日時|日付|宛先|件名|发送时间|收件人|主题)\s*\*{0,2}\s*[:：]/i;
-const HAS_ADDRESS = /[^\s<>()[\]"':;,]+@[^\s<>()[\]"':;,]+\.[a-z]{2,}|mailto:/i;
+const ADDRESS_CHAR = /[^\s<>()[\]"':;,@]/;
+/**
+ * Whether a line carries an e-mail address (or a mailto:). A scan from each "@", not a regex:
+ * `[^…]+@[^…]+` backtracks quadratically on "a@a@a@…" lines.
+ */
+function hasAddress(s: string): boolean {
+  if (/mailto:/i.test(s)) return true;
+  for (let at = s.indexOf('@'); at > 0; at = s.indexOf('@', at + 1)) {
+    if (!ADDRESS_CHAR.test(s[at - 1])) continue;
+    let j = at + 1;
+    let dot = -1;
+    while (j < s.length && ADDRESS_CHAR.test(s[j])) {
+      if (s[j] === '.') dot = j;
+      j++;
+    }
+    if (dot > at + 1 && /^[a-z]{2}/i.test(s.slice(dot + 1, j))) return true;
+  }
+  return false;
+}
 
 // A separator line: words between rules of dashes/underscores/equals naming a message ("-----Original
 // Message-----", "-------- Oprindelig besked --------", "-----Reply Message-----" in any of these
 // languages), or one of the known unruled forms.
-const RULED = /^[-–—_=*\s]{3,}([^-–—_=*]{3,60})[-–—_=*\s]{3,}$/;
+const RULE_CHAR = /[-–—_=*\s]/;
+/** The words between rules ("-----Original Message-----" → "Original Message"), or null; linear. */
+function ruledWords(t: string): string | null {
+  if (t.length > 200) return null;
+  let a = 0;
+  while (a < t.length && RULE_CHAR.test(t[a])) a++;
+  let b = t.length;
+  while (b > a && RULE_CHAR.test(t[b - 1])) b--;
+  const rules = (x: string) => x.replace(/\s/g, '').length;
+  const words = t.slice(a, b);
+  return rules(t.slice(0, a)) >= 3 && rules(t.slice(b)) >= 3 && words.length >= 3 && words.length <= 60 ? words : null;
+}
 const MESSAGE_WORD =
   /(message|messaggio|mensaje|mensagem|nachricht|meddelelse|meddelande|melding|bericht|besked|viesti|üzenet|wiadomość|wiadomosc|сообщение|письмо|повідомлення|zpráva|mesaj|reply|antwort|svar|respuesta|réponse|risposta|forward|weitergeleitet|transféré|reenviado|inoltrato|doorgestuurd|vidarebefordrat|videresendt|original|ursprünglich|oprindelig|opprinnelig|alkuperäinen|eredeti|oryginalna|исходное|оригинальное|元のメッセージ|転送|原始邮件|原始郵件)/i;
 const SEPARATOR =
@@ -37,12 +73,12 @@ const RULE_LINE = /^[-–—_=*]{10,}$/;
 const WROTE =
   '(wrote|sent|schrieb|a écrit|a ecrit|escribió|escribio|va escriure|ha scritto|scrisse|schreef|het volgende geschreven|escreveu|skrev|kirjoitti|napisał\\(a\\)|napisała|napisał|napisal|napsal\\(a\\)|napsala|napsal|написал\\(а\\)|написала|написал|пишет|написав|пише|írta|đã viết|yazdı|写道|寫道|작성[^\\s:：]{0,4}|のメッセージ|のメール|が書きました|は書きました)';
 const ATTR_VERB_END = new RegExp(`${WROTE}\\s*[:：]?$`, 'iu');
-const ATTR_DASHED = new RegExp(`^-{2,}\\s*(.{1,300}?)\\s+${WROTE}\\s*-{2,}$`, 'iu');
+const ATTR_DASHED = new RegExp(`^-{2,}\\s*([^\\s-].{0,298}?)\\s+${WROTE}\\s*-{2,}$`, 'iu');
 const HAS_TIME_OR_YEAR = /\d{1,2}[:.h]\d{2}|\b(19|20)\d{2}\b|\d{4}\s*年/;
 // "2014-03-20 8:48 GMT+01:00 Name <a@b>:", "30.09.2017, 18.30, "Name" <a@b>:", mail.ru "… от Name <a@b>:"
 const ATTR_DATED_ADDRESS = /[:：]$/;
 // Gmail of old: "2011/4/7 Name <a@b>" without a colon.
-const ATTR_OLD_GMAIL = /^\d{4}\/\d{1,2}\/\d{1,2}\b.{1,200}<[^<>\s]+@[^<>\s]+>$/;
+const ATTR_OLD_GMAIL = /^\d{4}\/\d{1,2}\/\d{1,2}\b.{1,200}<[^<>\s@]{1,64}@[^<>\s@]{1,255}>$/;
 
 // How a standalone attribution begins (its first word, or a date), to tell it from a wrapped tail.
 const ATTR_START = /^(on|am|le|el|il|op|em|den|dnia|w dniu|på|vào|\d)\b/i;
@@ -61,7 +97,7 @@ const SIGN_OFF =
 // header block we did not recognise or in a forward. Its "Unsubscribe" must never be read.
 const FOOTER_START = /you are receiving this because you subscribed to\b/i;
 const FOOTER_LINES = [/reply to this email to tell your mentor how it went/i, /^your settings\s*:?/i, /^\s*unsubscribe from\b/i];
-const OUR_LINK = /https?:\/\/\S+?\/(u|login)\/[A-Za-z0-9._~%-]{6,}/i;
+const OUR_LINK = /https?:\/\/\S{1,200}?\/(u|login)\/[A-Za-z0-9._~%-]{6,}/i;
 
 const DECORATION = /^[\s\-–—_=*~]*$/;
 // "Message du : 12/12/2016 13:20": a label and a date directly above a header block.
@@ -81,7 +117,7 @@ const ATTR_KNOWN: RegExp[] = [
   /^op\b.{3,300}\bschreef\b.{0,160}:$/i,
   /^(em|no dia)\b.{3,300}\bescreveu\s*:?$/i,
   /^den\b.{3,300}\bskrev\b.{0,160}:$/i,
-  /^.{0,160}<[^<>\s]+@[^<>\s]+>\)?\s+(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\b.{0,160}:$/i,
+  /^.{0,160}<[^<>\s@]{1,64}@[^<>\s@]{1,255}>\)?\s+(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\b.{0,160}:$/i,
   // Gmail (ja): "2026年11月26日(木) 8:00 Mentor Zero <mentor@…>:"
   /^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,250}[:：]$/,
 ];
@@ -90,16 +126,18 @@ const ATTR_KNOWN: RegExp[] = [
 export function isAttribution(text: string): boolean {
   if (text.length > 400) return false;
   const t = text.trim();
-  if (ATTR_KNOWN.some((re) => re.test(t))) return HAS_ADDRESS.test(t) || HAS_TIME_OR_YEAR.test(t);
+  // Every form below ends in a colon, ">", dashes or "wrote": a cheap test spares the rest.
+  if (!/([:：>-]|wrote)$/i.test(t)) return false;
+  if (ATTR_KNOWN.some((re) => re.test(t))) return hasAddress(t) || HAS_TIME_OR_YEAR.test(t);
   if (ATTR_DASHED.test(t)) return true; // "---- John Smith wrote ----" (Android, Zoho)
   const u = unwrapDashes(t).replace(/[-–—]+$/, '').trim();
   if (!u) return false;
-  const evidence = HAS_ADDRESS.test(u) || HAS_TIME_OR_YEAR.test(u);
+  const evidence = hasAddress(u) || HAS_TIME_OR_YEAR.test(u);
   if (ATTR_VERB_END.test(u)) return evidence && (/[:：]$/.test(u) || /\bwrote$/i.test(u) || t !== u);
   if (ATTR_OLD_GMAIL.test(u)) return true;
   // No verb: a line ending in a colon with an address and a time or year ("2014-03-20 8:48
   // GMT+01:00 Name <a@b>:", "26.06.2014, 14:41, "Name" <a@b>:").
-  return ATTR_DATED_ADDRESS.test(u) && HAS_ADDRESS.test(u) && HAS_TIME_OR_YEAR.test(u) && u.length <= 300;
+  return ATTR_DATED_ADDRESS.test(u) && hasAddress(u) && HAS_TIME_OR_YEAR.test(u) && u.length <= 300;
 }
 
 /** Number of lines (1–3) an attribution starting at `i` spans, or 0. */
@@ -125,8 +163,17 @@ function attributionLength(lines: string[], i: number): number {
 /** "reply text--- On Wed, … wrote:": the part before an attribution sharing its line, or null. */
 function textBeforeInlineAttribution(t: string): string | null {
   if (t.length > MAX_RULE_LINE) return null;
-  const m = /^(.*?\S)\s*-{2,}\s*(\S.{10,})$/.exec(t);
-  return m && isAttribution(m[2]) ? m[1] : null;
+  // The first few runs of dashes only: each try is one isAttribution on the rest of the line.
+  let tries = 0;
+  for (let at = t.indexOf('--', 1); at > 0 && tries < 3; at = t.indexOf('--', at + 2), tries++) {
+    let end = at;
+    while (t[end] === '-') end++;
+    const before = t.slice(0, at).trimEnd();
+    const rest = t.slice(end).trim();
+    if (before && rest.length >= 11 && rest.length <= 400 && isAttribution(rest)) return before;
+    at = end - 2;
+  }
+  return null;
 }
 
 function nextNonBlank(lines: string[], from: number): number {
@@ -147,7 +194,7 @@ function isHeaderBlock(lines: string[], i: number): boolean {
   for (let j = i + 1; j < Math.min(lines.length, i + 7); j++) if (lines[j].length <= MAX_RULE_LINE && HEADER_LABEL.test(lines[j])) labels++;
   if (labels >= 1 && (from || labels >= 1) && /[\d@]/.test(lines.slice(i, i + 7).join(' '))) return true;
   const prev = i === 0 ? '' : lines[i - 1].trim();
-  return from && HAS_ADDRESS.test(line) && (!prev || prev === HR_MARK || RULE_LINE.test(prev) || RULED.test(prev) || SEPARATOR.test(prev));
+  return from && hasAddress(line) && (!prev || prev === HR_MARK || RULE_LINE.test(prev) || ruledWords(prev) !== null || SEPARATOR.test(prev));
 }
 
 /**
@@ -170,6 +217,7 @@ function isHeaderLine(t: string): boolean {
 }
 
 function isFooterRemnant(t: string): boolean {
+  if (t.length > MAX_RULE_LINE) return false;
   if (FOOTER_LINES.some((re) => re.test(t))) return true;
   const link = OUR_LINK.exec(t);
   // A line that is (almost) only one of our links: "Your settings: <…>", "<…/u/…>".
@@ -212,13 +260,19 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   const letter = toIndex(letterArg);
   // The private-use markers are ours only when our HTML converter wrote them (it strips any the
   // mail carried); in plain text they are forged and count for nothing.
-  const lines = (fromHtml ? input : input.replace(/[\uE000-\uE002]/g, ''))
+  const reasons = new Set<string>();
+  let body = input.length > MAX_INPUT_CHARS ? input.slice(0, MAX_INPUT_CHARS) : input;
+  if (!fromHtml) body = body.replace(/[\uE000-\uE002]/g, '');
+  const lines = body
     .replace(/\r\n?/g, '\n')
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/\u00a0/g, ' ')
-    .split('\n');
+    .split('\n', MAX_INPUT_LINES + 1);
+  if (input.length > MAX_INPUT_CHARS || lines.length > MAX_INPUT_LINES) {
+    lines.length = Math.min(lines.length, MAX_INPUT_LINES);
+    reasons.add('input_truncated');
+  }
   const kept: Line[] = [];
-  const reasons = new Set<string>();
   // Where history (an attribution or header over an unquoted original) starts in `kept`: without
   // our letter everything from there is dropped; with it, only what is not an inline answer.
   let historyAt = -1;
@@ -264,9 +318,14 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       kept.push({ text: '', kind: 'text' });
       continue;
     }
+    if (t.startsWith('>') && isQuoted(t)) {
+      // No attribution, header or separator starts with ">": the cheap path for long quotes.
+      kept.push({ text: t, kind: attributed ? 'quoted' : 'loose' });
+      continue;
+    }
     if (t.length <= MAX_RULE_LINE) {
-      const ruled = RULED.exec(t);
-      if (SEPARATOR.test(t) || (ruled && MESSAGE_WORD.test(ruled[1]))) {
+      const ruled = ruledWords(t);
+      if (SEPARATOR.test(t) || (ruled !== null && MESSAGE_WORD.test(ruled))) {
         if (cutHere()) {
         stoppedAt = i;
         break;
@@ -426,7 +485,7 @@ function hasUnexplainedText(rest: string[], letter: LetterIndex | null, history:
   const unexplained = (t: string) =>
     /[\p{L}\p{N}]/u.test(t.replace(/[\uE000-\uE002]/g, '')) &&
     !isQuoted(t) && !t.startsWith(QUOTE_MARK) && t.length <= MAX_RULE_LINE &&
-    !FROM_LABEL.test(t) && !HEADER_LABEL.test(t) && !DATE_LABEL.test(t) && !SEPARATOR.test(t) && !RULED.test(t) && !isAttribution(t) && !isFooterRemnant(t) && !FOOTER_START.test(t);
+    !FROM_LABEL.test(t) && !HEADER_LABEL.test(t) && !DATE_LABEL.test(t) && !SEPARATOR.test(t) && ruledWords(t) === null && !isAttribution(t) && !isFooterRemnant(t) && !FOOTER_START.test(t);
   const blocks = toBlocks([...history, ...rest.map((l): Line => ({ text: l.trim(), kind: isQuoted(l.trim()) ? 'quoted' : 'text' }))]);
   return blocks.some((b) => b.kind === 'text' && !(letter && letter.matches(b.lines)) && b.lines.some(unexplained));
 }
@@ -487,14 +546,41 @@ function dropSignature(lines: string[]): void {
   }
 }
 
+/** One line with whitespace runs collapsed, at most `max` characters of it (a 2 MB line costs no more). */
+function collapseLine(line: string, max: number): string {
+  let out = '';
+  let space = false;
+  for (let i = 0; i < line.length && out.length < max; i++) {
+    const c = line[i];
+    if (c === ' ' || c === '\t' || c === '\f' || c === '\v') space = out.length > 0;
+    else if (c >= '\uE000' && c <= '\uE002') continue;
+    else {
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
 function normalise(text: string): string {
-  const collapsed = text
-    .replace(/[\uE000-\uE002]/g, '')
-    .split('\n')
-    .map((l) => l.replace(/[ \t\f\v]+/g, ' ').trim())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  // Line by line, stopping once past the limit: the rest would be cut anyway.
+  const out: string[] = [];
+  let size = 0;
+  let blank = 0;
+  for (const raw of text.split('\n')) {
+    if (size > MAX_REPLY_CHARS) break;
+    const l = collapseLine(raw, MAX_REPLY_CHARS + 1);
+    if (!l) {
+      blank++;
+      continue;
+    }
+    if (out.length) out.push(...(blank ? ['', l] : [l]));
+    else out.push(l);
+    blank = 0;
+    size += l.length + 1;
+  }
+  const collapsed = out.join('\n');
   if (collapsed.length <= MAX_REPLY_CHARS) return collapsed;
   const head = collapsed.slice(0, MAX_REPLY_CHARS - 1);
   const space = head.search(/\s\S*$/);
@@ -512,7 +598,15 @@ function normalise(text: string): string {
  */
 export function analyseReply(m: Pick<ParsedMessage, 'text' | 'html'>, letter?: OurLetter | LetterIndex | null): ReplyExtraction {
   const useHtml = !!m.html && !m.text.trim();
-  return analyseText(useHtml ? htmlToReplyText(m.html as string) : m.text, letter, useHtml);
+  if (!useHtml) return analyseText(m.text, letter);
+  // HTML costs more per character (sanitize-html builds a DOM): the same bound, on the markup.
+  const markup = m.html as string;
+  const r = analyseText(htmlToReplyText(markup.length > MAX_INPUT_CHARS ? markup.slice(0, MAX_INPUT_CHARS) : markup), letter, true);
+  if (markup.length > MAX_INPUT_CHARS && !r.reasons.includes('input_truncated')) {
+    r.reasons.push('input_truncated');
+    r.uncertain = true;
+  }
+  return r;
 }
 
 /**

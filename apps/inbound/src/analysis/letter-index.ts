@@ -15,6 +15,16 @@ const MIN_SHARED = 0.7;
 /** Paragraphs with fewer words are never taken for our letter: "Done, thanks" must survive. */
 const MIN_WORDS = 4;
 
+/** A paragraph is judged by its first 8 000 characters: enough to tell, bounded in time. */
+function head(lines: string[]): string {
+  let s = '';
+  for (const l of lines) {
+    s += `${l} `;
+    if (s.length > 8000) break;
+  }
+  return s.slice(0, 8000);
+}
+
 /**
  * Words of a text, for fuzzy comparison: case, punctuation, quote markers (">", "|"), line breaks,
  * Unicode forms and the link text HTML conversion leaves behind do not count.
@@ -59,14 +69,14 @@ export class LetterIndex {
 
   /** Whether every word of a paragraph is a word of our letter (for short ones amid our text). */
   covers(lines: string[]): boolean {
-    const w = letterWords(lines.join(' '));
+    const w = letterWords(head(lines));
     return w.length > 0 && w.every((x) => this.words.has(x));
   }
 
   /** Whether a paragraph (its lines) is text of our letter. */
   matches(lines: string[]): boolean {
     if (this.empty) return false;
-    const w = letterWords(lines.join(' '));
+    const w = letterWords(head(lines));
     if (w.length < MIN_WORDS) return false;
     let shared = 0;
     const n = w.length - 2;
