@@ -57,7 +57,6 @@ function wrap(text: string, width = 72): string {
     .join('\n');
 }
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const html = (text: string) => text.split('\n').map((l) => `<div>${l ? esc(l) : '<br>'}</div>`).join('');
 
 interface Lang {
   lang: string;
