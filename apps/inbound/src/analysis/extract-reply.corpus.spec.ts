@@ -273,6 +273,13 @@ describe('reply corpus: inline answers between paragraphs of our letter', () => 
     expect(analyseReply({ text: body, html: null }, LETTER).text).toBe(a1);
   });
 
+  it('a letter we cannot find in the reply changes nothing: history under a header stays history', () => {
+    // The stored letter differs from what the reply quotes (another letter, an edited footer).
+    const other: OurLetter = { text: 'Dear Sam,\n\nA different letter about gratitude journaling and evening walks in the park.' };
+    const body = `${a1}\n\n________________________________\nFrom: ${ADDR}\nSent: Thursday\n\n${LETTER_TEXT}\n\n${FOOTER}\n`;
+    expect(analyseReply({ text: body, html: null }, other)).toMatchObject({ text: a1, letterFound: false });
+  });
+
   it('keeps a one-word answer that happens to be a word of our letter', () => {
     expect(analyseReply({ text: `Practice\n\n${gt(SENT)}`, html: null }, LETTER).text).toBe('Practice');
   });

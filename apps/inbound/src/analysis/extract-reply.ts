@@ -465,7 +465,10 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       if (letter.matches(b.lines)) lastMatch = k;
     });
     if (lastMatch >= 0) letterFound = true;
-    if (footerInHistory) lastMatch = hb.length;
+    // Our footer closes our letter: answers between its last paragraph and the footer count too,
+    // but only when our letter was recognised there at all (a letter we cannot match in the
+    // reply says nothing about where it sits).
+    if (footerInHistory && lastMatch >= 0) lastMatch = hb.length;
     // Short paragraphs made only of our letter's words ("Dear Sam,", "Your mentor") are ours too here.
     for (let k = 0; k < lastMatch; k++) {
       const b = hb[k];

@@ -26,23 +26,32 @@ const libmime = mpRequire('libmime');
 // is undone per line (§4.4), and the "-- " signature separator never flows (§4.3). The decoder
 // mailparser's splitter uses is the one patched (its own libmime copy).
 function decodeFlowedRfc3676(str, delSp) {
+  // A paragraph is collected as pieces and joined once: testing the end of a growing string
+  // (or slicing it) would flatten it on every line, quadratic on a 2 MB paragraph.
   const out = [];
-  let buf = null;
-  let bufDepth = 0;
+  let pieces = null;
+  let depth0 = 0;
+  let soft = false;
+  const flush = () => {
+    if (pieces !== null) out.push((depth0 ? '>'.repeat(depth0) + ' ' : '') + pieces.join(''));
+  };
   for (const rawLine of String(str || '').split(/\r?\n/)) {
     let depth = 0;
     while (depth < rawLine.length && rawLine.charCodeAt(depth) === 62) depth++;
     let text = rawLine.slice(depth);
     if (text.startsWith(' ')) text = text.slice(1);
-    if (buf !== null && bufDepth === depth && buf.endsWith(' ') && buf !== '-- ') {
-      buf = delSp ? buf.slice(0, -1) + text : buf + text;
+    if (pieces !== null && soft && depth0 === depth) {
+      if (delSp) pieces[pieces.length - 1] = pieces[pieces.length - 1].slice(0, -1);
+      pieces.push(text);
     } else {
-      if (buf !== null) out.push((bufDepth ? '>'.repeat(bufDepth) + ' ' : '') + buf);
-      buf = text;
-      bufDepth = depth;
+      flush();
+      pieces = [text];
+      depth0 = depth;
     }
+    // Soft break: a trailing space, except on the signature separator "-- " (RFC 3676 §4.3).
+    soft = text.endsWith(' ') && !(pieces.length === 1 && text === '-- ');
   }
-  if (buf !== null) out.push((bufDepth ? '>'.repeat(bufDepth) + ' ' : '') + buf);
+  flush();
   return out.join('\n');
 }
 {
