@@ -336,3 +336,9 @@ describe('reply corpus: forged and hostile', () => {
     expect(extractFromText(`Done.\n\n${gt(SENT)}`)).toBe('Done.');
   });
 });
+
+describe('reply corpus: attribution evidence', () => {
+  it('"On Monday, Mentor wrote:" over a ">" quote is an attribution (the quote is the evidence)', () => {
+    expectBoth('Thanks 🙏\n\nOn Monday, Mentor wrote:\n> Dear friend\n> Unsubscribe from Focus: https://x.test/u/abc\n', 'Thanks 🙏');
+  });
+});

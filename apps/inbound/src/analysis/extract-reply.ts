@@ -122,13 +122,18 @@ const ATTR_KNOWN: RegExp[] = [
   /^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,250}[:：]$/,
 ];
 
-/** Whether `text` (one line, or a wrapped header joined with spaces) is an attribution line. */
-export function isAttribution(text: string): boolean {
+/**
+ * Whether `text` (one line, or a wrapped header joined with spaces) is an attribution line. An
+ * address, a time or a year is the evidence; with `quoteBelow` (">" lines follow) the quote is
+ * evidence enough ("On Monday, Mentor wrote:" over "> …"), while "On Monday my coach wrote:" over
+ * unquoted text stays the subscriber's.
+ */
+export function isAttribution(text: string, quoteBelow = false): boolean {
   if (text.length > 400) return false;
   const t = text.trim();
   // Every form below ends in a colon, ">", dashes or "wrote": a cheap test spares the rest.
   if (!/([:：>-]|wrote)$/i.test(t)) return false;
-  if (ATTR_KNOWN.some((re) => re.test(t))) return hasAddress(t) || HAS_TIME_OR_YEAR.test(t);
+  if (ATTR_KNOWN.some((re) => re.test(t))) return quoteBelow || hasAddress(t) || HAS_TIME_OR_YEAR.test(t);
   if (ATTR_DASHED.test(t)) return true; // "---- John Smith wrote ----" (Android, Zoho)
   const u = unwrapDashes(t).replace(/[-–—]+$/, '').trim();
   if (!u) return false;
@@ -155,7 +160,9 @@ function attributionLength(lines: string[], i: number): number {
     }
     joined = k === 0 ? t : `${joined} ${t}`;
     if (joined.length > 400) return 0;
-    if (isAttribution(joined)) return k + 1;
+    const below = nextNonBlank(lines, i + k + 1);
+    const quoteBelow = below >= 0 && (lines[below].trim().startsWith('>') || lines[below].trim().startsWith(QUOTE_MARK));
+    if (isAttribution(joined, quoteBelow)) return k + 1;
   }
   return 0;
 }
