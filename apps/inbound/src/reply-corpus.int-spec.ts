@@ -267,6 +267,32 @@ describe('reply corpus: store → worker → database effect', () => {
     }
   });
 
+  it('passes the matched letter to the extractor: our text pasted without any header is not the note', async () => {
+    // Issue 12: only the worker knows the letter; the general rules alone keep this pasted text.
+    const email = 'pasting.pat@example.com';
+    const [user] = await ds.query(`INSERT INTO app_user (email, name) VALUES ($1, 'Pat') RETURNING id`, [email]);
+    const [sub] = await ds.query(`INSERT INTO subscription (user_id, topic_id, timezone) VALUES ($1, $2, 'UTC') RETURNING id`, [user.id, topicId]);
+    const letterId = randomUUID();
+    const practice = 'Today, write down the worst case of the thing you fear and what you would do if it really happened.';
+    const seneca = 'Seneca wrote to Lucilius that we suffer more often in imagination than in reality; try it before lunch.';
+    await ds.query(
+      `INSERT INTO letter (id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, subject, body_text, message_id, sent_at, composed_at)
+       VALUES ($1, $2, $3, $4, 'sent', '2026-11-26T06:30:00Z', '2026-11-26', 'Worst case', $5, $6, '2026-11-26T06:30:02Z', now())`,
+      [letterId, sub.id, user.id, topicId, `Dear Pat,\n\n${practice}\n\n${seneca}\n\nYour mentor`, `<mz.${letterId}@${REPLY_DOMAIN}>`],
+    );
+    const to = signedAddress('reply', letterId, REPLY_DOMAIN, MAIL_ADDRESS_SECRET);
+    const body = [practice.slice(0, 60), practice.slice(60), '', 'I picked public speaking.', '', seneca, '', 'Ten minutes was enough; my shoulders relaxed.', ''].join('\r\n');
+    const raw = Buffer.from(
+      [`From: Pat <${email}>`, `To: ${to}`, 'Subject: Re: Worst case', `Message-ID: <${randomUUID()}@example.com>`, `In-Reply-To: <mz.${letterId}@${REPLY_DOMAIN}>`,
+        'Date: Thu, 26 Nov 2026 12:00:00 +0000', 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'),
+    );
+    const store = svc.app.get(InboundStore);
+    const { id } = await store.store({ raw, source: 'smtp', envelopeFrom: email, envelopeTo: [to.toLowerCase()], remoteAddress: '192.0.2.25', helo: 'mail.example.com' });
+    const row = await eventually(async () => (await ds.query(`SELECT * FROM inbound_message WHERE id = $1 AND processed_at IS NOT NULL`, [id]))[0], 'processed', 30_000, 100);
+    expect(row.reply_text).toBe('I picked public speaking.\n\nTen minutes was enough; my shoulders relaxed.');
+    expect(row.analysis.extraction).toMatchObject({ letterFound: true });
+  });
+
   it('re-processing a message changes nothing', async () => {
     const s = seeded.get('gmail-done-short.eml')!;
     const { ProcessReplyService } = await import('./process/process-reply.service');
