@@ -115,32 +115,39 @@ export class ComposeLetterService {
       this.log.warn({ letterId, reason, errorType: failure.failureClass, attempt, error: failure.message }, 'LLM failing: letter written by the offline composer');
     }
 
-    const rendered = renderLetter(written.draft, ctx.topic.code, ctx.topic.name);
+    let stored: Awaited<ReturnType<ComposeLetterRepository['markComposed']>>;
     const composeMs = Math.round(performance.now() - started);
-    const stored = await this.repo.markComposed(
-      letter,
-      {
-        subject: rendered.subject,
-        bodyText: rendered.text,
-        bodyHtml: rendered.html,
-        summary: written.draft.summary,
-        themes: written.draft.themes,
-        tone: written.draft.tone,
-        adviceFocus: written.draft.advice_focus,
-        variationTags: written.draft.variation_tags,
-        model: written.model,
-        promptTemplateId: written.promptTemplateId,
-        promptVersion: written.promptVersion,
-        promptTokens: written.promptTokens,
-        cachedTokens: written.cachedTokens,
-        completionTokens: written.completionTokens,
-        costUsd: written.costUsd,
-        composeMs,
-        fallbackReason: written.fallback?.reason ?? null,
-        fallbackError: written.fallback?.error ?? null,
-      },
-      trace.prompt,
-    );
+    try {
+      const rendered = renderLetter(written.draft, ctx.topic.code, ctx.topic.name);
+      stored = await this.repo.markComposed(
+        letter,
+        {
+          subject: rendered.subject,
+          bodyText: rendered.text,
+          bodyHtml: rendered.html,
+          summary: written.draft.summary,
+          themes: written.draft.themes,
+          tone: written.draft.tone,
+          adviceFocus: written.draft.advice_focus,
+          variationTags: written.draft.variation_tags,
+          model: written.model,
+          promptTemplateId: written.promptTemplateId,
+          promptVersion: written.promptVersion,
+          promptTokens: written.promptTokens,
+          cachedTokens: written.cachedTokens,
+          completionTokens: written.completionTokens,
+          costUsd: written.costUsd,
+          composeMs,
+          fallbackReason: written.fallback?.reason ?? null,
+          fallbackError: written.fallback?.error ?? null,
+        },
+        trace.prompt,
+      );
+    } catch (err) {
+      // The database refusing the draft (a data error) fails the letter with its class instead of
+      // leaving it `composing` for the sweeper to re-drive into the same error.
+      return this.fail(letter, attempt, err, trace);
+    }
     if (!stored) {
       // Cancelled or re-driven by the sweeper while we wrote: the row decides, our draft is dropped.
       this.log.warn({ letterId }, 'letter changed while composing; result discarded');

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig, FailureClass } from '@mz/contracts';
 import { DEFAULT_FOOTER, logEvent, logEventSql, namedStatement, queryNamed } from '@mz/db';
 import { FOOTER_LOGIN_TTL_MS, hashToken, links, mailAddressSecret, newToken, signedAddress, signUnsubscribeToken } from '@mz/domain';
-import { APP_CONFIG, Clock, LOGGER, maskText, ReadCache, RetryLaterError, retryDecision } from '@mz/platform';
+import { APP_CONFIG, classifyError, Clock, LOGGER, maskText, ReadCache, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError, type SmtpFailure } from './classify-smtp-error';
 import { MailerMetrics } from './mailer.metrics';
 import { renderLetterMail } from './render-mail';
@@ -233,7 +233,7 @@ export class SendLetterService {
       mail = this.render(claim, footer, quote, loginToken);
     } catch (err) {
       this.log.error({ err, letterId }, 'preparing the letter failed');
-      return this.fail(claim, { failureClass: 'processing', hardBounce: false, summary: `prepare: ${maskText(String((err as Error)?.message ?? err)).slice(0, 200)}` });
+      return this.fail(claim, { failureClass: classifyError(err).failureClass, hardBounce: false, summary: `prepare: ${maskText(String((err as Error)?.message ?? err)).slice(0, 200)}` });
     }
 
     const started = performance.now();

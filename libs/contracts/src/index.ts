@@ -3,3 +3,4 @@ export * from './enums';
 export * from './jobs';
 export * from './config';
 export * from './llm';
+export * from './text';

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from 'openai';
-import { ClassifiedError, maskText } from '@mz/platform';
+import { ClassifiedError, classifyError, maskText, sqlState } from '@mz/platform';
 import type { FailureClass } from '@mz/contracts';
 
 /**
@@ -36,6 +36,10 @@ export function classifyLlmError(err: unknown): ClassifiedError {
     return new ClassifiedError(cls, msg, cls === 'rate_limit' ? retryAfterMs(err.headers) : undefined, { status: err.status });
   }
   if (isNetworkError(err)) return new ClassifiedError('network', short(`LLM network error: ${errorText(err)}`));
+  // Not the LLM's: the platform's one classification (a database data error is permanent, a
+  // deadlock transient, a zod guard permanent).
+  const general = classifyError(err);
+  if (general.failureClass === 'permanent' || sqlState(err)) return new ClassifiedError(general.failureClass, short(general.message));
   return new ClassifiedError('processing', short(`LLM call failed: ${errorText(err)}`));
 }
 

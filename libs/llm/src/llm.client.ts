@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
-import { type AppConfig, llmConfigured } from '@mz/contracts';
+import { type AppConfig, llmConfigured, stripNul } from '@mz/contracts';
 import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS } from '@mz/platform';
 import { classifyLlmError } from './classify-llm-error';
 import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
@@ -117,8 +117,9 @@ export class LlmClient {
     if (cost !== null) this.cost.inc({ purpose: req.purpose }, cost);
     const choice = completion.choices?.[0];
     return {
-      content: choice?.message?.content ?? '',
-      refusal: choice?.message?.refusal ?? null,
+      // LLM text enters the data layer here (raw answer, transcript): without NUL, which Postgres refuses.
+      content: stripNul(choice?.message?.content ?? ''),
+      refusal: choice?.message?.refusal != null ? stripNul(choice.message.refusal) : null,
       finishReason: choice?.finish_reason ?? null,
       model,
       ...usage,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripNulDeep } from '@mz/contracts';
 
 type JsonSchema = { [key: string]: unknown };
 
@@ -53,7 +54,9 @@ export function parseStructured<T>(content: string | null | undefined, schema: z
   } catch (err) {
     return { ok: false, issues: `not valid JSON (${(err as Error).message.slice(0, 120)})` };
   }
-  const result = schema.safeParse(json);
+  // LLM text enters the data layer here: a NUL, raw or decoded from a \u0000 escape, never reaches
+  // Postgres (text and jsonb refuse it).
+  const result = schema.safeParse(stripNulDeep(json));
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, issues: result.error.issues.slice(0, maxIssues).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }

@@ -4,7 +4,8 @@ import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOp
 import {
   type AppConfig, InvalidJobPayloadError, JOBS, type JobName, type JobPayload, parseJobPayload, type QueueName,
 } from '@mz/contracts';
-import { MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
+import { classifyError, MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
+import { MetricsService } from './metrics';
 import { RedisConnections } from './redis';
 import { APP_CONFIG, LOGGER } from './tokens';
 
@@ -93,9 +94,16 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
   private readonly logger: Logger;
   private readonly registrations: Registration[] = [];
   private readonly workers: Worker[] = [];
+  readonly failures: JobFailureCounter;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections, @Inject(LOGGER) logger: Logger) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisConnections,
+    @Inject(LOGGER) logger: Logger,
+    metrics: MetricsService,
+  ) {
     this.logger = logger.child({ component: 'worker-registry' });
+    this.failures = jobFailureCounter(metrics);
   }
 
   register(queue: QueueName, handlers: HandlerMap, options: Partial<WorkerOptions> = {}): void {
@@ -140,7 +148,33 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
       if (err instanceof InvalidJobPayloadError) throw new UnrecoverableError(err.message);
       throw err;
     }
-    return handler(payload, job);
+    try {
+      return await handler(payload, job);
+    } catch (err) {
+      throw this.escalate(r.queue, job, err);
+    }
+  }
+
+  /**
+   * The last word on an error a handler let through (DESIGN §3): its own decisions (retry after a
+   * delay, give up) stand; anything else is classified once — data and validation errors fail the
+   * job at once instead of being retried for hours, transient ones retry with the backoff.
+   */
+  private escalate(queue: QueueName, job: Job, err: unknown): unknown {
+    if (err instanceof UnrecoverableError) {
+      this.failures.inc({ queue, job: job.name, failure_class: 'decided', outcome: 'failed' });
+      return err;
+    }
+    if (err instanceof RetryLaterError) {
+      this.failures.inc({ queue, job: job.name, failure_class: 'decided', outcome: 'retry' });
+      return err;
+    }
+    const c = classifyError(err);
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    this.failures.inc({ queue, job: job.name, failure_class: c.failureClass, outcome: c.failureClass === 'permanent' || last ? 'failed' : 'retry' });
+    if (c.failureClass !== 'permanent') return err;
+    this.logger.error({ err, queue, jobId: job.id, failureClass: c.failureClass }, 'job failed with a permanent error; not retried');
+    return new UnrecoverableError(`${c.failureClass}: ${c.message}`);
   }
 
   /** Stop taking work; running jobs get SHUTDOWN_TIMEOUT_MS to finish, then are left to stall back. */
@@ -152,6 +186,17 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
       await Promise.all(this.workers.map((w) => w.close(true)));
     }
   }
+}
+
+export type JobFailureCounter = ReturnType<typeof jobFailureCounter>;
+
+/**
+ * Failed job attempts by failure class, for every queue: `outcome` retry | failed. `decided` is a
+ * handler that classified the failure itself (its class is in the stage's own metric, e.g.
+ * mz_letters_failed_total{error_type}).
+ */
+export function jobFailureCounter(metrics: MetricsService) {
+  return metrics.counter('mz_job_failures_total', 'Failed job attempts, by queue, job, failure class and outcome (retry|failed)', ['queue', 'job', 'failure_class', 'outcome']);
 }
 
 /** Delay chosen by the processor (RetryLaterError) or, for unexpected errors, a short exponential one. */

@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { FAILURE_CLASSES, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+import { CONTROL_CHAR_MESSAGE, FAILURE_CLASSES, hasControlChars, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
+/** Names and labels: one line, no control characters. */
+const line = (max: number) => text(max).refine((s) => !hasControlChars(s), CONTROL_CHAR_MESSAGE);
 
 const creativity = z.number().min(0).max(1);
 /** The editor's extra instructions for a voice ('' none). */
 const instructions = z.string().trim().max(4000);
 
-const personaFields = { name: text(120), era: text(120), styleNotes: text(4000), creativity, responseLength: z.enum(RESPONSE_LENGTHS), instructions };
+const personaFields = { name: line(120), era: line(120), styleNotes: text(4000), creativity, responseLength: z.enum(RESPONSE_LENGTHS), instructions };
 export const PersonaCreate = z.strictObject({
   ...personaFields,
   creativity: creativity.default(0.5),
@@ -36,10 +38,10 @@ export const PromptTexts = z.strictObject({
 });
 
 const topicFields = {
-  name: text(120),
+  name: line(120),
   description: text(1000),
   personaId: z.uuid(),
-  model: z.string().trim().max(200).nullable(),
+  model: z.string().trim().max(200).refine((s) => !hasControlChars(s), CONTROL_CHAR_MESSAGE).nullable(),
   // Voice settings: null inherits the persona's (temperature: what the creativity maps to).
   temperature: z.number().min(0).max(2).nullable(),
   responseLength: z.enum(RESPONSE_LENGTHS).nullable(),
@@ -89,7 +91,7 @@ export const PromptWeights = z.strictObject({
 export type PromptWeightsInput = z.infer<typeof PromptWeights>;
 
 export const UsersQuery = z.object({
-  q: z.string().trim().max(320).optional(),
+  q: z.string().trim().max(320).refine((s) => !hasControlChars(s), CONTROL_CHAR_MESSAGE).optional(),
   status: z.enum(USER_STATUSES).optional(),
   role: z.enum(USER_ROLES).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -119,7 +121,7 @@ export type RepliesParams = z.infer<typeof RepliesQuery>;
 
 export const FooterPut = z.strictObject({ textTemplate: text(5000), htmlTemplate: text(20_000) });
 export type FooterPutInput = z.infer<typeof FooterPut>;
-export const FooterPreview = FooterPut.extend({ topicName: z.string().trim().min(1).max(120).default('Resilience') });
+export const FooterPreview = FooterPut.extend({ topicName: line(120).default('Resilience') });
 export type FooterPreviewInput = z.infer<typeof FooterPreview>;
 
 export const ConfigPut = z.strictObject({ value: z.unknown() });

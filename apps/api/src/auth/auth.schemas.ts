@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLine } from '@mz/contracts';
 
 export const LoginLinkBody = z.strictObject({
   email: z
@@ -26,5 +27,5 @@ export const MeResponse = z.object({
   suppression: z.object({ reason: z.enum(['hard_bounce', 'complaint', 'manual']), since: z.iso.datetime() }).nullable(),
 });
 
-export const MePatch = z.strictObject({ name: z.string().trim().max(100).nullable().transform((v) => (v ? v : null)) });
+export const MePatch = z.strictObject({ name: singleLine(100).nullable().transform((v) => (v ? v : null)) });
 export type MePatchInput = z.infer<typeof MePatch>;

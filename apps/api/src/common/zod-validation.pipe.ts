@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
+import { findNul, MAX_INPUT_DEPTH, nestedDeeperThan, NUL_MESSAGE } from '@mz/contracts';
 
 export interface ValidationIssue { path: string; message: string }
 
@@ -27,6 +28,11 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   constructor(private readonly schema: S, private readonly where: 'body' | 'query' | 'parameter' = 'body') {}
 
   transform(value: unknown): z.output<S> {
+    // The api's one door for outside text: a NUL can never reach a text or jsonb column (Postgres
+    // refuses it — a 500 before this check), whatever the schema says about the field.
+    if (nestedDeeperThan(value)) throw validationError(this.where, [{ path: '', message: `nested deeper than ${MAX_INPUT_DEPTH} levels` }]);
+    const nulAt = findNul(value);
+    if (nulAt !== null) throw validationError(this.where, [{ path: nulAt, message: NUL_MESSAGE }]);
     const result = this.schema.safeParse(value ?? (this.where === 'body' ? undefined : {}));
     if (!result.success) throw validationError(this.where, zodIssues(result.error));
     return result.data;

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { stripNulDeep } from '@mz/contracts';
 import type { ParsedMessage } from './parsed-message';
 import { PARSE_WORKER_SOURCE } from './parse-worker.source';
 
@@ -153,7 +154,9 @@ export class MessageParser {
       clearTimeout(current.timer);
       slot.task = null;
       worker.unref();
-      if (msg.ok) current.task.resolve(msg.message);
+      // Mail text enters the data layer here: every field without NUL (Postgres text cannot hold it;
+      // a careless client's "Done\0" is still a reply that says done).
+      if (msg.ok) current.task.resolve(stripNulDeep(msg.message));
       else current.task.reject(new MessageParseError(CODES.includes(msg.code) ? msg.code : 'malformed', msg.error));
       this.pump();
     });

@@ -44,7 +44,28 @@ describe('ProcessReplyProcessor', () => {
     const service = new ServiceDouble(async () => {
       throw new Error('connection terminated');
     });
-    await expect(processor(service).process(payload, job(11))).resolves.toEqual({ outcome: 'failed', error: 'processing failed after 12 attempts: connection terminated' });
-    expect(service.failures).toEqual([{ id: payload.inboundMessageId, error: 'processing failed after 12 attempts: connection terminated' }]);
+    await expect(processor(service).process(payload, job(11))).resolves.toEqual({ outcome: 'failed', error: 'network: failed after 12 attempts: connection terminated' });
+    expect(service.failures).toEqual([{ id: payload.inboundMessageId, error: 'network: failed after 12 attempts: connection terminated' }]);
+  });
+
+  it('records a deterministic database error at once, on the first attempt, with its class and reason', async () => {
+    let calls = 0;
+    const service = new ServiceDouble(async () => {
+      calls++;
+      throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    });
+    const out = await processor(service).process(payload, job(0));
+    expect(out).toMatchObject({ outcome: 'failed' });
+    expect(calls).toBe(1);
+    expect(service.failures).toHaveLength(1);
+    expect(service.failures[0].error).toMatch(/^permanent: database refused the data \(22021\): invalid byte sequence/);
+  });
+
+  it('retries a deadlock (40P01) like any transient error', async () => {
+    const service = new ServiceDouble(async () => {
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    });
+    await expect(processor(service).process(payload, job(0))).rejects.toThrow('deadlock detected');
+    expect(service.failures).toEqual([]);
   });
 });

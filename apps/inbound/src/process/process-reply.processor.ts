@@ -1,13 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { type AppConfig, JobName, type ProcessReplyJob, QueueName } from '@mz/contracts';
-import { APP_CONFIG, WorkerRegistry } from '@mz/platform';
+import { APP_CONFIG, classifyError, maskText, WorkerRegistry } from '@mz/platform';
 import { type ProcessOutcome, ProcessReplyService } from './process-reply.service';
 
 /**
- * `replies.process` worker (INBOUND_CONCURRENCY at a time). Unexpected errors (database or Redis
- * away) retry with the platform's backoff; on the last attempt the message is recorded as failed
- * instead, so one bad message never blocks or loops and the worker goes on with the others.
+ * `replies.process` worker (INBOUND_CONCURRENCY at a time). Transient errors (database or Redis
+ * away, a deadlock) retry with the platform's backoff; a permanent one (the database refusing the
+ * data, a validation or parser guard) is recorded on the message at once with its class and reason,
+ * as is any error on the last attempt — so one bad message never blocks or loops.
  */
 @Injectable()
 export class ProcessReplyProcessor implements OnModuleInit {
@@ -29,9 +30,19 @@ export class ProcessReplyProcessor implements OnModuleInit {
     try {
       return await this.service.process(payload.inboundMessageId);
     } catch (err) {
-      const attempts = job.opts.attempts ?? 1;
-      if (job.attemptsMade + 1 < attempts) throw err;
-      return this.service.recordFailure(payload.inboundMessageId, `processing failed after ${attempts} attempts: ${(err as Error).message}`);
+      return this.giveUpOrRetry(payload, job, err);
     }
+  }
+
+  private async giveUpOrRetry(payload: ProcessReplyJob, job: Job, err: unknown): Promise<ProcessOutcome> {
+    const c = classifyError(err);
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    if (c.failureClass !== 'permanent' && attempt < attempts) throw err;
+    this.registry.failures?.inc({ queue: QueueName.RepliesProcess, job: job.name, failure_class: c.failureClass, outcome: 'failed' });
+    const reason = c.failureClass === 'permanent'
+      ? `permanent: ${c.message}`
+      : `${c.failureClass}: failed after ${attempts} attempts: ${c.message}`;
+    return this.service.recordFailure(payload.inboundMessageId, maskText(reason));
   }
 }

@@ -55,8 +55,8 @@ export class InboundStore {
     const messageId = inboundMessageKey(input.raw);
     const fullSize = Math.max(input.fullSize ?? 0, input.raw.length);
     const truncated = fullSize > max || fullSize > input.raw.length;
-    const envelopeFrom = input.envelopeFrom ? input.envelopeFrom.trim().toLowerCase().slice(0, 320) || null : null;
-    const envelopeTo = input.envelopeTo ? input.envelopeTo.map((a) => a.trim().toLowerCase().slice(0, 320)).filter(Boolean) : null;
+    const envelopeFrom = input.envelopeFrom ? envelopeText(input.envelopeFrom, 320).toLowerCase() || null : null;
+    const envelopeTo = input.envelopeTo ? input.envelopeTo.map((a) => envelopeText(a, 320).toLowerCase()).filter(Boolean) : null;
     this.metrics.received.inc({ source: input.source });
     const inserted: { id: string }[] = await this.ds.query(
       `INSERT INTO inbound_message (message_id, raw, raw_size, raw_truncated, source, envelope_from, envelope_to, remote_address, helo)
@@ -64,7 +64,7 @@ export class InboundStore {
        ON CONFLICT (message_id) DO NOTHING
        RETURNING id`,
       [messageId, input.raw.length > max ? input.raw.subarray(0, max) : input.raw, fullSize, truncated, input.source, envelopeFrom,
-        envelopeTo, input.remoteAddress?.slice(0, 64) || null, input.helo?.slice(0, 255) || null],
+        envelopeTo, (input.remoteAddress && envelopeText(input.remoteAddress, 64)) || null, (input.helo && envelopeText(input.helo, 255)) || null],
     );
     if (inserted.length) {
       const id = inserted[0].id;
@@ -90,4 +90,12 @@ export class InboundStore {
       return false;
     }
   }
+}
+
+/**
+ * SMTP envelope values (MAIL FROM, RCPT TO, HELO) come from the client as typed: control
+ * characters, NUL included, are dropped before they reach a text column (Postgres refuses NUL).
+ */
+function envelopeText(s: string, max: number): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, max);
 }
