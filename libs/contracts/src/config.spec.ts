@@ -110,6 +110,31 @@ describe('config schema', () => {
     expect(() => parseConfig({ DKIM_SELECTOR: 'bad selector' })).toThrow(/DKIM_SELECTOR/);
     expect(() => parseConfig({ MAIL_ADDRESS_SECRET: 'short' })).toThrow(/MAIL_ADDRESS_SECRET/);
   });
+
+  describe('Redis Cluster', () => {
+    it('keeps the single-node default when no cluster is named', () => {
+      const c = parseConfig({});
+      expect(c.REDIS_CLUSTER_NODES).toEqual([]);
+      expect(c.QUEUE_PREFIX).toBe('mz');
+    });
+
+    it('parses the seeds and defaults the prefix to the {mz} hash tag', () => {
+      const c = parseConfig({ REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, redis-1.example.net:6379 ,[::1]:7001' });
+      expect(c.REDIS_CLUSTER_NODES).toEqual([{ host: '10.0.0.1', port: 7000 }, { host: 'redis-1.example.net', port: 6379 }, { host: '::1', port: 7001 }]);
+      expect(c.QUEUE_PREFIX).toBe('{mz}');
+      expect(parseConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: 'prod-{mz}' }).QUEUE_PREFIX).toBe('prod-{mz}');
+    });
+
+    it('refuses a cluster prefix without a hash tag, and forged prefixes and seeds', () => {
+      expect(() => parseConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', QUEUE_PREFIX: 'mz' })).toThrow(/QUEUE_PREFIX.*hash tag/);
+      for (const bad of ['{mz', 'mz}', '{}', '{a}{b}', 'a:b', '{m:z}', '{mz}\n', 'x'.repeat(65)]) {
+        expect(() => parseConfig({ QUEUE_PREFIX: bad })).toThrow(/QUEUE_PREFIX/);
+      }
+      for (const bad of ['127.0.0.1', '127.0.0.1:0', 'host:99999', 'redis://host:7000', 'a:1,b', 'h st:1']) {
+        expect(() => parseConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(/REDIS_CLUSTER_NODES/);
+      }
+    });
+  });
 });
 
 const strong = () => randomBytes(32).toString('hex');

@@ -98,6 +98,32 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/**
+ * A BullMQ key prefix. On a Redis Cluster it must carry a hash tag (`{mz}`) so every key of a
+ * queue hashes to one slot (BullMQ's scripts touch several keys at once). No `:` — BullMQ
+ * joins prefix, queue name and key with it.
+ */
+const QUEUE_PREFIX = /^[A-Za-z0-9_-]*(\{[A-Za-z0-9_-]+\}[A-Za-z0-9_-]*)?$/;
+export const hasHashTag = (prefix: string): boolean => /\{[^{}]+\}/.test(prefix);
+
+/** `host:port,host:port` seeds of a Redis Cluster (hostnames, IPv4 or bracketed IPv6). */
+const clusterNodes = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const nodes: { host: string; port: number }[] = [];
+    for (const seed of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(seed);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port seeds separated by commas, got "${seed}"` });
+        return z.NEVER;
+      }
+      nodes.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
+    }
+    return nodes;
+  });
+
 const DEV_SECRET = 'local-development-secret-change-me-0000';
 
 /**
@@ -133,7 +159,10 @@ export const ConfigSchema = z
     DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/mentor'),
     DATABASE_POOL_MAX: int(10, 1, 200),
     REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
-    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('mz'),
+    /** Redis Cluster seeds; when set every connection is a cluster client (REDIS_URL still gives credentials and TLS). */
+    REDIS_CLUSTER_NODES: clusterNodes,
+    /** Default `mz`, or `{mz}` when REDIS_CLUSTER_NODES is set (see the transform below). */
+    QUEUE_PREFIX: z.preprocess(empty, z.string().min(1).max(64).regex(QUEUE_PREFIX, 'letters, digits, _ and - only, with at most one {hash tag}').optional()),
     /** Outgoing SMTP; `npm start` runs a local mail catcher here when unset. */
     SMTP_URL: z.preprocess(empty, url(['smtp', 'smtps']).default('smtp://127.0.0.1:1025')),
     SMTP_POOL_SIZE: int(5, 1, 100),
@@ -243,6 +272,9 @@ export const ConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['DKIM_NEXT_SELECTOR'], message: 'must differ from DKIM_SELECTOR' });
     }
     if (c.DKIM_NEXT_SELECTOR && !c.DKIM_DOMAIN) ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'required with DKIM_NEXT_SELECTOR' });
+    if (c.REDIS_CLUSTER_NODES.length && c.QUEUE_PREFIX !== undefined && !hasHashTag(c.QUEUE_PREFIX)) {
+      ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'on a Redis Cluster the prefix needs a {hash tag}, e.g. {mz}, so each queue\'s keys share a slot' });
+    }
     if (c.NODE_ENV !== 'production') return;
     for (const key of SECRET_VARIABLES) {
       const value = c[key];
@@ -250,7 +282,8 @@ export const ConfigSchema = z
       const reason = weakSecretReason(value);
       if (reason) ctx.addIssue({ code: 'custom', path: [key], message: value === DEV_SECRET ? `must be set in production: it ${reason}` : reason });
     }
-  });
+  })
+  .transform((c) => ({ ...c, QUEUE_PREFIX: c.QUEUE_PREFIX ?? (c.REDIS_CLUSTER_NODES.length ? '{mz}' : 'mz') }));
 
 export type AppConfig = z.infer<typeof ConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '@mz/contracts';
+import type { Cluster } from 'ioredis';
 import { Database } from './database';
 import { RedisConnections } from './redis';
 import { APP_CONFIG } from './tokens';
@@ -10,7 +11,7 @@ export class Lifecycle {
   shuttingDown = false;
 }
 
-type Check = { ok: boolean; error?: string };
+type Check = { ok: boolean; error?: string; detail?: string };
 
 @Injectable()
 export class HealthService {
@@ -33,9 +34,7 @@ export class HealthService {
       this.check(async () => {
         await this.db.dataSource.query('SELECT 1');
       }),
-      this.check(async () => {
-        if ((await this.redis.shared.ping()) !== 'PONG') throw new Error('unexpected PING reply');
-      }),
+      this.check(() => this.redisCheck()),
       this.check(async () => {
         // Once current, stays current for this process (new migrations arrive with a new deploy).
         if (this.migrationsCurrent) return;
@@ -48,10 +47,27 @@ export class HealthService {
     return { ok: Object.values(checks).every((c) => c.ok), instance: this.instance, checks };
   }
 
-  private async check(fn: () => Promise<void>, timeoutMs = 2000): Promise<Check> {
+  /**
+   * Single node: PING. Cluster: the state the cluster reports of itself (CLUSTER INFO) — `fail`
+   * while a slot has no reachable master, e.g. during a failover — with the masters it counts.
+   */
+  private async redisCheck(): Promise<string | void> {
+    const redis = this.redis.shared;
+    if (!this.redis.cluster) {
+      if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+      return;
+    }
+    const info = String(await (redis as Cluster).cluster('INFO'));
+    const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? '?';
+    const detail = `cluster_state:${field('cluster_state')} masters:${field('cluster_size')} slots_ok:${field('cluster_slots_ok')}`;
+    if (field('cluster_state') !== 'ok') throw new Error(detail);
+    return detail;
+  }
+
+  private async check(fn: () => Promise<string | void>, timeoutMs = 2000): Promise<Check> {
     try {
-      await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref())]);
-      return { ok: true };
+      const detail = await Promise.race([fn(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref())]);
+      return detail ? { ok: true, detail } : { ok: true };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
