@@ -135,6 +135,12 @@ describe('config schema', () => {
       }
     });
   });
+
+  it('takes an optional direct DATABASE_MIGRATION_URL and refuses a non-Postgres one', () => {
+    expect(parseConfig({}).DATABASE_MIGRATION_URL).toBeUndefined();
+    expect(parseConfig({ DATABASE_MIGRATION_URL: 'postgres://u:p@db:5432/mentor' }).DATABASE_MIGRATION_URL).toBe('postgres://u:p@db:5432/mentor');
+    expect(() => parseConfig({ DATABASE_MIGRATION_URL: 'redis://db:5432/mentor' })).toThrow(/DATABASE_MIGRATION_URL/);
+  });
 });
 
 const strong = () => randomBytes(32).toString('hex');

@@ -158,6 +158,11 @@ export const ConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/mentor'),
     DATABASE_POOL_MAX: int(10, 1, 200),
+    /**
+     * A direct (not pooled) URL for migrations and the other database commands when DATABASE_URL
+     * points at PgBouncer in transaction mode: DDL and CREATE DATABASE want one session.
+     */
+    DATABASE_MIGRATION_URL: z.preprocess(empty, url(['postgres', 'postgresql']).optional()),
     REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
     /** Redis Cluster seeds; when set every connection is a cluster client (REDIS_URL still gives credentials and TLS). */
     REDIS_CLUSTER_NODES: clusterNodes,

@@ -10,7 +10,8 @@ import { seedDatabase } from './seed/seed';
 async function main(): Promise<void> {
   const [command, arg] = process.argv.slice(2);
   const config = parseConfig(process.env);
-  const url = config.DATABASE_URL;
+  // Through PgBouncer (transaction mode) DATABASE_URL is pooled; migrations take the direct URL.
+  const url = config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL;
   const seed = async () => {
     const ds = createDataSource({ url, poolMax: 2, applicationName: 'mentor-zero-seed' });
     await ds.initialize();
