@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { type AppConfig, JobName, QueueName, type SendLetterJob } from '@mz/contracts';
-import { APP_CONFIG, WorkerRegistry } from '@mz/platform';
+import { APP_CONFIG, LetterLeases, WorkerRegistry } from '@mz/platform';
 import { SendLetterService } from './send-letter.service';
 
 /**
@@ -13,6 +13,7 @@ export class SendLetterProcessor implements OnModuleInit {
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly service: SendLetterService,
+    private readonly leases: LetterLeases,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -25,7 +26,8 @@ export class SendLetterProcessor implements OnModuleInit {
   }
 
   async process(payload: SendLetterJob, job: Job): Promise<{ outcome: string }> {
-    const result = await this.service.send(payload.letterId);
+    // A slow SMTP server keeps the lease alive; a killed mailer's lapses within LEASE_MS.
+    const result = await this.leases.hold(payload.letterId, () => this.service.send(payload.letterId));
     if (result.outcome === 'deferred') {
       // Moving the job back to delayed is not a failed attempt: attempts stay for real send failures.
       await job.moveToDelayed(result.until.getTime(), job.token);

@@ -217,12 +217,17 @@ export const ConfigSchema = z
     SCHEDULER_CONCURRENCY: int(2, 1, 16),
     COMPOSE_LEAD: duration('15m'),
     CATCH_UP_WINDOW: duration('6h'),
-    LEASE_MS: int(10 * 60_000, 1_000),
+    /**
+     * A worker's lease on a composing/sending row, extended every LEASE_MS / 3 while the worker
+     * lives (LetterLeases): a killed worker's letters are re-driven within about LEASE_MS plus
+     * one sweep, a healthy long LLM call never is.
+     */
+    LEASE_MS: int(30_000, 1_000),
     COMPOSER_CONCURRENCY: int(8, 1, 1000),
     MAILER_CONCURRENCY: int(10, 1, 1000),
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
-    SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
+    SWEEP_INTERVAL_MS: int(10_000, 100, 3_600_000),
     // ---- Mail trust (issue 11): DKIM, signed addresses, inbound authentication ----
     /** DKIM signing domain (d=); unset → letters leave unsigned (a warning at start in production). */
     DKIM_DOMAIN: z.preprocess(empty, z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'expected a domain name').transform((v) => v.toLowerCase()).optional()),

@@ -11,3 +11,4 @@ export * from './http';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './read-cache';
+export * from './letter-leases';

@@ -4,6 +4,7 @@ import type { AppConfig } from '@mz/contracts';
 import { Clock } from './clock';
 import { Database } from './database';
 import { HealthController, HealthService, Lifecycle } from './health';
+import { LetterLeases } from './letter-leases';
 import { requestLogging } from './http';
 import { MetricsController, MetricsService } from './metrics';
 import { QueueService, WorkerRegistry } from './queue';
@@ -31,10 +32,10 @@ export class PlatformModule implements NestModule {
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: SERVICE_NAME, useValue: opts.service },
         { provide: LOGGER, useValue: opts.logger },
-        Clock, Database, RedisConnections, Lifecycle, HealthService, MetricsService, QueueService, WorkerRegistry,
+        Clock, Database, RedisConnections, Lifecycle, HealthService, MetricsService, QueueService, WorkerRegistry, LetterLeases,
         { provide: DataSource, useFactory: (db: Database) => db.connect(), inject: [Database] },
       ],
-      exports: [APP_CONFIG, SERVICE_NAME, LOGGER, Clock, Database, DataSource, RedisConnections, Lifecycle, MetricsService, QueueService, WorkerRegistry],
+      exports: [APP_CONFIG, SERVICE_NAME, LOGGER, Clock, Database, DataSource, RedisConnections, Lifecycle, MetricsService, QueueService, WorkerRegistry, LetterLeases],
     };
   }
 

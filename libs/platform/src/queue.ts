@@ -128,6 +128,11 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
         prefix: this.config.QUEUE_PREFIX,
         autorun: false,
         concurrency: 1,
+        // A live worker renews its job locks every 10 s; a killed one's lapse within 20 s and the
+        // stalled check (every 10 s) returns the jobs — before the row leases (LEASE_MS, 30 s) run
+        // out, so the sweeper finds the orphaned job unlocked when it re-drives the row.
+        lockDuration: 20_000,
+        stalledInterval: 10_000,
         settings: { backoffStrategy: backoffFromError },
         ...r.options,
       });
