@@ -17,7 +17,8 @@ fi
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 
-$SUDO apt-get install -y --no-install-recommends build-essential libevent-dev libssl-dev pkg-config libc-ares-dev curl ca-certificates >/dev/null
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends build-essential libevent-dev libssl-dev pkg-config libc-ares-dev curl ca-certificates >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
