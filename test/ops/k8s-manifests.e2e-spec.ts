@@ -214,10 +214,12 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       expect(find(objects(), 'Deployment', so.spec.scaleTargetRef.name)).toBeDefined();
       expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1); // these must always run
       const lists = so.spec.triggers.map((t: any) => {
-        expect(t.type).toBe('redis');
+        // single Redis: `redis` with address; Redis Cluster (prod): `redis-cluster` with addresses
+        expect(['redis', 'redis-cluster']).toContain(t.type);
         expect(Number(t.metadata.listLength)).toBeGreaterThan(0);
         const auth = get(objects(), 'TriggerAuthentication', t.authenticationRef.name);
-        expect(auth.spec.secretTargetRef.map((r: any) => r.parameter).sort()).toEqual(['address', 'password']);
+        expect(auth.spec.secretTargetRef.map((r: any) => r.parameter).sort()).toEqual(t.type === 'redis' ? ['address', 'password'] : ['addresses', 'password']);
+        if (t.type === 'redis-cluster') expect(prefix).toMatch(/\{[^{}]+\}/); // a hash tag: one slot per queue
         return t.metadata.listName;
       });
       expect(lists).toEqual(queues.map((q) => `${prefix}:${q}:wait`));
