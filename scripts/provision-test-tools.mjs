@@ -51,6 +51,11 @@ export const TOOLS = [
     tool: 'kubectl (with kustomize v5)', suites: 'Kubernetes manifest tests', present: kubectlWithKustomize5, apt: [],
     get: 'install kubectl 1.27 or newer: https://kubernetes.io/docs/tasks/tools/#kubectl',
   },
+  {
+    // Debian bookworm's 1.18 cannot run named prepared statements in transaction mode: build 1.24.1.
+    tool: 'PgBouncer 1.24', suites: 'Redis Cluster + PgBouncer tests', present: () => existsSync(process.env.PGBOUNCER_BIN ?? '/opt/pgbouncer-1.24/bin/pgbouncer'), apt: [],
+    build: ['sh', 'scripts/install-pgbouncer.sh'], get: 'scripts/install-pgbouncer.sh (builds the checked Debian 1.24.1 source into /opt/pgbouncer-1.24)',
+  },
 ];
 
 const aptCommand = (packages) => `sudo apt-get install -y --no-install-recommends ${packages.join(' ')}`;
@@ -78,6 +83,15 @@ export function provision({ log = (m) => console.log(m), error = (m) => console.
     const packages = installable.flatMap((t) => t.apt);
     log(`test tools: installing ${packages.join(' ')} (apt-get)…`);
     if (run(prefix, ['apt-get', 'update', '-qq'])) run(prefix, ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages]);
+    missing = TOOLS.filter((t) => !t.present());
+  }
+  // Tools no package carries in a usable version, built by their own script (which uses apt-get itself).
+  const buildable = missing.filter((t) => t.build);
+  if (buildable.length && installer()) {
+    for (const t of buildable) {
+      log(`test tools: building ${t.tool} (${t.build.join(' ')})…`);
+      run([], t.build);
+    }
     missing = TOOLS.filter((t) => !t.present());
   }
   if (!missing.length) return 0;

@@ -93,14 +93,15 @@ describe('fresh clone scripts', () => {
     it('without an installer, stops with one line per missing tool and the command that gets it', () => {
       const empty = join(dir, 'bin');
       mkdirSync(empty);
-      const res = provision(empty, { CHROMIUM_PATH: join(dir, 'no-chromium') });
+      const res = provision(empty, { CHROMIUM_PATH: join(dir, 'no-chromium'), PGBOUNCER_BIN: join(dir, 'no-pgbouncer') });
       expect(res.status).toBe(1);
       const lines = res.stderr.trim().split('\n');
       expect(lines[0]).toMatch(/no test was run/);
       expect(lines).toContain('  chromium (browser tests): sudo apt-get install -y --no-install-recommends chromium fonts-dejavu-core');
       expect(lines).toContain('  promtool (PrometheusRule tests): sudo apt-get install -y --no-install-recommends prometheus');
       expect(lines).toContain('  kubectl (with kustomize v5) (Kubernetes manifest tests): install kubectl 1.27 or newer: https://kubernetes.io/docs/tasks/tools/#kubectl');
-      expect(res.stdout).not.toMatch(/installing/);
+      expect(lines).toContain('  PgBouncer 1.24 (Redis Cluster + PgBouncer tests): scripts/install-pgbouncer.sh (builds the checked Debian 1.24.1 source into /opt/pgbouncer-1.24)');
+      expect(res.stdout).not.toMatch(/installing|building/);
     });
 
     it('installs what it can with apt-get (through sudo -n when not root), re-checks, and names what is still missing', () => {
