@@ -2,7 +2,8 @@
  * A real Redis Cluster for one test file: six `redis-server --cluster-enabled yes` processes on
  * free loopback ports (3 masters, 3 replicas, made by `redis-cli --cluster create`), each in a
  * temp dir of its own for nodes.conf. `stop()` kills them and removes the dirs, so nothing is
- * left running. Node timeout is short so a failover in a test takes seconds.
+ * left running. Failovers in tests are manual (CLUSTER FAILOVER); the node timeout (5 s) is long
+ * enough that a loaded machine does not trigger automatic ones.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -106,7 +107,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       dirs.push(dir);
       const p = spawn('redis-server', [
         '--port', String(port), '--bind', host, '--dir', dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1500',
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
         '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
       ], { stdio: 'ignore' });
       procs.push(p);
@@ -139,7 +140,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       return /role:master/.test(repl) || /master_link_status:up/.test(repl) ? true : undefined;
     })));
 
-    const shardOf = async (key: string) => {
+    const shardOfNow = async (key: string) => {
       const slot = Number(await node(ports[0]).cluster('KEYSLOT', key));
       // CLUSTER SHARDS is 7.0+; CLUSTER NODES is older and parses simply.
       const lines = String(await node(ports[0]).cluster('NODES')).trim().split('\n').map((l) => l.split(' '));
@@ -153,6 +154,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       const addr = (f: string[]) => ({ host, port: Number(f[1].split('@')[0].split(':')[1]) });
       return { master: addr(master), replica: addr(replica) };
     };
+    // The view settles within a gossip round after a promotion: ask again until it has both.
+    const shardOf = (key: string) => waitFor(`the shard serving ${key}`, 15_000, () => shardOfNow(key));
 
     return {
       nodes: ports.map((port) => ({ host, port })),

@@ -46,6 +46,7 @@ describe('queues and workers on a Redis Cluster', () => {
             [JobName.ComposeLetter]: async (payload) => {
               handled.add(payload.letterId);
             },
+            [JobName.PreviewLetter]: async () => undefined,
           }, { concurrency: 4 });
         },
       },
