@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
 import { ConsoleModule } from './console/console.module';
+import { MtaStsController } from './mta-sts/mta-sts.controller';
 import { SubscriberModule } from './subscriber/subscriber.module';
 import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 
@@ -19,6 +20,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule],
+      controllers: [MtaStsController],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorsFilter }],
     };
   }

@@ -208,6 +208,12 @@ export const ConfigSchema = z
      * smtp_tls_security_level = encrypt). Default: on, unless SMTP_URL's host is loopback.
      */
     SMTP_REQUIRE_TLS: z.preprocess(empty, z.enum(['true', 'false']).optional()).transform((v) => (v === undefined ? undefined : v === 'true')),
+    /** MTA-STS (RFC 8461) for REPLY_DOMAIN: the policy mode served at mta-sts.<REPLY_DOMAIN>/.well-known/mta-sts.txt. */
+    MTA_STS_MODE: z.enum(['none', 'testing', 'enforce']).default('none'),
+    /** The MX host names the policy allows, comma-separated (wildcards like *.example.com allowed); default REPLY_DOMAIN. */
+    MTA_STS_MX: z.preprocess(empty, z.string().regex(/^(\*\.)?[a-z0-9.-]+(,\s*(\*\.)?[a-z0-9.-]+)*$/i, 'comma-separated host names').optional()),
+    /** How long senders cache the policy, seconds (RFC 8461 allows up to 31557600). */
+    MTA_STS_MAX_AGE: int(604_800, 60, 31_557_600),
     /** A private CA (PEM file) to verify the relay's certificate with, on top of the system's. */
     SMTP_CA_FILE: z.preprocess(empty, z.string().optional()),
     INBOUND_IMAP_URL: z.preprocess(empty, url(['imap', 'imaps']).optional()),
