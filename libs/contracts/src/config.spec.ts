@@ -86,6 +86,15 @@ describe('config schema', () => {
     });
   });
 
+  it('refuses the RETRY_DELAY_SCALE test knob in production, and only there', () => {
+    const secrets = { INBOUND_TLS: 'off', WEBHOOK_SECRET: strong(), SESSION_SECRET: strong() };
+    for (const scale of ['0', '0.01', '0.999']) {
+      expect(() => parseConfig({ NODE_ENV: 'production', ...secrets, RETRY_DELAY_SCALE: scale })).toThrow(/RETRY_DELAY_SCALE/);
+    }
+    expect(parseConfig({ NODE_ENV: 'production', ...secrets, RETRY_DELAY_SCALE: '1' }).RETRY_DELAY_SCALE).toBe(1);
+    expect(parseConfig({ NODE_ENV: 'test', RETRY_DELAY_SCALE: '0' }).RETRY_DELAY_SCALE).toBe(0);
+  });
+
   it('parses durations and lists', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('2h')).toBe(7_200_000);

@@ -298,6 +298,9 @@ export const ConfigSchema = z
       const reason = weakSecretReason(value);
       if (reason) ctx.addIssue({ code: 'custom', path: [key], message: value === DEV_SECRET ? `must be set in production: it ${reason}` : reason });
     }
+    // A test knob: below 1 it shortens every backoff (0 removes it), which in production would turn
+    // a relay's 421 or an LLM's 429 into a retry storm.
+    if (c.RETRY_DELAY_SCALE !== 1) ctx.addIssue({ code: 'custom', path: ['RETRY_DELAY_SCALE'], message: 'is a test setting and must stay 1 in production' });
   })
   .transform((c) => ({ ...c, QUEUE_PREFIX: c.QUEUE_PREFIX ?? (c.REDIS_CLUSTER_NODES.length ? '{mz}' : 'mz') }));
 
