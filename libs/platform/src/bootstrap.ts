@@ -5,7 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { type AppConfig, ConfigError, parseConfig } from '@mz/contracts';
 import { Lifecycle } from './health';
+import { requestMetrics } from './http';
 import { createLogger, PinoNestLogger } from './logger';
+import { MetricsService } from './metrics';
 import { PlatformModule } from './platform.module';
 
 export interface ServiceDefinition {
@@ -37,6 +39,7 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
   );
   // Whose X-Forwarded-For to believe (req.ip, per-IP limits, session records): only TRUST_PROXY's.
   app.set('trust proxy', config.TRUST_PROXY);
+  app.use(requestMetrics(app.get(MetricsService)));
   if (def.setup) await def.setup(app, config, logger);
   const port = config.PORT ?? def.defaultPort;
   await app.listen(port, '0.0.0.0');
