@@ -1,5 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiConflictResponse, ApiCookieAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { LetterCommands } from '@mz/domain';
 import type { Response } from 'express';
 import { ZodOk, ZodQuery } from '../common/openapi';
 import { pageSchema } from '../common/pagination';
@@ -9,7 +10,7 @@ import { SessionService, type SessionUser } from '../auth/session.service';
 import { AccountErasureService } from './account-erasure.service';
 import { AccountExportService } from './account-export.service';
 import { MyLettersService } from './my-letters.service';
-import { LettersQuery, LetterView, type LettersParams } from './subscriber.schemas';
+import { LettersQuery, LetterView, type LettersParams, MarkDoneResponse } from './subscriber.schemas';
 
 @ApiTags('subscriber')
 @ApiCookieAuth()
@@ -21,6 +22,7 @@ export class AccountController {
     private readonly exporter: AccountExportService,
     private readonly eraser: AccountErasureService,
     private readonly sessions: SessionService,
+    private readonly commands: LetterCommands,
   ) {}
 
   @Get('letters')
@@ -36,6 +38,16 @@ export class AccountController {
   @ZodOk(LetterView)
   one(@CurrentUser() user: SessionUser, @Param('id', UuidParam) id: string) {
     return this.letters.one(user.id, id);
+  }
+
+  @Post('letters/:id/done')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mark one of my sent letters done: the same effect as replying "done" (once per letter; the streak counts it once)' })
+  @ZodOk(MarkDoneResponse)
+  @ApiNotFoundResponse({ description: 'No such letter of mine' })
+  @ApiConflictResponse({ description: 'The letter was not sent' })
+  markDone(@CurrentUser() user: SessionUser, @Param('id', UuidParam) id: string) {
+    return this.commands.markDone(user.id, id);
   }
 
   @Get('me/export')

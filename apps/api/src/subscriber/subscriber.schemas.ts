@@ -75,6 +75,12 @@ export const LetterView = z.object({
   replies: z.array(ReplyView),
 });
 
+export const MarkDoneResponse = z.object({
+  letterId: z.uuid(),
+  changed: z.boolean().describe('false: the letter was already done (by a reply or an earlier click); nothing changed'),
+  streak: z.number().int().describe('the topic\'s streak after this'),
+});
+
 export const LettersQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(50).default(10),

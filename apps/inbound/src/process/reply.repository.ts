@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type InboundKind, type InboundSource, PENDING_LETTER_STATUSES, type ReplyIntent } from '@mz/contracts';
 import { namedStatement, queryNamed } from '@mz/db';
+import { addProgress, type ProgressInput } from '@mz/domain';
 
 export interface StoredInbound {
   id: string;
@@ -228,30 +229,9 @@ export class ReplyRepository {
     return returned(rows).length > 0;
   }
 
-  /**
-   * One progress row per message; `streak_at_time` computed as the composer reads a streak:
-   * progress grouped per letter (a "done" and a later note on one letter count once), newest
-   * first, letters marked done until the first that was not — this row included. The
-   * subscription row is locked so two replies processed at once count in order.
-   */
-  async addProgress(m: EntityManager, p: { subscriptionId: string; letterId: string | null; inboundMessageId: string; completed: boolean; note: string | null }): Promise<number> {
-    await m.query(`SELECT id FROM subscription WHERE id = $1 FOR UPDATE`, [p.subscriptionId]);
-    const [row] = await m.query(
-      `INSERT INTO progress (subscription_id, letter_id, inbound_message_id, completed, note)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (inbound_message_id) DO NOTHING RETURNING id`,
-      [p.subscriptionId, p.letterId, p.inboundMessageId, p.completed, p.note],
-    );
-    const [s] = await m.query(
-      `SELECT count(*)::int AS streak FROM (
-         SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
-           FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
-                   FROM progress pr WHERE pr.subscription_id = $1
-                  GROUP BY coalesce(pr.letter_id, pr.id)) g
-       ) x WHERE x.unbroken`,
-      [p.subscriptionId],
-    );
-    if (row) await m.query(`UPDATE progress SET streak_at_time = $2 WHERE id = $1`, [row.id, s.streak]);
-    return s.streak;
+  /** One progress row per message — the same write as the web's "Mark done" (`@mz/domain` addProgress). */
+  addProgress(m: EntityManager, p: ProgressInput & { inboundMessageId: string }): Promise<number> {
+    return addProgress(m, p);
   }
 
   /** Turns a subscription off; true when it was on (the caller cancels letters and logs). */

@@ -39,3 +39,12 @@ export class LetterNotRetryableError extends LetterCommandError {
     this.name = 'LetterNotRetryableError';
   }
 }
+
+/** Only a letter that reached the reader can be marked done. */
+export class LetterNotDeliveredError extends LetterCommandError {
+  readonly kind = 'conflict' as const;
+  constructor(readonly letterId: string, readonly status: string) {
+    super(`letter ${letterId} was not sent (${status}); only a sent letter can be marked done`);
+    this.name = 'LetterNotDeliveredError';
+  }
+}

@@ -9,8 +9,9 @@ import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/pla
 import { localDateOf, nextRun } from '@mz/schedule';
 import { letterMessageId } from '../links/message-id';
 import {
-  LetterNotFoundError, LetterNotRetryableError, SubscriptionDisabledError, SubscriptionNotFoundError,
+  LetterNotDeliveredError, LetterNotFoundError, LetterNotRetryableError, SubscriptionDisabledError, SubscriptionNotFoundError,
 } from './letter-command.errors';
+import { addProgress, currentStreak } from './progress';
 import { ensureLetterJob, type LetterStage, letterStage, removeLetterJobs } from './letter-jobs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,6 +31,13 @@ export interface RetryNowResult {
   /** The status the letter was reset to. */
   status: Extract<LetterStatus, 'scheduled' | 'composed'>;
   previousStatus: Extract<LetterStatus, 'failed' | 'retrying'>;
+}
+
+export interface MarkDoneResult {
+  letterId: string;
+  /** False when the letter was already done (by a reply or an earlier click). */
+  changed: boolean;
+  streak: number;
 }
 
 export interface SubscriptionChangeResult {
@@ -107,6 +115,29 @@ export class LetterCommands {
       this.logger.warn({ err, letterId: letter.letterId }, 'send-now letter stored but not queued; the sweeper will re-drive it');
     }
     return { ...letter, queued };
+  }
+
+  /**
+   * "Mark done" from the web (My letters): the same progress write as a "done" reply
+   * (addProgress), once per letter — a letter already done, by reply or by an earlier click,
+   * changes nothing and logs nothing. Only the reader's own sent letters; anything else is
+   * not found (a letter id of someone else's is indistinguishable from none).
+   */
+  async markDone(userId: string, letterId: string): Promise<MarkDoneResult> {
+    if (!UUID.test(userId) || !UUID.test(letterId)) throw new LetterNotFoundError(letterId);
+    return this.dataSource.transaction(async (m) => {
+      const [l] = await m.query(`SELECT id, status, subscription_id FROM letter WHERE id = $1 AND user_id = $2`, [letterId, userId]);
+      if (!l || l.status === 'cancelled') throw new LetterNotFoundError(letterId);
+      if (l.status !== 'sent') throw new LetterNotDeliveredError(letterId, l.status);
+      // The subscription lock (taken first, as addProgress takes it) orders two clicks, or a click
+      // and a reply, so the check below sees the other's row.
+      await m.query(`SELECT id FROM subscription WHERE id = $1 FOR UPDATE`, [l.subscription_id]);
+      const [already] = await m.query(`SELECT 1 FROM progress WHERE letter_id = $1 AND completed LIMIT 1`, [letterId]);
+      if (already) return { letterId, changed: false, streak: await currentStreak(m, l.subscription_id) };
+      const streak = await addProgress(m, { subscriptionId: l.subscription_id, letterId, inboundMessageId: null, completed: true, note: null });
+      await logEvent(m, { type: 'LETTER_DONE', actor: `user:${userId}`, userId, letterId, subscriptionId: l.subscription_id, metadata: { source: 'web', streak } });
+      return { letterId, changed: true, streak };
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { badge, emptyState, loadError, spinner, statusBadge } from '../components/fields';
 import { htmlFrame } from '../components/html-frame';
+import { toast, toastError } from '../components/toast';
 import { h, replace } from '../lib/dom';
 import { api, query } from '../lib/http.client';
 import { loadTopics, type MyLetter, type Paged, type Reply } from '../lib/api-types';
@@ -96,6 +97,7 @@ function letterCard(letter: MyLetter, open: boolean): HTMLElement {
       letter.status !== 'sent' ? statusBadge(letter.status) : null,
       letter.done ? badge('Done ✓', 'good') : null,
       letter.replies.length ? badge(plural(letter.replies.length, 'reply', 'replies'), 'neutral') : null,
+      letter.status === 'sent' && !letter.done ? markDoneButton(letter) : null,
     ),
   );
   const article = h('article', { class: 'letter card', 'data-pending': pending ? 'true' : 'false', 'data-letter-id': letter.id }, head);
@@ -147,4 +149,26 @@ function replyItem(r: Reply): HTMLLIElement {
     r.note && r.note !== r.text ? h('p', { class: 'reply-note' }, h('span', { class: 'muted' }, 'Noted: '), r.note) : null,
     !r.text && !r.note && r.intent ? h('p', { class: 'muted' }, humanize(r.intent)) : null,
   );
+}
+
+/**
+ * "Mark done": the web's way of replying "done" (POST /api/letters/:id/done — once per letter;
+ * a second click, or a click after a "done" reply, changes nothing). The button becomes the badge.
+ */
+function markDoneButton(letter: MyLetter): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-action': 'mark-done' }, 'Mark done') as HTMLButtonElement;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    api.post<{ changed: boolean; streak: number }>(`/api/letters/${encodeURIComponent(letter.id)}/done`).then(
+      (r) => {
+        button.replaceWith(badge('Done ✓', 'good'));
+        toast(r.changed ? `Marked done — your ${letter.topic.name} streak is ${plural(r.streak, 'letter')}.` : 'This letter was already done.', 'success');
+      },
+      (err: unknown) => {
+        button.disabled = false;
+        toastError(err, 'Could not mark it done.');
+      },
+    );
+  });
+  return button;
 }
