@@ -256,6 +256,67 @@ describe('subscriber API', () => {
     });
   });
 
+  describe('mark done from the web', () => {
+    const streakOf = async (subId: string) =>
+      (await h.ds.query(`SELECT count(*)::int AS done_rows, max(streak_at_time)::int AS streak FROM progress WHERE subscription_id = $1 AND completed`, [subId]))[0];
+    const doneEvents = async (letterId: string) => (await h.ds.query(`SELECT actor, metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_DONE'`, [letterId]));
+
+    it('marks a sent letter done once: one progress row, the streak counted once, one event — a second click (or two at once) changes nothing', async () => {
+      const me = await subscriber();
+      const sub = await subscribe(me.cookie, 'focus');
+      const first = await letter(sub, { sent_at: new Date(Date.now() - 86_400_000) });
+      const second = await letter(sub);
+
+      const a = await h.request('POST', `/api/letters/${first}/done`, { cookie: me.cookie });
+      expect(a.status).toBe(200);
+      expect(await a.json()).toEqual({ letterId: first, changed: true, streak: 1 });
+      const [b1, b2] = await Promise.all([1, 2].map(() => h.request('POST', `/api/letters/${second}/done`, { cookie: me.cookie })));
+      const both = [await b1.json(), await b2.json()];
+      expect(both.filter((r) => r.changed)).toHaveLength(1);
+      expect(both.map((r) => r.streak)).toEqual([2, 2]);
+      const again = await (await h.request('POST', `/api/letters/${first}/done`, { cookie: me.cookie })).json();
+      expect(again).toEqual({ letterId: first, changed: false, streak: 2 });
+
+      expect(await streakOf(sub.id)).toEqual({ done_rows: 2, streak: 2 });
+      expect(await doneEvents(first)).toEqual([{ actor: `user:${me.user.id}`, metadata: { source: 'web', streak: 1 } }]);
+      expect(await doneEvents(second)).toHaveLength(1);
+      const { items } = await (await h.request('GET', '/api/letters', { cookie: me.cookie })).json();
+      expect(items.filter((l: { done: boolean }) => l.done)).toHaveLength(2);
+      const { subscriptions } = await (await h.request('GET', '/api/subscriptions', { cookie: me.cookie })).json();
+      expect(subscriptions.find((x: { topic: { code: string } }) => x.topic.code === 'focus').streak).toBe(2);
+    });
+
+    it('after a "done" reply the button changes nothing (one effect per letter, whichever way it came)', async () => {
+      const me = await subscriber();
+      const sub = await subscribe(me.cookie, 'curiosity');
+      const id = await letter(sub);
+      const inbound = await reply(me.user.id, id, 'done');
+      await h.ds.query(`INSERT INTO progress (subscription_id, letter_id, inbound_message_id, completed, streak_at_time) VALUES ($1, $2, $3, true, 1)`, [sub.id, id, inbound]);
+      expect(await (await h.request('POST', `/api/letters/${id}/done`, { cookie: me.cookie })).json()).toEqual({ letterId: id, changed: false, streak: 1 });
+      expect(await streakOf(sub.id)).toEqual({ done_rows: 1, streak: 1 });
+      expect(await doneEvents(id)).toHaveLength(0);
+    });
+
+    it('refuses someone else\'s letter (404), an unsent or cancelled one (409/404), a bad id (400), no session (401) and a cross-site post (403)', async () => {
+      const me = await subscriber();
+      const other = await subscriber();
+      const theirs = await letter(await subscribe(other.cookie, 'focus'));
+      const mine = await subscribe(me.cookie, 'focus');
+      const unsent = await letter(mine, { status: 'composed', sent_at: null });
+      const cancelled = await letter(mine, { status: 'cancelled', sent_at: null });
+      const sent = await letter(mine);
+      expect((await h.request('POST', `/api/letters/${theirs}/done`, { cookie: me.cookie })).status).toBe(404);
+      expect((await h.request('POST', `/api/letters/${randomUUID()}/done`, { cookie: me.cookie })).status).toBe(404);
+      expect((await h.request('POST', `/api/letters/${unsent}/done`, { cookie: me.cookie })).status).toBe(409);
+      expect((await h.request('POST', `/api/letters/${cancelled}/done`, { cookie: me.cookie })).status).toBe(404);
+      expect((await h.request('POST', `/api/letters/not-a-uuid'%20OR%201=1/done`, { cookie: me.cookie })).status).toBe(400);
+      expect((await h.request('POST', `/api/letters/${sent}/done`)).status).toBe(401);
+      expect((await h.request('POST', `/api/letters/${sent}/done`, { cookie: me.cookie, origin: 'https://evil.example' })).status).toBe(403);
+      const [{ n }] = await h.ds.query(`SELECT count(*)::int AS n FROM progress WHERE letter_id = ANY($1::uuid[])`, [[theirs, unsent, cancelled, sent]]);
+      expect(n).toBe(0);
+    });
+  });
+
   describe('export and erasure', () => {
     it('exports all of my data and nothing of anyone else', async () => {
       const me = await subscriber('Ada Example');
