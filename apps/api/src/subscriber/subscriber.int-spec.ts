@@ -95,6 +95,15 @@ describe('subscriber API', () => {
       expect(cleared.contextNote).toBeNull();
     });
 
+    it('returns the last scheduled local date, which the settings preview passes on so it never shows a run the scheduler will skip', async () => {
+      const { cookie } = await subscriber();
+      const sub = await subscribe(cookie, 'writing', { timezone: 'Europe/Paris' });
+      const list = async () => (await (await h.request('GET', '/api/subscriptions', { cookie })).json()).subscriptions.find((x: { topic: { code: string } }) => x.topic.code === 'writing');
+      expect((await list()).lastScheduledLocalDate).toBeNull();
+      await h.ds.query(`UPDATE subscription SET last_scheduled_local_date = '2031-05-04' WHERE id = $1`, [sub.id]);
+      expect((await list()).lastScheduledLocalDate).toBe('2031-05-04');
+    });
+
     it('refuses a bad zone, time or note with 400 and changes nothing', async () => {
       const { cookie } = await subscriber();
       const sub = await subscribe(cookie, 'writing', { sendTime: '08:00', timezone: 'Europe/Paris', contextNote: 'keep me' });

@@ -51,6 +51,7 @@ export const SubscriptionView = z.object({
   pausedUntil: z.iso.datetime().nullable(),
   streak: z.number().int(),
   lastLetterAt: z.iso.datetime().nullable(),
+  lastScheduledLocalDate: z.iso.date().nullable().describe('the local date the scheduler last created a letter for; it will not create another for that date'),
 });
 
 export const ReplyView = z.object({

@@ -17,6 +17,8 @@ export interface SubscriptionItem {
   pausedUntil: Date | null;
   streak: number;
   lastLetterAt: Date | null;
+  /** The subscriber-local date the scheduler last created a letter for: it skips that date (the settings preview needs it). */
+  lastScheduledLocalDate: string | null;
 }
 
 const DEFAULT_SEND_TIME = '07:30';
@@ -43,6 +45,7 @@ export class SubscriptionsService {
     const rows = await m.query(
       `SELECT t.code, t.name, t.description, p.name AS persona_name, p.era AS persona_era,
               s.id AS subscription_id, s.enabled, s.send_time_local, s.timezone, s.context_note, s.next_run_at, s.paused_until,
+              s.last_scheduled_local_date::text AS last_scheduled_local_date,
               (SELECT pr.streak_at_time FROM progress pr WHERE pr.subscription_id = s.id ORDER BY pr.created_at DESC LIMIT 1) AS streak,
               (SELECT max(l.sent_at) FROM letter l WHERE l.subscription_id = s.id) AS last_letter_at
          FROM topic t
@@ -63,6 +66,7 @@ export class SubscriptionsService {
       pausedUntil: (r.paused_until as Date | null) ?? null,
       streak: Number(r.streak ?? 0),
       lastLetterAt: (r.last_letter_at as Date | null) ?? null,
+      lastScheduledLocalDate: (r.last_scheduled_local_date as string | null) ?? null,
     }));
   }
 

@@ -27,7 +27,7 @@ export interface Subscription {
   pausedUntil: string | null;
   streak: number;
   lastLetterAt: string | null;
-  lastScheduledLocalDate?: string | null;
+  lastScheduledLocalDate: string | null;
 }
 
 export interface SubscriptionChange {
