@@ -5,7 +5,7 @@
 // module (src/console) reads the manifest to build the HTML shell, so a new deploy never serves a
 // stale cached bundle and the assets can be cached forever. Run by scripts/build.mjs after SWC.
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,5 +50,8 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
   if (meta.cssBundle) manifest[logical.replace(/\.js$/, '.css')] = publicUrl(meta.cssBundle);
 }
 if (!manifest['main.js'] || !manifest['main.css'] || !manifest['letter.css']) throw new Error(`web bundle incomplete: ${JSON.stringify(manifest)}`);
+// The /guide and /architecture pages render these (src/docs); the image ships dist/ only.
+mkdirSync(join(outRoot, 'docs'), { recursive: true });
+for (const doc of ['guide.md', 'architecture.md']) copyFileSync(join(root, 'docs', doc), join(outRoot, 'docs', doc));
 writeFileSync(join(outRoot, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 if (!process.env.QUIET_BUILD) console.log(`built web console → ${relative(root, outRoot)} (${Object.keys(manifest).join(', ')})`);

@@ -1,3 +1,4 @@
 const { project } = require('../../jest.preset');
 
-module.exports = project(__dirname, 'api');
+// marked ships ESM only (the /guide and /architecture pages); Jest's CommonJS runtime needs it compiled.
+module.exports = project(__dirname, 'api', { transformIgnorePatterns: ['/node_modules/(?!marked/)'] });

@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { DomainErrorsFilter } from './common/domain-errors.filter';
 import { ConsoleModule } from './console/console.module';
+import { DocsModule } from './docs/docs.module';
 import { MtaStsController } from './mta-sts/mta-sts.controller';
 import { SubscriberModule } from './subscriber/subscriber.module';
 import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
@@ -19,7 +20,7 @@ export class ApiModule {
   static register(platform: DynamicModule): DynamicModule {
     return {
       module: ApiModule,
-      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule],
+      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule, DocsModule],
       controllers: [MtaStsController],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorsFilter }],
     };
