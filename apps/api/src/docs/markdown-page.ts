@@ -60,7 +60,7 @@ footer.bar{color:var(--muted);font-size:.9rem}a:focus-visible{outline:3px solid 
 export function docPage(title: string, bodyHtml: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)} · Mentor Zero</title><style>${STYLE}</style></head>
+<link rel="icon" href="data:,"><title>${escapeHtml(title)} · Mentor Zero</title><style>${STYLE}</style></head>
 <body><header class="bar"><strong><a href="/">Mentor Zero</a></strong><a href="/guide">Guide</a><a href="/architecture">Architecture</a><a href="/letters">My letters</a></header>
 <main>${bodyHtml}</main>
 <footer class="bar">Rendered from <code>docs/</code> in the repository.</footer></body></html>`;

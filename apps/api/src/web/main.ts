@@ -60,6 +60,14 @@ function footer(): HTMLElement {
     'footer',
     { class: 'site-footer' },
     h('p', null, 'Mentor Zero — one calm letter a day. Reply to it; that is the whole interface.'),
+    // Server-rendered pages (docs/): a full navigation, not the client router.
+    h(
+      'p',
+      { class: 'site-footer-links' },
+      h('a', { href: '/guide', 'data-external': '' }, 'How it works'),
+      ' · ',
+      h('a', { href: '/architecture', 'data-external': '' }, 'Architecture'),
+    ),
   );
 }
 

@@ -29,6 +29,7 @@ export function adminLayout(path: string, content: Node): HTMLElement {
         null,
         ADMIN_SECTIONS.map((s) => h('li', null, h('a', { href: s.href, 'aria-current': isCurrent(s.href) ? 'page' : undefined }, s.label))),
         h('li', { class: 'admin-nav-ext' }, h('a', { href: '/admin/queues', 'data-external': '', 'data-testid': 'bull-board-link' }, 'Queues (Bull Board) ↗')),
+        h('li', { class: 'admin-nav-ext' }, h('a', { href: '/architecture', 'data-external': '' }, 'Architecture ↗')),
       ),
     ),
     h('div', { class: 'admin-content' }, content),
