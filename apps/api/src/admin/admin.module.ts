@@ -1,3 +1,5 @@
+import { AdminConversationsController } from './admin-conversations.controller';
+import { AdminConversationsService } from './admin-conversations.service';
 import { Module } from '@nestjs/common';
 import { DomainModule } from '@mz/domain';
 import { AuthModule } from '../auth/auth.module';
@@ -24,8 +26,9 @@ import { AdminSuppressionsService } from './admin-suppressions.service';
 /** The admin API under /api/admin (AdminGuard on every controller). Bull Board is mounted in http-setup. */
 @Module({
   imports: [AuthModule, SubscriberModule, UnsubscribeModule, DomainModule],
-  controllers: [AdminCatalogController, AdminUsersController, AdminLettersController, AdminRepliesController, AdminSettingsController, AdminInsightsController],
+  controllers: [AdminCatalogController, AdminUsersController, AdminConversationsController, AdminLettersController, AdminRepliesController, AdminSettingsController, AdminInsightsController],
   providers: [
+    AdminConversationsService,
     AdminCatalogService, AdminPromptsService, AdminUsersService, AdminLettersService, AdminRepliesService,
     AdminSettingsService, AdminMetricsService, AdminAuditService, ReplySimulatorService, AdminSuppressionsService, LetterPreviewService,
   ],

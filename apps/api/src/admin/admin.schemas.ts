@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_CHAR_MESSAGE, FAILURE_CLASSES, hasControlChars, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+import { CONTROL_CHAR_MESSAGE, FAILURE_CLASSES, hasControlChars, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, REPLY_INTENTS, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /** Names and labels: one line, no control characters. */
@@ -98,6 +98,15 @@ export const UsersQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });
 export type UsersParams = z.infer<typeof UsersQuery>;
+
+export const ConversationsQuery = z.object({
+  q: z.string().trim().max(320).optional().describe('email or name fragment'),
+  lastIntent: z.enum([...REPLY_INTENTS, 'none']).optional().describe('the intent of the latest reply; none = no reply yet'),
+  topic: z.string().regex(/^[a-z0-9-]{2,24}$/).optional().describe('only messages of this topic are counted'),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type ConversationsParams = z.infer<typeof ConversationsQuery>;
 
 export const LettersAdminQuery = z.object({
   status: z.enum(LETTER_STATUSES).optional(),

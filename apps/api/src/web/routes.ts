@@ -4,6 +4,7 @@
  */
 import { auditPage } from './pages/admin/audit.page';
 import { configPage } from './pages/admin/config.page';
+import { conversationsPage } from './pages/admin/conversations.page';
 import { footerPage } from './pages/admin/footer.page';
 import { adminLetterPage, adminLettersPage } from './pages/admin/letters.page';
 import { overviewPage } from './pages/admin/overview.page';
@@ -27,6 +28,7 @@ export const ROUTES: RouteDef[] = [
   { name: 'admin-letter', path: '/admin/letters/:id', title: 'Letter · Admin', access: 'admin', render: adminLetterPage },
   { name: 'admin-users', path: '/admin/users', title: 'Users · Admin', access: 'admin', render: usersPage },
   { name: 'admin-user', path: '/admin/users/:id', title: 'User · Admin', access: 'admin', render: userPage },
+  { name: 'admin-conversations', path: '/admin/conversations', title: 'Conversations · Admin', access: 'admin', render: conversationsPage },
   { name: 'admin-reviews', path: '/admin/reviews', title: 'Replies to review · Admin', access: 'admin', render: reviewsPage },
   { name: 'admin-suppressions', path: '/admin/suppressions', title: 'Suppressions · Admin', access: 'admin', render: suppressionsPage },
   { name: 'admin-prompts', path: '/admin/prompts', title: 'Prompts · Admin', access: 'admin', render: promptsPage },

@@ -88,6 +88,17 @@ export interface AdminUser {
   lettersSent?: number;
 }
 
+export interface Conversation {
+  userId: string;
+  email: string;
+  name: string | null;
+  lettersSent: number;
+  replies: number;
+  messages: number;
+  lastActivityAt: string | null;
+  lastIntent: string | null;
+}
+
 export interface AdminLetter {
   id: string;
   userId: string;
@@ -271,6 +282,7 @@ export const adminApi = {
   unsuspend: (userId: string) => api.post(`${A}/users/${id(userId)}/unsuspend`),
   exportUser: (userId: string) => api.get<unknown>(`${A}/users/${id(userId)}/export`),
   deleteUser: (userId: string) => api.del(`${A}/users/${id(userId)}`),
+  conversations: (q: { q?: string; lastIntent?: string; topic?: string; page?: number }) => api.get<Paged<Conversation>>(`${A}/conversations${query(q)}`),
   thread: (userId: string) => api.get<{ user: { id: string; email: string; status: string }; items: ThreadItem[] }>(`${A}/users/${id(userId)}/thread`),
 
   letters: (q: { status?: string; kind?: string; errorType?: string; userId?: string; topic?: string; page?: number }) =>

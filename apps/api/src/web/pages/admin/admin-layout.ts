@@ -4,6 +4,7 @@ export const ADMIN_SECTIONS: { href: string; label: string }[] = [
   { href: '/admin', label: 'Overview' },
   { href: '/admin/letters', label: 'Letters' },
   { href: '/admin/users', label: 'Users' },
+  { href: '/admin/conversations', label: 'Conversations' },
   { href: '/admin/reviews', label: 'Replies to review' },
   { href: '/admin/suppressions', label: 'Suppressions' },
   { href: '/admin/prompts', label: 'Prompts' },
