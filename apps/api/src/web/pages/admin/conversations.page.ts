@@ -49,7 +49,7 @@ export async function conversationsPage(ctx: PageContext): Promise<HTMLElement> 
           { label: 'Last intent', cell: (c) => (c.lastIntent ? statusBadge(c.lastIntent) : h('span', { class: 'muted' }, 'no reply')) },
         ],
         res.items,
-        { testid: 'conversations-table', rowAttrs: (c) => ({ 'data-user-id': c.userId }) },
+        { testid: 'conversations-table', rowAttrs: (c) => ({ userId: c.userId }) },
       )
     : emptyState('No conversations match', 'A conversation starts with the first letter sent.');
 
