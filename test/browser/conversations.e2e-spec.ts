@@ -68,7 +68,7 @@ describe('admin conversations (browser)', () => {
     }
   };
 
-  const rows = async () => admin.page.getByTestId('conversations-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim())));
+  const rows = async () => admin.page.getByTestId('conversations-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('th, td'), (c) => c.textContent?.trim())));
 
   it('lists every thread, newest activity first, with counts and last intent; filters; opens the thread', track('list', async () => {
     const { page } = admin;
