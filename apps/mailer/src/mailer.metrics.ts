@@ -12,6 +12,7 @@ export class MailerMetrics {
   readonly retries;
   readonly skipped;
   readonly smtpDuration;
+  readonly loginLinks;
   /** sent_at − scheduled_for of *scheduled* letters only: send-now letters have no slot to be late for. */
   readonly lateness;
 
@@ -22,6 +23,7 @@ export class MailerMetrics {
     this.skipped = metrics.counter('mz_letters_skipped_total', 'Letters skipped without sending', ['reason']);
     this.smtpDuration = metrics.histogram('mz_smtp_send_duration_seconds', 'Time for one SMTP send attempt', ['outcome'],
       [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+    this.loginLinks = metrics.counter('mz_login_links_sent_total', 'Sign-in link mails by outcome (sent | retry | failed)', ['outcome']);
     this.lateness = metrics.histogram('mz_letter_lateness_seconds', 'sent_at minus scheduled_for of scheduled letters', [], SLOW_BUCKETS);
   }
 }

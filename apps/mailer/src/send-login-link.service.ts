@@ -96,11 +96,13 @@ export class SendLoginLinkService {
       const decision = retryDecision(failure.failureClass, attempt, { scale: this.config.RETRY_DELAY_SCALE });
       this.log.warn({ loginTokenId, errorType: failure.failureClass, attempt, retry: decision.retry, error: failure.summary }, 'login link send failed');
       // Thrown errors roll the transaction back: the minted hash goes with it.
+      this.metrics.loginLinks.inc({ outcome: decision.retry ? 'retry' : 'failed' });
       if (decision.retry) throw new RetryLaterError(Math.max(50, decision.delayMs), failure.summary);
       throw new UnrecoverableError(failure.summary);
     }
     this.metrics.smtpDuration.observe({ outcome: 'accepted' }, (performance.now() - started) / 1000);
     await m.query(`UPDATE login_token SET sent_at = $2 WHERE id = $1`, [loginTokenId, this.clock.now()]);
+    this.metrics.loginLinks.inc({ outcome: 'sent' });
     this.log.info({ loginTokenId }, 'login link sent');
     return { outcome: 'sent' };
   }

@@ -8,6 +8,7 @@ import { html, page } from '../common/html';
 import { openApiSchema, ZodBody, ZodOk } from '../common/openapi';
 import { body } from '../common/zod-validation.pipe';
 import { LoginLinkAccepted, LoginLinkBody, MePatch, type MePatchInput, MeResponse, type LoginLinkBodyInput } from './auth.schemas';
+import { AuthMetrics } from './auth.metrics';
 import { IpRateLimitedError, LoginLinkService } from './login-link.service';
 import { CurrentUser, SessionGuard } from './session.guard';
 import { SessionService, type SessionUser } from './session.service';
@@ -21,7 +22,12 @@ export const ACCEPTED = {
 @ApiTags('auth')
 @Controller('api')
 export class AuthController {
-  constructor(private readonly links: LoginLinkService, private readonly sessions: SessionService, private readonly ds: DataSource) {}
+  constructor(
+    private readonly links: LoginLinkService,
+    private readonly sessions: SessionService,
+    private readonly ds: DataSource,
+    private readonly metrics: AuthMetrics,
+  ) {}
 
   @Post('auth/login-link')
   @HttpCode(202)
@@ -57,6 +63,7 @@ export class AuthController {
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     const revoked = await this.sessions.revoke(this.sessions.readCookie(req));
     if (revoked) {
+      this.metrics.sessionsRevoked.inc();
       await logEvent(this.ds.manager, { type: 'LOGOUT', actor: revoked.userId, userId: revoked.userId });
     }
     res.clearCookie(this.sessions.cookieName, this.sessions.cookieOptions());

@@ -1,3 +1,4 @@
+import { AuthMetrics } from './auth.metrics';
 import { Module } from '@nestjs/common';
 import { CommonModule } from '../common/common.module';
 import { AuthController } from './auth.controller';
@@ -11,7 +12,7 @@ import { SessionService } from './session.service';
 @Module({
   imports: [CommonModule],
   controllers: [AuthController, LoginPageController],
-  providers: [SessionService, LoginService, LoginLinkService, SessionGuard, AdminGuard],
+  providers: [AuthMetrics, SessionService, LoginService, LoginLinkService, SessionGuard, AdminGuard],
   exports: [SessionService, SessionGuard, AdminGuard],
 })
 export class AuthModule {}

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type AppConfig, JobName, type UserStatus } from '@mz/contracts';
 import { hashToken, LOGIN_LINK_TTL_MS } from '@mz/domain';
-import { APP_CONFIG, QueueService } from '@mz/platform';
+import { APP_CONFIG, MetricsService, QueueService } from '@mz/platform';
+import type { Counter } from 'prom-client';
 import { RateLimits } from '../common/rate-limits.service';
 
 export type LoginLinkOutcome = 'queued' | 'address_limited' | 'inactive';
@@ -41,10 +42,26 @@ export class LoginLinkService {
     private readonly queues: QueueService,
     private readonly limits: RateLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.requested = metrics.counter('mz_login_links_requested_total', 'Sign-in link requests by outcome (queued | address_limited | ip_limited | inactive)', ['outcome']);
+  }
+
+  private readonly requested: Counter<'outcome'>;
 
   /** Throws IpRateLimitedError over the per-IP limit; otherwise resolves whatever happened. */
   async request(email: string, ip: string): Promise<LoginLinkOutcome> {
+    try {
+      const outcome = await this.requestLink(email, ip);
+      this.requested.inc({ outcome });
+      return outcome;
+    } catch (err) {
+      if (err instanceof IpRateLimitedError) this.requested.inc({ outcome: 'ip_limited' });
+      throw err;
+    }
+  }
+
+  private async requestLink(email: string, ip: string): Promise<LoginLinkOutcome> {
     const byIp = await this.limits.consume('loginLinkPerIp', ip || 'unknown');
     if (!byIp.allowed) throw new IpRateLimitedError(byIp.retryAfterSec);
     // Keyed on the inbox (hashed: no addresses in Redis), whoever asks and however it is spelled.

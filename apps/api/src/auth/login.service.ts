@@ -4,6 +4,7 @@ import type { LoginTokenPurpose, SessionScope, UserRole } from '@mz/contracts';
 import { logEvent } from '@mz/db';
 import { hashToken } from '@mz/domain';
 import { updateReturning } from '../common/sql';
+import { AuthMetrics } from './auth.metrics';
 import { SessionService } from './session.service';
 
 /** Shape of the tokens we mint (32 random bytes, base64url); anything else is not looked up. */
@@ -18,7 +19,7 @@ export interface CompletedLogin { userId: string; role: UserRole; scope: Session
  */
 @Injectable()
 export class LoginService {
-  constructor(private readonly ds: DataSource, private readonly sessions: SessionService) {}
+  constructor(private readonly ds: DataSource, private readonly sessions: SessionService, private readonly metrics: AuthMetrics) {}
 
   /** For the confirm page: the token is valid, unused and unexpired, and whose it is. */
   async peek(token: string): Promise<PendingLogin | null> {
@@ -36,6 +37,13 @@ export class LoginService {
    * single-use guarantee: of two concurrent POSTs, only one gets the row back.
    */
   async consume(token: string, meta: { userAgent?: string; ip?: string }): Promise<CompletedLogin | null> {
+    const login = await this.consumeToken(token, meta);
+    // consumed = a session was created (the dashboard's "sessions created").
+    this.metrics.logins.inc({ outcome: login ? 'consumed' : 'refused' });
+    return login;
+  }
+
+  private async consumeToken(token: string, meta: { userAgent?: string; ip?: string }): Promise<CompletedLogin | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
     return this.ds.transaction(async (m) => {
       const rows = await updateReturning<{ user_id: string; purpose: LoginTokenPurpose; role: UserRole; status: string }>(

@@ -3,7 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
 import { logEvent } from '@mz/db';
 import { LetterCommands, verifyUnsubscribeToken } from '@mz/domain';
-import { APP_CONFIG } from '@mz/platform';
+import { APP_CONFIG, MetricsService } from '@mz/platform';
+import type { Counter } from 'prom-client';
 import { updateReturning } from '../common/sql';
 
 export interface UnsubscribeTarget { subscriptionId: string; userId: string; topicName: string; enabled: boolean }
@@ -14,7 +15,11 @@ export interface UnsubscribeTarget { subscriptionId: string; userId: string; top
  */
 @Injectable()
 export class UnsubscribeService {
-  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly unsubscribes: Counter<'source'>;
+
+  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, @Inject(APP_CONFIG) private readonly config: AppConfig, metrics: MetricsService) {
+    this.unsubscribes = metrics.counter('mz_unsubscribes_total', 'Unsubscribe link requests (RFC 8058 one-click POST or the page), by source; a repeated click counts again', ['source']);
+  }
 
   async target(token: string): Promise<UnsubscribeTarget | null> {
     const subscriptionId = verifyUnsubscribeToken(token, this.config.SESSION_SECRET);
@@ -32,6 +37,7 @@ export class UnsubscribeService {
     const target = await this.target(token);
     if (!target) return null;
     const cancelled = await this.ds.transaction((m) => this.disable(m, target.subscriptionId, { actor: `user:${target.userId}`, source }));
+    this.unsubscribes.inc({ source });
     if (cancelled.length) await this.letters.removeQueuedJobs(cancelled);
     return target;
   }
