@@ -1,7 +1,7 @@
 'use strict';
 // Container HEALTHCHECK: GET /health/live on the service's own HTTP port. The slim image has no
 // curl, so node's built-in fetch does it. The port is $PORT, else the service's default port
-// (DESIGN §6); the table below must match the apps' defaults.
+// (docs/architecture.md §6); the table below must match the apps' defaults.
 const DEFAULT_PORTS = Object.freeze({ api: 3000, inbound: 3001, scheduler: 3002, composer: 3003, mailer: 3004 });
 
 function healthUrl(env) {

@@ -11,7 +11,7 @@ import { SubscriberModule } from './subscriber/subscriber.module';
 import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 
 /**
- * The api service (DESIGN §1): auth, subscriber settings, one-click unsubscribe, the admin API.
+ * The api service (docs/architecture.md §1): auth, subscriber settings, one-click unsubscribe, the admin API.
  * Express-level pieces (helmet, body limits, Origin check, Bull Board, OpenAPI) are in
  * common/http-setup.ts, run by the service definition before Nest's routes are registered.
  */

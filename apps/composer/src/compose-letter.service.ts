@@ -53,7 +53,7 @@ interface Written {
 interface Trace { prompt: PromptLog | null; llmFailed: boolean }
 
 /**
- * Composes one letter (DESIGN §3, pipeline.md): claim the row and load its context in one
+ * Composes one letter (docs/architecture.md §3.3): claim the row and load its context in one
  * statement, write it with the LLM (or the offline composer when none is configured), normalise
  * and sanitise it, store it as `composed`, and make sure its send job exists, delayed to
  * `scheduled_for`. Failures are classified once and mirrored on the row (`retrying` with the

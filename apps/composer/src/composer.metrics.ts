@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '@mz/platform';
 
-/** The composer's letter counters (names shared with dashboards and alerts: pipeline.md). */
+/** The composer's letter counters (names shared with dashboards and alerts: docs/architecture.md §6). */
 @Injectable()
 export class ComposerMetrics {
   readonly composed;

@@ -3,7 +3,7 @@ import { LlmCircuitOpenError } from '@mz/llm';
 
 /**
  * Why a letter was written by the offline composer although an LLM is configured
- * (docs/architecture.md §3, degraded mode). Stored on the letter (`fallback_reason`) and counted
+ * (docs/architecture.md §7, degraded mode). Stored on the letter (`fallback_reason`) and counted
  * by `mz_letters_degraded_total{reason}`.
  */
 export type FallbackReason =

@@ -17,7 +17,7 @@ import { WebhookController } from './receive/webhook/webhook.controller';
 import { WebhookRawBodyMiddleware } from './receive/webhook/webhook-raw-body.middleware';
 
 /**
- * The inbound service (DESIGN §4): three receivers (SMTP on INBOUND_SMTP_PORT, the IMAP poller
+ * The inbound service (docs/architecture.md §4): three receivers (SMTP on INBOUND_SMTP_PORT, the IMAP poller
  * when INBOUND_IMAP_URL is set, the signed webhook on the HTTP port) feeding one store, and the
  * `replies.process` worker that understands each message and applies its effect.
  */

@@ -2,7 +2,7 @@ import type { FailureClass } from '@mz/contracts';
 import { maskText } from '@mz/platform';
 
 /**
- * The one place that decides what an SMTP failure means (DESIGN §3). Every mail the mailer sends
+ * The one place that decides what an SMTP failure means (docs/architecture.md §3). Every mail the mailer sends
  * goes through it, so the BullMQ backoff, the `letter` row and the metrics all agree.
  */
 export interface SmtpFailure {

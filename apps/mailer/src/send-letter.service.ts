@@ -181,7 +181,7 @@ WITH sent AS (
 INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
 
 /**
- * Sends one letter, with the `letter` row as the idempotency ledger (DESIGN §3, pipeline.md):
+ * Sends one letter, with the `letter` row as the idempotency ledger (docs/architecture.md §3.4):
  * only the transition composed|retrying(with body) → sending permits an SMTP send, and
  * `sent` + LETTER_SENT commit together once the server accepted. The SMTP call runs outside any
  * transaction; a crash between accept and commit leaves `sending` for the sweeper (the one
@@ -340,7 +340,7 @@ export class SendLetterService {
     }
   }
 
-  /** Mirrors the failure on the row (DESIGN §3), then tells BullMQ what to do. Never returns. */
+  /** Mirrors the failure on the row (docs/architecture.md §3), then tells BullMQ what to do. Never returns. */
   private async fail(c: Claimed, failure: Pick<SmtpFailure, 'failureClass' | 'hardBounce' | 'summary'>): Promise<never> {
     const cls: FailureClass = failure.failureClass;
     const decision = retryDecision(cls, c.attempts, { scale: this.config.RETRY_DELAY_SCALE });

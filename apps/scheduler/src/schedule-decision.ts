@@ -52,7 +52,7 @@ export function slotLocalDate(timezone: string, sendTimeLocal: string, slot: Dat
 }
 
 /**
- * Decides what happens to one due slot (DESIGN §3). Pure: the same row and clock give the same
+ * Decides what happens to one due slot (docs/architecture.md §3). Pure: the same row and clock give the same
  * answer, so it is unit-tested exhaustively and the batch code only persists it.
  *
  * - paused past the slot → no letter; next run from `paused_until`;

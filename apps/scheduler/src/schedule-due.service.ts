@@ -104,7 +104,7 @@ interface PlannedLetter {
 }
 
 /**
- * Turns due subscriptions into letter rows (DESIGN §3). Each batch is one transaction: claim
+ * Turns due subscriptions into letter rows (docs/architecture.md §3). Each batch is one transaction: claim
  * rows with FOR UPDATE SKIP LOCKED (replicas take disjoint sets); in one statement insert all
  * letters (the partial unique index (subscription_id, local_date) makes a duplicate scheduled
  * letter impossible — ON CONFLICT DO NOTHING), advance all cursors and log all events; commit;

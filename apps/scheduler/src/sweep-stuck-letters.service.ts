@@ -32,7 +32,7 @@ interface Row {
 }
 
 /**
- * Postgres is the truth, Redis only transport (DESIGN §1): rows whose job Redis lost, or whose
+ * Postgres is the truth, Redis only transport (docs/architecture.md §1): rows whose job Redis lost, or whose
  * worker died mid-lease, are re-driven from the table. Every action is idempotent — job id =
  * letter id and the workers' claims check the row's status — so sweeps may overlap with the
  * workers and with each other.

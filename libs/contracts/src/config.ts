@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
- * The one configuration schema (DESIGN §6). Every service validates its environment with it at
+ * The one configuration schema (docs/architecture.md §6). Every service validates its environment with it at
  * start; a bad or missing value stops the service with a message naming each bad variable.
  * Defaults serve a local run; production (NODE_ENV=production) must provide real secrets.
  */

@@ -17,7 +17,7 @@ export type LetterStatus = (typeof LETTER_STATUSES)[number];
 /** Letters still on their way: cancelled when the topic is disabled or unsubscribed. */
 export const PENDING_LETTER_STATUSES: readonly LetterStatus[] = ['scheduled', 'composing', 'composed', 'retrying'];
 
-/** Failure classes (DESIGN §3) — decided once, in one place, per side effect. */
+/** Failure classes (docs/architecture.md §3) — decided once, in one place, per side effect. */
 export const FAILURE_CLASSES = ['rate_limit', 'network', 'processing', 'permanent'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 

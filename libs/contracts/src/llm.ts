@@ -30,7 +30,7 @@ export type ReplyAnalysis = z.infer<typeof ReplyAnalysis>;
  * Placeholders of a prompt version's templates. The system message may use only the stable ones
  * (persona and topic): it is then the same for every reader of a topic — with the response schema,
  * the long identical prefix that providers' prompt caches bill at the cached price — and
- * everything about one reader and one day goes in the user message, last (docs/architecture.md §3).
+ * everything about one reader and one day goes in the user message, last (docs/architecture.md §7).
  */
 export const STABLE_PROMPT_VARS = ['persona_name', 'persona_era', 'persona_style', 'topic_code', 'topic_name', 'topic_description', 'response_length', 'creativity'] as const;
 export const READER_PROMPT_VARS = [

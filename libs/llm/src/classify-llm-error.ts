@@ -3,7 +3,7 @@ import { ClassifiedError, classifyError, maskText, sqlState } from '@mz/platform
 import type { FailureClass } from '@mz/contracts';
 
 /**
- * The one place LLM failures are classified (DESIGN §3). The `openai` SDK has already spent its
+ * The one place LLM failures are classified (docs/architecture.md §3). The `openai` SDK has already spent its
  * own retries (LLM_MAX_RETRIES, honouring Retry-After) inside the attempt; what reaches here
  * decides the letter's fate:
  *   429                                   → rate_limit, honouring Retry-After

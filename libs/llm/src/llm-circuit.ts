@@ -13,7 +13,7 @@ export class LlmCircuitOpenError extends ClassifiedError {
 }
 
 /**
- * A circuit breaker around the composer's LLM calls, per process (docs/architecture.md §3,
+ * A circuit breaker around the composer's LLM calls, per process (docs/architecture.md §7,
  * degraded mode). After LLM_CIRCUIT_FAILURES consecutive failed calls it opens: calls are refused
  * at once for LLM_CIRCUIT_OPEN_MS (the composer writes those letters offline when the admin
  * allows it, instead of every letter spending its own timeouts and retries against a dead

@@ -36,7 +36,7 @@ export interface LlmCompletion extends TokenUsage {
 }
 
 /**
- * The one LLM client (docs/architecture.md §3): a chat completion through the `openai` SDK
+ * The one LLM client (docs/architecture.md §7): a chat completion through the `openai` SDK
  * against any OpenAI-compatible endpoint, with a JSON-schema structured output. The composer and
  * the reply classifier both call it, so base URL, key, timeout, SDK retries (429 with
  * Retry-After, 5xx, connection errors, LLM_MAX_RETRIES), the circuit, error classes, metrics and

@@ -12,7 +12,7 @@ import { PlatformModule } from './platform.module';
 
 export interface ServiceDefinition {
   service: 'api' | 'scheduler' | 'composer' | 'mailer' | 'inbound';
-  /** DESIGN §6 ports; PORT overrides. */
+  /** docs/architecture.md §6 ports; PORT overrides. */
   defaultPort: number;
   /** The app's root module, given the platform module to import. */
   rootModule: (platform: DynamicModule) => DynamicModule;

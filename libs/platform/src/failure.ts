@@ -1,7 +1,7 @@
 import type { FailureClass } from '@mz/contracts';
 
 /**
- * Retry policy per failure class (DESIGN §3), used by every worker: the BullMQ backoff and the
+ * Retry policy per failure class (docs/architecture.md §3), used by every worker: the BullMQ backoff and the
  * row the console shows (`retrying`, `next_retry_at`) both come from `retryDecision`.
  */
 export interface ClassPolicy { maxAttempts: number; baseMs: number; capMs: number }

@@ -161,7 +161,7 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
   }
 
   /**
-   * The last word on an error a handler let through (DESIGN §3): its own decisions (retry after a
+   * The last word on an error a handler let through (docs/architecture.md §3): its own decisions (retry after a
    * delay, give up) stand; anything else is classified once — data and validation errors fail the
    * job at once instead of being retried for hours, transient ones retry with the backoff.
    */

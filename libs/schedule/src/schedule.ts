@@ -1,4 +1,4 @@
-// The one schedule function shared by the scheduler and the API's preview endpoint (DESIGN §3).
+// The one schedule function shared by the scheduler and the API's preview endpoint (docs/architecture.md §3).
 // All calendar work goes through Temporal: IANA rules, gaps and folds are the library's job, and
 // this file only decides which local date a run belongs to.
 import { Temporal } from 'temporal-polyfill';

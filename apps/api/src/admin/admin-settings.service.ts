@@ -11,7 +11,7 @@ import type { SessionUser } from '../auth/session.service';
 import { changesOf, logAdminAction } from './admin-audit';
 import type { FooterPreviewInput, FooterPutInput } from './admin.schemas';
 
-/** Runtime toggles an admin may set, each with its own validation (pipeline.md lists the keys). */
+/** Runtime toggles an admin may set, each with its own validation (docs/architecture.md §5). */
 export const CONFIG_SCHEMAS: Record<string, z.ZodType> = {
   log_prompts: z.boolean(),
   sending_paused: z.boolean(),

@@ -8,7 +8,7 @@ import { logAdminAction } from './admin-audit';
 import type { SuppressionsParams } from './admin.schemas';
 
 /**
- * The suppression list, visible and reversible (docs/architecture.md §4): why each address is
+ * The suppression list, visible and reversible (docs/architecture.md §8): why each address is
  * suppressed, the message or letter that did it (from its SUPPRESSED event), and lifting — an
  * admin action, audited, that lets mail reach the address again.
  */

@@ -36,7 +36,7 @@ export function adminOnly(sessions: SessionService) {
   };
 }
 
-/** The board for every queue (the five of DESIGN §1), on the same queue connections the API uses. */
+/** The board for every queue (the five of docs/architecture.md §1), on the same queue connections the API uses. */
 export function bullBoardRouter(queues: QueueService): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);

@@ -30,7 +30,7 @@ export class IpRateLimitedError extends Error {
  * address existed, was limited or is suspended (no enumeration); only the per-IP limit is
  * visible (429), since it says nothing about any address.
  *
- * The row is written with no token: the mailer mints the token when it sends (pipeline.md), so
+ * The row is written with no token: the mailer mints the token when it sends (docs/architecture.md §5), so
  * the raw token never sits in Redis or in a job payload.
  */
 @Injectable()

@@ -29,7 +29,7 @@ export interface SessionUser {
 export type AuthedRequest = Request & { user?: SessionUser };
 
 /**
- * Browser sessions (DESIGN §5). The cookie carries 32 random bytes; the table stores only their
+ * Browser sessions (docs/architecture.md §5). The cookie carries 32 random bytes; the table stores only their
  * sha256, so a database leak yields no usable session. Every login creates a new session (no
  * fixation); logout and suspension revoke rows.
  */

@@ -19,7 +19,7 @@ function originOf(value: string): string | null {
 }
 
 /**
- * CSRF defence in depth next to SameSite=Lax cookies (DESIGN §5): a state-changing request that
+ * CSRF defence in depth next to SameSite=Lax cookies (docs/architecture.md §5): a state-changing request that
  * says where it comes from must come from our own origin. A browser always sends Origin on a
  * cross-origin POST; when it is absent, a Referer from elsewhere is refused too. Requests with
  * neither (curl, server-to-server) carry no ambient browser credentials worth forging.

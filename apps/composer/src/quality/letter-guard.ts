@@ -17,7 +17,7 @@ export function lengthInstruction(length: ResponseLength): string {
   return `about ${b.targetMin}–${b.targetMax} words, ${length}`;
 }
 
-/** What a letter is checked against before it is stored (docs/architecture.md §3, letter quality guard). */
+/** What a letter is checked against before it is stored (docs/architecture.md §7, quality guard). */
 export interface LetterGuard {
   length: ResponseLength;
   /** The subscriber's last letters, newest first: a new one must not repeat their subject or opening. */

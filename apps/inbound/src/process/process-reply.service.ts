@@ -85,7 +85,7 @@ function extractionNote(e: ReplyExtraction): Record<string, unknown> {
 }
 
 /**
- * `replies.process`: one stored message from raw bytes to its effect (DESIGN §4). Parse (in a
+ * `replies.process`: one stored message from raw bytes to its effect (docs/architecture.md §4). Parse (in a
  * worker, with limits; failures recorded), authenticate (SPF/DKIM/DMARC/ARC), classify, decide
  * whom it speaks for (issue 11: the signed address it was sent to or our Message-ID it threads
  * to, a From that is that letter's recipient, no DMARC contradiction — else review or

@@ -4,7 +4,7 @@ import { MAX_PAUSE_DAYS, type RuleIntent, saysDone, unsubscribeNotRequested } fr
 
 /** A pause the model asked for without saying how long: a week, as the rules do for "pause". */
 export const DEFAULT_PAUSE_DAYS = 7;
-/** Unclear to the rules and no LLM configured: kept as a note (DESIGN §4, rules only). */
+/** Unclear to the rules and no LLM configured: kept as a note (docs/architecture.md §4, rules only). */
 export const UNCLEAR_NOTE_CONFIDENCE = 0.5;
 /** The LLM failed: kept as a note, flagged so an admin reads it. */
 export const LLM_FAILURE_CONFIDENCE = 0.2;

@@ -6,7 +6,7 @@ const HEADER_SCAN_BYTES = 512 * 1024;
 const MAX_ID_LENGTH = 995;
 
 /**
- * The key a raw message is stored under (DESIGN §4): its Message-ID header as `<id>`, or
+ * The key a raw message is stored under (docs/architecture.md §4): its Message-ID header as `<id>`, or
  * `sha256:<hex of the raw bytes>` when it has none (or one we cannot read). Read straight from
  * the header block, without a full parse, so that every receiving path (SMTP, IMAP, webhook)
  * derives the same key from the same bytes before anything is stored.

@@ -23,7 +23,7 @@ export function recipientDomain(address: string): string {
 }
 
 /**
- * The MX for REPLY_DOMAIN (DESIGN §4). Accepts mail for that one domain and nothing else (never a
+ * The MX for REPLY_DOMAIN (docs/architecture.md §4). Accepts mail for that one domain and nothing else (never a
  * relay: 550 for any other recipient), no AUTH (there are no users to log in). STARTTLS when
  * INBOUND_TLS_CERT_FILE/KEY_FILE are set (TLS 1.2+, AEAD ciphers): the files are re-read every
  * `tlsReloadMs`, and a renewed pair is served to new connections without a restart; an unreadable

@@ -26,7 +26,7 @@ export function loadTlsPair(certFile: string, keyFile: string): TlsPair {
 }
 
 /**
- * TLS for the inbound MX (docs/architecture.md §4): modern protocol versions only, and a cipher
+ * TLS for the inbound MX (docs/architecture.md §9): modern protocol versions only, and a cipher
  * list of AEAD suites with forward secrecy (TLS 1.3's are always on).
  */
 export const INBOUND_TLS_OPTIONS = {
