@@ -79,6 +79,14 @@ function waitForStatus(id: string, statuses: string[], timeoutMs = 15_000): Prom
 
 const metric = (svc: RunningService, name: string, labels: Record<string, string> = {}) => metricValue(svc.url, name, labels);
 
+/** A composer talking to the fake LLM (no SDK retries, short timeouts and backoffs), plus `extra`. */
+function startLlmComposer(llm: FakeLlmServer, extra: Record<string, string>): Promise<RunningService> {
+  return startService(composerDef, {
+    ...env.vars, PORT: '0', LLM_BASE_URL: llm.url, LLM_API_KEY: 'test-key', LLM_MODEL: 'test-model',
+    LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '500', RETRY_DELAY_SCALE: '0.01', ...extra,
+  });
+}
+
 describe('composer with an LLM endpoint', () => {
   let llm: FakeLlmServer;
   let svc: RunningService;
@@ -88,15 +96,7 @@ describe('composer with an LLM endpoint', () => {
 
   beforeAll(async () => {
     llm = await FakeLlmServer.start();
-    svc = await startService(composerDef, {
-      ...env.vars,
-      PORT: '0',
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'test-key',
-      LLM_MODEL: 'test-model',
-      LLM_MAX_RETRIES: '0',
-      LLM_TIMEOUT_MS: '500',
-      RETRY_DELAY_SCALE: '0.01',
+    svc = await startLlmComposer(llm, {
       // The failure tests below add up consecutive failures; the circuit has its own describe.
       LLM_CIRCUIT_FAILURES: '1000',
       LLM_PRICES: JSON.stringify({ 'test-model': { input: 0.4, cached_input: 0.1, output: 1.6 } }),
@@ -514,15 +514,7 @@ describe('degraded mode: the offline composer stands in for a failing LLM', () =
 
   beforeAll(async () => {
     llm = await FakeLlmServer.start();
-    svc = await startService(composerDef, {
-      ...env.vars,
-      PORT: '0',
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'test-key',
-      LLM_MODEL: 'test-model',
-      LLM_MAX_RETRIES: '0',
-      LLM_TIMEOUT_MS: '500',
-      RETRY_DELAY_SCALE: '0.01',
+    svc = await startLlmComposer(llm, {
       LLM_CIRCUIT_FAILURES: '3',
       LLM_CIRCUIT_OPEN_MS: String(OPEN_MS),
     });

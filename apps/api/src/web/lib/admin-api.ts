@@ -5,6 +5,8 @@
 import { api, query } from './http.client';
 import { listOf, type Paged } from './api-types';
 import type { DiffLine } from '../../common/line-diff';
+// Types only (erased from the bundle): the contract the api and the composer validate with.
+import type { LetterPreview, PreviewLetterJob } from '../../../../../libs/contracts/src/jobs';
 
 export interface AdminTopic {
   id: string;
@@ -39,21 +41,10 @@ export interface AdminPersona {
   topics?: number;
 }
 
-/** The voice a preview is written with (what the form shows, saved or not). */
-export interface PreviewVoice { creativity: number; responseLength: ResponseLength; temperature: number | null; instructions: string }
-
+/** The voice a preview is written with (what the form shows, saved or not): the job contract's. */
+export type PreviewVoice = PreviewLetterJob['voice'];
 /** A sample letter from the real composer (not stored, not sent). */
-export interface LetterPreview {
-  subject: string;
-  bodyText: string;
-  bodyHtml: string;
-  model: string;
-  temperature: number;
-  maxTokens: number;
-  words: number;
-  promptVersion: number | null;
-  fallbackReason: string | null;
-}
+export type { LetterPreview };
 
 export interface PromptVersion {
   id: string;
