@@ -22,6 +22,8 @@ export default [
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:schedule', 'scope:testing'] },
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db', 'scope:testing'] },
             { sourceTag: 'scope:llm', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:platform', 'scope:testing'] },
+            { sourceTag: 'scope:line-diff', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:api-schemas', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:schedule', 'scope:testing'] },
             { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:db', 'scope:platform', 'scope:schedule', 'scope:testing'] },
           ],
         },

@@ -28,6 +28,8 @@ function project(dir, displayName, extra = {}) {
       '^@mz/schedule$': path.join(root, 'libs/schedule/src/index.ts'),
       '^@mz/domain$': path.join(root, 'libs/domain/src/index.ts'),
       '^@mz/llm$': path.join(root, 'libs/llm/src/index.ts'),
+      '^@mz/api-schemas$': path.join(root, 'libs/api-schemas/src/index.ts'),
+      '^@mz/line-diff$': path.join(root, 'libs/line-diff/src/index.ts'),
     },
     testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.int-spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],

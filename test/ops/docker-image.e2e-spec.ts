@@ -82,7 +82,8 @@ describe('docker/Dockerfile', () => {
     const runs = lineage.flatMap((s) => s.instructions.filter((i) => keyword(i) === 'RUN').map(args));
     expect(runs.some((r) => /npm ci\b/.test(r) && !/--omit=dev/.test(r))).toBe(true);
     const copied = lineage.flatMap((s) => s.instructions.filter((i) => keyword(i) === 'COPY' && !flags(i).from).flatMap((i) => args(i).split(/\s+/).slice(0, -1)));
-    for (const needed of ['package.json', 'package-lock.json', '.swcrc', 'scripts', 'libs', 'apps']) expect(copied).toContain(needed);
+    // docs: apps/api/build.mjs copies the two pages the api renders (/guide, /architecture) into dist/.
+    for (const needed of ['package.json', 'package-lock.json', '.swcrc', 'scripts', 'libs', 'apps', 'docs/guide.md', 'docs/architecture.md']) expect(copied).toContain(needed);
     for (const src of copied) expect([src, existsSync(join(REPO_ROOT, src))]).toEqual([src, true]);
   });
 
@@ -138,6 +139,11 @@ describe('docker/Dockerfile', () => {
     for (const pattern of ['**/node_modules', 'dist', '.git', '**/.env']) expect(ignored).toContain(pattern);
     // nothing the build copies is ignored
     for (const needed of ['apps', 'libs', 'scripts', 'package.json', 'package-lock.json', '.swcrc', 'docker/entrypoint.sh', 'docker/healthcheck.cjs']) expect(ignored).not.toContain(needed);
+    // docs/ is left out except the two pages the build copies, re-included after the exclusion.
+    for (const doc of ['docs/guide.md', 'docs/architecture.md']) {
+      expect(ignored).toContain(`!${doc}`);
+      expect(ignored.indexOf(`!${doc}`)).toBeGreaterThan(ignored.indexOf('docs/*'));
+    }
   });
 });
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type AppConfig, JobName, QueueName, temperatureFor } from '@mz/contracts';
-import { createDataSource, logEvent, seedDatabase } from '@mz/db';
+import { AppConfigRepository, createDataSource, LetterRepository, logEvent, seedDatabase, SuppressionRepository } from '@mz/db';
 import { QueueService, type RunningService, startService } from '@mz/platform';
 import { defaultLlmResponder, estimatePromptTokens, FakeLlmServer } from '../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../test/support/services';
@@ -610,7 +610,7 @@ describe('degraded mode: the offline composer stands in for a failing LLM', () =
 
 describe('compose-letter repository: one statement per step', () => {
   const LEASE_MS = 60_000;
-  const repo = () => new ComposeLetterRepository(ds, { LEASE_MS } as AppConfig);
+  const repo = () => new ComposeLetterRepository(ds, new LetterRepository(ds, new SuppressionRepository(ds)), new AppConfigRepository(ds), { LEASE_MS } as AppConfig);
   const events = (letterId: string) =>
     ds.query(`SELECT type, actor, user_id, letter_id, subscription_id, metadata FROM event_log WHERE letter_id = $1 ORDER BY id`, [letterId]);
 

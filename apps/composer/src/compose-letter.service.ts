@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { type AppConfig, type FailureClass, JobName, type LetterDraft, type LetterPreview, type PreviewLetterJob } from '@mz/contracts';
 import { APP_CONFIG, ClassifiedError, Clock, LOGGER, QueueService, RetryLaterError, type RetryDecision, retryDecision } from '@mz/platform';
 import type { ComposeContext, ComposerSettings } from './compose-context';
-import { type ClaimedLetter, ComposeLetterRepository, type PromptLog, voiceSettings } from './compose-letter.repository';
+import { type ClaimedLetter, type ComposedFields, ComposeLetterRepository, type PromptLog, voiceSettings } from './compose-letter.repository';
 import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
 import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
@@ -32,16 +32,10 @@ export type ComposeResult =
   | { outcome: 'not_claimable' }
   | { outcome: 'cancelled'; reason: string };
 
-interface Written {
+/** A draft and what producing it cost: the fields markComposed stores beside the rendered letter. */
+interface Written extends Pick<ComposedFields, 'model' | 'promptTemplateId' | 'promptVersion' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'costUsd'> {
   draft: LetterDraft;
-  model: string;
   modelKind: 'llm' | 'offline';
-  promptTemplateId: string | null;
-  promptVersion: number | null;
-  promptTokens: number | null;
-  cachedTokens: number | null;
-  completionTokens: number | null;
-  costUsd: number | null;
   /** Set when the offline composer stood in for a failing LLM. */
   fallback?: { reason: FallbackReason; error: string };
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_FOOTER } from '@mz/db';
-import { escapeHtml, fillTemplate, type LetterMailInput, renderLetterMail, renderLoginMail } from './render-mail';
+import { escapeHtml, fillTemplate } from '@mz/contracts';
+import { type LetterMailInput, renderLetterMail, renderLoginMail } from './render-mail';
 
 const LETTER_ID = '0b7c3c6e-8a0f-4f55-9d4e-1f2a3b4c5d6e';
 

@@ -2,6 +2,7 @@
  * MIME assembly for everything the mailer sends, as plain data for nodemailer. Pure: no I/O, no
  * clock, no randomness — the service gathers links, footer and quote, this decides the bytes' shape.
  */
+import { escapeHtml, fillTemplate } from '@mz/contracts';
 
 /** What nodemailer needs for one message (a subset of its SendMailOptions). */
 export interface OutgoingMail {
@@ -63,7 +64,7 @@ const AUTOMATED_HEADERS = {
 export function renderLetterMail(input: LetterMailInput): OutgoingMail {
   const { letter, topic, footer, quote, links } = input;
   const values = { login_link: links.login, unsubscribe_link: links.unsubscribe, topic_name: topic.name };
-  const footerText = fillTemplate(footer.textTemplate, values, (v) => v);
+  const footerText = fillTemplate(footer.textTemplate, values);
   const footerHtml = fillTemplate(footer.htmlTemplate, values, escapeHtml);
 
   const text = [letter.bodyText.trimEnd(), quote ? quoteText(quote) : null, footerText.trim()].filter(Boolean).join('\n\n') + '\n';
@@ -116,16 +117,6 @@ export function renderLoginMail(input: LoginMailInput): OutgoingMail {
     text,
     html,
   };
-}
-
-/** Replaces `{{name}}` placeholders that have a value; unknown ones are left visible for the admin to notice. */
-export function fillTemplate(template: string, values: Record<string, string>, encode: (v: string) => string): string {
-  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(values, name) ? encode(values[name]) : whole);
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 function quoteText(q: { text: string; author: string }): string {

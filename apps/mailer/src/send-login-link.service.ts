@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
+import { SuppressionRepository } from '@mz/db';
 import { hashToken, links, mailAddressSecret, minutesLeft, newToken, signedAddress } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, RetryLaterError, retryDecision } from '@mz/platform';
 import { classifySmtpError } from './classify-smtp-error';
@@ -29,6 +30,7 @@ export class SendLoginLinkService {
 
   constructor(
     private readonly ds: DataSource,
+    private readonly suppressions: SuppressionRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly smtp: SmtpTransport,
@@ -72,8 +74,7 @@ export class SendLoginLinkService {
     const expiresAt = new Date(row.expires_at);
     if (expiresAt <= now) return { outcome: 'noop', reason: 'expired' };
     if (row.user_status !== 'active') return { outcome: 'noop', reason: 'user_inactive' };
-    const [suppressed] = await m.query(`SELECT 1 FROM suppression WHERE lower(address) = lower($1)`, [row.email]);
-    if (suppressed) return { outcome: 'noop', reason: 'suppressed' };
+    if (await this.suppressions.isSuppressed(row.email, m)) return { outcome: 'noop', reason: 'suppressed' };
 
     const token = newToken();
     await m.query(`UPDATE login_token SET token_hash = $2 WHERE id = $1 AND sent_at IS NULL`, [loginTokenId, hashToken(token)]);

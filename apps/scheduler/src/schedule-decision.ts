@@ -26,7 +26,7 @@ const runs = new Map<string, Run>();
 
 /**
  * `nextRun`, remembered. It is pure, and every row due at one slot asks it the same questions —
- * batch after batch, where the per-batch memo of `decideDue` (docs/performance.md, P6) forgets
+ * batch after batch, where the per-batch memo of `decideDue` forgets
  * them — while the Temporal arithmetic behind one answer costs a few hundred µs. Answers are
  * shared, never mutated.
  */

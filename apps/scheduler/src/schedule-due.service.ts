@@ -5,7 +5,7 @@ import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type AppConfig, JobName } from '@mz/contracts';
 import { namedStatement, queryNamed } from '@mz/db';
-import { letterMessageId } from '@mz/domain';
+import { letterMessageId, lettersScheduledCounter } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
 import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from './schedule-decision';
 
@@ -19,7 +19,7 @@ const ENQUEUE_LATEST_MS = 100;
 /**
  * The claim: due subscriptions of active users and topics, oldest slot first, locked so replicas
  * (and the passes of one tick) share them. $1 horizon, $2 batch size, $3 ids to pass over. Also
- * timed bare by the bench (R4). Unnamed on purpose: a cached generic plan could lose the plan
+ * timed bare by the bench (the claim's own cost). Unnamed on purpose: a cached generic plan could lose the plan
  * that depends on how many rows are due.
  */
 export const CLAIM_DUE_SQL = `SELECT s.id, s.user_id, s.topic_id, s.timezone, s.send_time_local, s.next_run_at,
@@ -129,7 +129,7 @@ export class ScheduleDueService {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'schedule-due' });
-    this.scheduledTotal = metrics.counter('mz_letters_scheduled_total', 'Letters created for sending, by kind', ['kind']);
+    this.scheduledTotal = lettersScheduledCounter(metrics);
     this.skippedTotal = metrics.counter('mz_letters_skipped_total', 'Letters skipped instead of sent, by reason', ['reason']);
   }
 
@@ -146,7 +146,7 @@ export class ScheduleDueService {
       result.initialised += n;
       if (n < this.config.SCHEDULER_BATCH_SIZE) break;
     }
-    // A batch's compose jobs are queued while the next batch is claimed (docs/performance.md, P7):
+    // A batch's compose jobs are queued while the next batch is claimed:
     // the enqueue needs only ids already committed, and Redis and Postgres work in parallel. It
     // starts once the next batch's write statement is on its way, so that the enqueue's own CPU
     // (BullMQ serialising 500 jobs) runs while Postgres executes the write rather than in front of
@@ -232,7 +232,7 @@ export class ScheduleDueService {
       const cursors: { id: string; nextRunAt: Date; lastDate: string | null }[] = [];
       let advanced = 0;
       // Rows due at the same slot with the same zone, time, last date and pause decide identically,
-      // and the timezone math is the costly part of a claim (docs/performance.md, P6).
+      // and the timezone math is the costly part of a claim (most of its CPU when measured).
       const memo = new Map<string, DueDecision>();
       for (const row of rows) {
         const due = toDue(row);

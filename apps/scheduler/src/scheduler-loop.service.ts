@@ -54,7 +54,7 @@ export class SchedulerLoopService implements OnApplicationBootstrap, OnModuleDes
       if (!(await this.migrationsCurrent())) return;
       await this.maintainSchedulers();
       // SCHEDULER_CONCURRENCY passes share the due rows through SKIP LOCKED, as replicas do: while
-      // one waits on Postgres the other's batch is written or enqueued (docs/performance.md, R3).
+      // one waits on Postgres the other's batch is written or enqueued, so one scheduler keeps both cores busy.
       await Promise.all(Array.from({ length: this.config.SCHEDULER_CONCURRENCY }, () => this.scheduleDue.scheduleDue()));
       this.lastTick.setToCurrentTime();
     } catch (err) {

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { type AppConfig, QueueName } from '@mz/contracts';
+import { type DrivableRow, LetterRepository } from '@mz/db';
 import { type DrivableLetter, ensureLetterJob, letterStage } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
 
@@ -25,11 +25,7 @@ export interface SweepResult {
   retrying: number;
 }
 
-interface Row {
-  id: string;
-  scheduled_for: Date;
-  has_body: boolean;
-}
+type Row = DrivableRow;
 
 /**
  * Postgres is the truth, Redis only transport (docs/architecture.md §1): rows whose job Redis lost, or whose
@@ -53,7 +49,7 @@ export class SweepStuckLettersService {
   private readonly ambiguousResends: Counter;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly letters: LetterRepository,
     private readonly queues: QueueService,
     private readonly clock: Clock,
     metrics: MetricsService,
@@ -78,71 +74,25 @@ export class SweepStuckLettersService {
     const before = new Date(now.getTime() - this.graceMs);
     const result: SweepResult = { scheduled: 0, leaseExpired: 0, ambiguous: 0, composed: 0, retrying: 0 };
 
-    result.scheduled = await this.forEachPage(
-      `SELECT id, scheduled_for, false AS has_body FROM letter
-        WHERE status = 'scheduled' AND updated_at < $1 AND id > $2
-        ORDER BY id LIMIT ${PAGE}`,
-      [before],
-      (row) => this.ensure(row, now, 'scheduled'),
+    result.scheduled = await this.forEachPage('scheduled', before, (row) => this.ensure(row, now, 'scheduled'),
     );
 
-    const expired = await this.releaseExpiredLeases(now);
+    const expired = await this.letters.releaseExpiredLeases(now, MAX_PER_CATEGORY);
     result.leaseExpired = expired.length;
     result.ambiguous = expired.filter((r) => r.was === 'sending').length;
     if (result.ambiguous) this.ambiguousResends.inc(result.ambiguous);
     await this.mapLimited(expired, (row) => this.ensure(row, now, row.was, { immediate: true, countAlways: true }));
 
-    result.composed = await this.forEachPage(
-      `SELECT id, scheduled_for, true AS has_body FROM letter
-        WHERE status = 'composed' AND COALESCE(composed_at, updated_at) < $1 AND id > $2
-        ORDER BY id LIMIT ${PAGE}`,
-      [before],
-      (row) => this.ensureSendWithoutPromoting(row, now),
+    result.composed = await this.forEachPage('composed', before, (row) => this.ensureSendWithoutPromoting(row, now),
     );
 
-    result.retrying = await this.forEachPage(
-      `SELECT id, scheduled_for, body_text IS NOT NULL AS has_body FROM letter
-        WHERE status = 'retrying' AND (next_retry_at IS NULL OR next_retry_at < $1) AND id > $2
-        ORDER BY id LIMIT ${PAGE}`,
-      [before],
-      (row) => this.ensure(row, now, 'retrying', { immediate: true }),
+    result.retrying = await this.forEachPage('retrying', before, (row) => this.ensure(row, now, 'retrying', { immediate: true }),
     );
 
     if (result.scheduled || result.leaseExpired || result.composed || result.retrying) {
       this.logger.warn(result, 'sweeper re-drove letters whose jobs were missing or whose worker was lost');
     }
     return result;
-  }
-
-  /**
-   * Moves rows whose worker lease ran out back to `retrying` (keeping the body), atomically, with
-   * an event per row. SKIP LOCKED: a row a worker is committing right now is left to the worker.
-   */
-  private async releaseExpiredLeases(now: Date): Promise<(Row & { was: 'composing' | 'sending' })[]> {
-    const rows: (Row & { was: 'composing' | 'sending' })[] = await this.dataSource.query(
-      `WITH stuck AS (
-         SELECT id, status AS was FROM letter
-          WHERE status IN ('composing', 'sending') AND lease_until < $1
-          ORDER BY lease_until
-          LIMIT ${MAX_PER_CATEGORY}
-          FOR UPDATE SKIP LOCKED
-       ), moved AS (
-         UPDATE letter l
-            SET status = 'retrying', lease_until = NULL, next_retry_at = $1, updated_at = now(),
-                last_error = 'lease expired while ' || stuck.was || ': the worker was lost'
-           FROM stuck
-          WHERE l.id = stuck.id
-          RETURNING l.id, l.user_id, l.subscription_id, l.scheduled_for, l.body_text IS NOT NULL AS has_body, stuck.was
-       ), events AS (
-         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
-         SELECT 'LETTER_RETRY_REQUESTED', 'sweeper', user_id, id, subscription_id,
-                jsonb_build_object('reason', 'lease_expired', 'from', was)
-           FROM moved
-       )
-       SELECT id, scheduled_for, has_body, was FROM moved`,
-      [now],
-    );
-    return rows;
   }
 
   private async ensure(row: Row, now: Date, status: string, opts: { immediate?: boolean; countAlways?: boolean } = {}): Promise<boolean> {
@@ -182,11 +132,11 @@ export class SweepStuckLettersService {
   }
 
   /** Pages through a category (keyset on id) and counts rows whose job was rebuilt. */
-  private async forEachPage(sql: string, params: unknown[], fn: (row: Row) => Promise<boolean>): Promise<number> {
+  private async forEachPage(status: 'scheduled' | 'composed' | 'retrying', before: Date, fn: (row: Row) => Promise<boolean>): Promise<number> {
     let rebuilt = 0;
     let cursor = '00000000-0000-0000-0000-000000000000';
     for (let seen = 0; seen < MAX_PER_CATEGORY; ) {
-      const rows: Row[] = await this.dataSource.query(sql, [...params, cursor]);
+      const rows = await this.letters.stalePage(status, before, cursor, PAGE);
       if (!rows.length) break;
       const outcomes = await this.mapLimited(rows, fn);
       rebuilt += outcomes.filter(Boolean).length;

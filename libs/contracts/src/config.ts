@@ -234,7 +234,7 @@ export const ConfigSchema = z
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
     SWEEP_INTERVAL_MS: int(10_000, 100, 3_600_000),
-    // ---- Mail trust (issue 11): DKIM, signed addresses, inbound authentication ----
+    // ---- Mail trust (docs/architecture.md §8): DKIM, signed addresses, inbound authentication ----
     /** DKIM signing domain (d=); unset → letters leave unsigned (a warning at start in production). */
     DKIM_DOMAIN: z.preprocess(empty, z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'expected a domain name').transform((v) => v.toLowerCase()).optional()),
     DKIM_SELECTOR: z.preprocess(empty, z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'expected a DNS label').optional()),
@@ -256,7 +256,7 @@ export const ConfigSchema = z
       .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
     RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
-    // --- local start (issue 19) ---
+    // --- local start (docs/architecture.md §13) ---
     /** Names this process in /health/ready; `npm start` passes one per run to know its own children answered. */
     INSTANCE_ID: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only').optional()),
   })

@@ -4,3 +4,4 @@ export * from './jobs';
 export * from './config';
 export * from './llm';
 export * from './text';
+export * from './runtime-settings';

@@ -77,3 +77,19 @@ export function hasControlChars(s: string): boolean {
 
 /** A one-line, human-typed value (a name, a search term): trimmed, bounded, no control characters. */
 export const singleLine = (max: number) => z.string().trim().max(max).refine((s) => !hasControlChars(s), CONTROL_CHAR_MESSAGE);
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+
+/** Text into HTML (element content or a quoted attribute): the one escaper of the mail and the pages. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** A `{{name}}` placeholder of the footer and prompt templates. */
+export const TEMPLATE_PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
+
+/** Replaces `{{name}}` placeholders that have a value; unknown ones are left visible for the admin to notice. */
+export function fillTemplate(template: string, values: Record<string, string>, encode: (v: string) => string = (v) => v): string {
+  return template.replace(TEMPLATE_PLACEHOLDER, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(values, name) ? encode(values[name]) : whole);
+}

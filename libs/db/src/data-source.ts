@@ -14,7 +14,7 @@ export interface DataSourceOptions {
    * Connections kept open once made, however long they sit idle (default: all of them, up to
    * poolMax). Letters arrive in bursts at the minute; a pool that closed its connections between
    * bursts would reopen them at the slot — a new backend, cold catalog caches and every named
-   * statement prepared again, exactly when the drain matters (measured: R7, docs/performance.md).
+   * statement prepared again, exactly when the drain matters (measured as a slower drain at the slot).
    */
   poolMin?: number;
 }

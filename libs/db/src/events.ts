@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EventType } from '@mz/contracts';
 
 export interface EventInput {
@@ -11,7 +11,7 @@ export interface EventInput {
 }
 
 /** Appends to event_log inside the caller's transaction (so the event commits with its effect). */
-export async function logEvent(m: EntityManager, e: EventInput): Promise<void> {
+export async function logEvent(m: EntityManager | DataSource, e: EventInput): Promise<void> {
   await m.query(
     `INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
     [e.type, e.actor ?? 'system', e.userId ?? null, e.letterId ?? null, e.subscriptionId ?? null, JSON.stringify(e.metadata ?? {})],

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
 /**
- * Named prepared statements for the per-letter hot path (docs/performance.md, P5).
+ * Named prepared statements for the per-letter hot path.
  *
  * TypeORM's `query()` sends every statement unnamed, so Postgres parses and plans it afresh on
  * each call; for the pipeline's handful of per-letter statements that planning cost more than

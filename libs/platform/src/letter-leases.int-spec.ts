@@ -7,7 +7,7 @@
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { type AppConfig } from '@mz/contracts';
-import { createDataSource, seedDatabase } from '@mz/db';
+import { createDataSource, LetterRepository, seedDatabase, SuppressionRepository } from '@mz/db';
 import { makeComposedLetter, makeSubscription, makeUser } from '../../../test/support/fixtures';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { LetterLeases } from './letter-leases';
@@ -42,7 +42,7 @@ describe('LetterLeases', () => {
   };
 
   it('extends the lease of every held row for as long as the work runs, and only those', async () => {
-    const leases = new LetterLeases(ds, { LEASE_MS } as AppConfig, pino({ level: 'silent' }));
+    const leases = new LetterLeases(new LetterRepository(ds, new SuppressionRepository(ds)), { LEASE_MS } as AppConfig, pino({ level: 'silent' }));
     const composing = await letterIn('composing', LEASE_MS);
     const sending = await letterIn('sending', LEASE_MS);
     const notHeld = await letterIn('composing', LEASE_MS); // a killed worker's row
@@ -74,7 +74,7 @@ describe('LetterLeases', () => {
   });
 
   it('releases a row whose work throws, and counts a row held twice until both finish', async () => {
-    const leases = new LetterLeases(ds, { LEASE_MS } as AppConfig, pino({ level: 'silent' }));
+    const leases = new LetterLeases(new LetterRepository(ds, new SuppressionRepository(ds)), { LEASE_MS } as AppConfig, pino({ level: 'silent' }));
     const id = await letterIn('sending', LEASE_MS);
     await expect(leases.hold(id, async () => { throw new Error('smtp down'); })).rejects.toThrow('smtp down');
     expect(leases.holding).toBe(0);

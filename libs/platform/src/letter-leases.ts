@@ -1,18 +1,11 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
-import { namedStatement, queryNamed } from '@mz/db';
+import { LetterRepository } from '@mz/db';
 import { APP_CONFIG, LOGGER } from './tokens';
 
-/** $1 held letter ids, $2 lease in ms. Only live leases of rows still in a leased status. */
-const EXTEND = namedStatement('mz_lease_extend', `
-  UPDATE letter SET lease_until = now() + $2 * interval '1 millisecond'
-   WHERE id = ANY($1::uuid[]) AND status IN ('composing', 'sending') AND lease_until > now()
-  RETURNING id`);
-
 /**
- * Keeps the leases of the letters this process is working on alive (issue 15, point 5).
+ * Keeps the leases of the letters this process is working on alive.
  *
  * A worker's claim sets `lease_until = now() + LEASE_MS` on a `composing`/`sending` row; the
  * sweeper re-drives rows whose lease ran out. One long lease made a killed worker's letters
@@ -30,7 +23,7 @@ export class LetterLeases implements OnApplicationShutdown {
   private readonly logger: Logger;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly letters: LetterRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -64,8 +57,7 @@ export class LetterLeases implements OnApplicationShutdown {
     let extended = 0;
     this.beating = (async () => {
       try {
-        const rows = await queryNamed(this.ds, EXTEND, [[...this.held.keys()], this.config.LEASE_MS]);
-        extended = rows.length;
+        extended = await this.letters.extendLeases([...this.held.keys()], this.config.LEASE_MS);
       } catch (err) {
         // A missed beat is survivable: the lease holds for two more intervals.
         this.logger.warn({ err }, 'lease heartbeat failed');

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
+import { AppConfigRepository, FooterRepository, InboundMessageRepository, LetterRepository, ProgressRepository, SuppressionRepository } from '@mz/db';
 import { Clock } from './clock';
 import { Database } from './database';
 import { HealthController, HealthService, Lifecycle } from './health';
@@ -11,6 +12,9 @@ import { QueueService, WorkerRegistry } from './queue';
 import { RedisConnections } from './redis';
 import { APP_CONFIG, LOGGER, SERVICE_NAME } from './tokens';
 import type { Logger } from 'pino';
+
+/** The tables' owners (libs/db/src/repositories): one instance per process, over its DataSource. */
+const REPOSITORIES = [LetterRepository, SuppressionRepository, ProgressRepository, InboundMessageRepository, AppConfigRepository, FooterRepository];
 
 export interface PlatformOptions { service: string; config: AppConfig; logger: Logger }
 
@@ -34,8 +38,9 @@ export class PlatformModule implements NestModule {
         { provide: LOGGER, useValue: opts.logger },
         Clock, Database, RedisConnections, Lifecycle, HealthService, MetricsService, QueueService, WorkerRegistry, LetterLeases,
         { provide: DataSource, useFactory: (db: Database) => db.connect(), inject: [Database] },
+        ...REPOSITORIES,
       ],
-      exports: [APP_CONFIG, SERVICE_NAME, LOGGER, Clock, Database, DataSource, RedisConnections, Lifecycle, MetricsService, QueueService, WorkerRegistry, LetterLeases],
+      exports: [APP_CONFIG, SERVICE_NAME, LOGGER, Clock, Database, DataSource, RedisConnections, Lifecycle, MetricsService, QueueService, WorkerRegistry, LetterLeases, ...REPOSITORIES],
     };
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import {
@@ -6,7 +6,7 @@ import {
 } from '@mz/contracts';
 import { classifyError, MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
 import { MetricsService } from './metrics';
-import { RedisConnections } from './redis';
+import { RedisConnections, throttledErrorLog } from './redis';
 import { APP_CONFIG, LOGGER } from './tokens';
 
 /** Bounded retention: Redis memory stays flat however many letters go through. */
@@ -22,13 +22,17 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 export class QueueService {
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly redis: RedisConnections) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisConnections,
+    @Optional() @Inject(LOGGER) private readonly logger?: Logger,
+  ) {}
 
   queue(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.redis.shared, prefix: this.config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-      q.on('error', () => undefined);
+      q.on('error', throttledErrorLog(this.logger, 'queue error', { queue: name }));
       this.queues.set(name, q);
     }
     return q;

@@ -1,7 +1,31 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
-import { APP_CONFIG } from './tokens';
+import { APP_CONFIG, LOGGER } from './tokens';
+
+/** While a connection keeps failing (every reconnect attempt emits 'error'), one log line per this long. */
+export const REPEATED_ERROR_LOG_MS = 30_000;
+
+/**
+ * An 'error' listener that logs the first error and then at most one per REPEATED_ERROR_LOG_MS
+ * (with how many were not logged). A listener must exist — an unhandled 'error' event kills the
+ * process — but a silent one hides a Redis outage from the logs.
+ */
+export function throttledErrorLog(logger: Logger | undefined, message: string, context: Record<string, unknown>): (err: Error) => void {
+  let last = -Infinity;
+  let quiet = 0;
+  return (err: Error) => {
+    const now = Date.now();
+    if (now - last < REPEATED_ERROR_LOG_MS) {
+      quiet++;
+      return;
+    }
+    logger?.warn({ ...context, error: err?.message, suppressedSinceLast: quiet }, message);
+    last = now;
+    quiet = 0;
+  };
+}
 
 /** A single Redis or a Redis Cluster client: BullMQ, the rate limiters and health take either. */
 export type RedisClient = Redis | Cluster;
@@ -29,7 +53,7 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly all: RedisClient[] = [];
   readonly shared: RedisClient;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, @Optional() @Inject(LOGGER) private readonly logger?: Logger) {
     this.shared = this.create('shared', { maxRetriesPerRequest: 3, enableOfflineQueue: true });
   }
 
@@ -40,8 +64,8 @@ export class RedisConnections implements OnApplicationShutdown {
   create(name: string, extra: RedisOptions = {}): RedisClient {
     const options: RedisOptions = { connectionName: `mz-${name}`, maxRetriesPerRequest: null, ...extra };
     const conn = this.cluster ? new Cluster(this.config.REDIS_CLUSTER_NODES, this.clusterOptions(options)) : new Redis(this.config.REDIS_URL, options);
-    // An 'error' listener keeps a lost connection from crashing the process; ioredis reconnects.
-    conn.on('error', () => undefined);
+    // The listener keeps a lost connection from crashing the process; ioredis reconnects.
+    conn.on('error', throttledErrorLog(this.logger, 'Redis connection error; reconnecting', { connection: name }));
     this.all.push(conn);
     return conn;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Page } from '../common/pagination';
-import type { AuditParams } from './admin.schemas';
+import type { AuditParams } from '@mz/api-schemas';
 
 /** The audit log: every ADMIN_ACTION event with who did it. */
 @Injectable()

@@ -7,7 +7,7 @@ import type { SessionUser } from '../auth/session.service';
 import { AdminCatalogService } from './admin-catalog.service';
 import { AdminPromptsService } from './admin-prompts.service';
 import { LetterPreviewService } from './letter-preview.service';
-import { LetterPreviewInput, type LetterPreviewParams, PersonaCreate, PersonaPatch, PromptCreate, PromptDiffQuery, PromptWeights, TopicCreate, TopicPatch, type PromptCreateInput, type TopicPatchInput, type PersonaPatchInput, type PersonaCreateInput, type PromptDiffParams, type TopicCreateInput, type PromptWeightsInput } from './admin.schemas';
+import { LetterPreviewInput, type LetterPreviewParams, PersonaCreate, PersonaPatch, PromptCreate, PromptDiffQuery, PromptWeights, TopicCreate, TopicPatch, type PromptCreateInput, type TopicPatchInput, type PersonaPatchInput, type PersonaCreateInput, type PromptDiffParams, type TopicCreateInput, type PromptWeightsInput } from '@mz/api-schemas';
 
 @ApiTags('admin: catalogue')
 @ApiCookieAuth()

@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { DataSource } from 'typeorm';
 import type { SessionUser } from '../auth/session.service';
 import { changesOf, logAdminAction } from './admin-audit';
-import type { PersonaCreateInput, PersonaPatchInput, TopicCreateInput, TopicPatchInput } from './admin.schemas';
+import type { PersonaCreateInput, PersonaPatchInput, TopicCreateInput, TopicPatchInput } from '@mz/api-schemas';
 
 const TOPIC_COLUMNS: Record<keyof TopicPatchInput, string> = {
   name: 'name', description: 'description', personaId: 'persona_id', model: 'model', temperature: 'temperature',

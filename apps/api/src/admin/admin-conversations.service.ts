@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { likeEscape, type Page } from '../common/pagination';
-import type { ConversationsParams } from './admin.schemas';
+import type { ConversationsParams, ConversationViewJson } from '@mz/api-schemas';
 
-export interface ConversationRow {
-  userId: string;
-  email: string;
-  name: string | null;
-  lettersSent: number;
-  replies: number;
-  messages: number;
-  lastActivityAt: Date | null;
-  lastIntent: string | null;
-}
+/** ConversationView as read from Postgres (a Date, which goes out as the view's ISO string). */
+export type ConversationRow = Omit<ConversationViewJson, 'lastActivityAt'> & { lastActivityAt: Date | null };
 
 /**
  * Every subscriber's conversation in one list: letters sent to them and replies matched to them

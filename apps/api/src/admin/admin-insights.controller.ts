@@ -6,7 +6,7 @@ import { AdminGuard } from '../auth/session.guard';
 import { AdminAuditService } from './admin-audit.service';
 import { AdminMetricsService } from './admin-metrics.service';
 import { AdminSuppressionsService } from './admin-suppressions.service';
-import { AuditQuery, MetricsQuery, SuppressionsQuery, type AuditParams, type MetricsParams, type SuppressionsParams } from './admin.schemas';
+import { AuditQuery, MetricsQuery, SuppressionsQuery, type AuditParams, type MetricsParams, type SuppressionsParams } from '@mz/api-schemas';
 import { CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { UuidParam } from '../common/zod-validation.pipe';

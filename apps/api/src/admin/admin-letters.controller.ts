@@ -8,7 +8,7 @@ import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { logAdminAction } from './admin-audit';
 import { AdminLettersService } from './admin-letters.service';
-import { LettersAdminQuery, type LettersAdminParams } from './admin.schemas';
+import { LettersAdminQuery, type LettersAdminParams } from '@mz/api-schemas';
 
 @ApiTags('admin: letters')
 @ApiCookieAuth()

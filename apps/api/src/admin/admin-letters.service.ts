@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Page } from '../common/pagination';
 import { sanitizeLetterHtml } from '../common/sanitize';
-import type { LettersAdminParams } from './admin.schemas';
+import type { LettersAdminParams } from '@mz/api-schemas';
 
 const LIST_COLUMNS = `
   l.id, l.user_id AS "userId", u.email AS "userEmail", t.code AS topic, t.name AS "topicName", l.kind, l.status,

@@ -1,9 +1,9 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { lineDiff, unifiedDiff } from '../common/line-diff';
+import { lineDiff, unifiedDiff } from '@mz/line-diff';
 import type { SessionUser } from '../auth/session.service';
 import { logAdminAction } from './admin-audit';
-import type { PromptCreateInput, PromptWeightsInput } from './admin.schemas';
+import type { PromptCreateInput, PromptWeightsInput } from '@mz/api-schemas';
 
 const PROMPT_SELECT = `
   SELECT pt.id, pt.topic_id AS "topicId", pt.version, pt.system_template AS "systemTemplate", pt.user_template AS "userTemplate",

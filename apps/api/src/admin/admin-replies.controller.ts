@@ -5,7 +5,7 @@ import { body, query, UuidParam } from '../common/zod-validation.pipe';
 import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { AdminRepliesService } from './admin-replies.service';
-import { RepliesQuery, SimulateReply, type SimulateReplyInput, type RepliesParams } from './admin.schemas';
+import { RepliesQuery, SimulateReply, type SimulateReplyInput, type RepliesParams } from '@mz/api-schemas';
 import { ReplySimulatorService } from './reply-simulator.service';
 
 @ApiTags('admin: replies')

@@ -5,7 +5,7 @@ import type { Page } from '../common/pagination';
 import type { SessionUser } from '../auth/session.service';
 import { UnsubscribeService } from '../unsubscribe/unsubscribe.service';
 import { logAdminAction } from './admin-audit';
-import type { RepliesParams } from './admin.schemas';
+import type { RepliesParams } from '@mz/api-schemas';
 
 /**
  * Received mail as the console shows it: what was understood (kind, intent, confidence, the

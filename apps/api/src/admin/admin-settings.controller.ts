@@ -6,7 +6,7 @@ import { body, ZodPipe } from '../common/zod-validation.pipe';
 import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { AdminSettingsService } from './admin-settings.service';
-import { ConfigPut, FooterPreview, FooterPut, type FooterPutInput, type FooterPreviewInput } from './admin.schemas';
+import { ConfigPut, FooterPreview, FooterPut, type FooterPutInput, type FooterPreviewInput } from '@mz/api-schemas';
 
 const ConfigKey = new ZodPipe(z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a config key'), 'parameter');
 

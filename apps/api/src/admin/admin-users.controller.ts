@@ -10,7 +10,7 @@ import { AccountErasureService } from '../subscriber/account-erasure.service';
 import { AccountExportService } from '../subscriber/account-export.service';
 import { logAdminAction } from './admin-audit';
 import { AdminUsersService } from './admin-users.service';
-import { UsersQuery, type UsersParams } from './admin.schemas';
+import { UsersQuery, type UsersParams } from '@mz/api-schemas';
 
 @ApiTags('admin: users')
 @ApiCookieAuth()

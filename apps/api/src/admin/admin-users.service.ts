@@ -5,7 +5,7 @@ import { sanitizeLetterHtml } from '../common/sanitize';
 import type { SessionUser } from '../auth/session.service';
 import { SubscriptionsService } from '../subscriber/subscriptions.service';
 import { logAdminAction } from './admin-audit';
-import type { UsersParams } from './admin.schemas';
+import type { UsersParams } from '@mz/api-schemas';
 
 export type ThreadItem =
   | { type: 'letter'; at: Date; letter: Record<string, unknown> }

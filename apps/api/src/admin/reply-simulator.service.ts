@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DataSource } from 'typeorm';
-import { type AppConfig, JobName } from '@mz/contracts';
+import { type AppConfig, fillTemplate, JobName } from '@mz/contracts';
+import { FooterRepository, InboundMessageRepository } from '@mz/db';
 import { links, mailAddressSecret, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, QueueService } from '@mz/platform';
 import type { SessionUser } from '../auth/session.service';
 import { logAdminAction } from './admin-audit';
-import type { SimulateReplyInput } from './admin.schemas';
+import type { SimulateReplyInput } from '@mz/api-schemas';
 
 /**
  * The console's reply simulator runs the real inbound pipeline: it writes the MIME a mail client
@@ -18,7 +19,13 @@ import type { SimulateReplyInput } from './admin.schemas';
  */
 @Injectable()
 export class ReplySimulatorService {
-  constructor(private readonly ds: DataSource, private readonly queues: QueueService, @Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly messages: InboundMessageRepository,
+    private readonly footers: FooterRepository,
+    private readonly queues: QueueService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async simulate(admin: SessionUser, input: SimulateReplyInput): Promise<{ inboundMessageId: string; messageId: string }> {
     const [letter] = await this.ds.query(
@@ -28,7 +35,7 @@ export class ReplySimulatorService {
     );
     if (!letter) throw new NotFoundException('Letter not found');
     if (!letter.body_text) throw new ConflictException('This letter has not been written yet: nothing to reply to');
-    const [footer] = await this.ds.query(`SELECT text_template FROM email_footer WHERE active`);
+    const footer = await this.footers.active();
     const from: string = input.from?.toLowerCase() ?? letter.email;
     const messageId = `<sim.${randomUUID()}@simulator.${this.config.REPLY_DOMAIN}>`;
     const raw = await this.compose({
@@ -39,22 +46,18 @@ export class ReplySimulatorService {
       inReplyTo: letter.message_id,
       subject: letter.subject ?? '',
       text: input.text,
-      quoted: this.quotedLetter(letter, footer?.text_template ?? ''),
+      quoted: this.quotedLetter(letter, footer.textTemplate),
     });
     const id = await this.ds.transaction(async (m) => {
-      const [row] = await m.query(
-        // Stored as the real receivers store mail (raw bytes + envelope sender); the inbound worker parses the rest.
-        `INSERT INTO inbound_message (message_id, raw, raw_size, source, envelope_from)
-         VALUES ($1, $2, $3, 'simulator', $4) RETURNING id`,
-        [messageId, raw, raw.length, from],
-      );
+      // Stored the way every receiver stores mail (size cap, one row per Message-ID); the inbound worker parses the rest.
+      const stored = await this.messages.store({ raw, source: 'simulator', envelopeFrom: from }, this.config.INBOUND_SMTP_MAX_BYTES, m);
       await logAdminAction(m, admin, {
         action: 'reply.simulate', userId: letter.user_id, letterId: letter.id,
-        details: { inboundMessageId: row.id, fromSubscriber: from === letter.email },
+        details: { inboundMessageId: stored.id, fromSubscriber: from === letter.email },
       });
-      return row.id as string;
+      return stored.id;
     });
-    await this.queues.enqueue(JobName.ProcessReply, { v: 1, inboundMessageId: id }, { jobId: id });
+    await this.queues.ensureJob(JobName.ProcessReply, { v: 1, inboundMessageId: id }, id);
     return { inboundMessageId: id, messageId };
   }
 
@@ -65,7 +68,7 @@ export class ReplySimulatorService {
       login_link: links.login(this.config.APP_BASE_URL, 'expired-footer-link'),
       unsubscribe_link: links.unsubscribe(this.config.APP_BASE_URL, signUnsubscribeToken(letter.subscription_id as string, this.config.SESSION_SECRET)),
     };
-    const footer = footerTemplate.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, k: string) => values[k] ?? whole);
+    const footer = fillTemplate(footerTemplate, values);
     const when = ((letter.sent_at ?? letter.scheduled_for) as Date).toUTCString();
     const body = `${String(letter.body_text).trimEnd()}\n\n${footer}`.split('\n').map((l) => (l ? `> ${l}` : '>')).join('\n');
     return `On ${when}, ${this.config.MAIL_FROM} wrote:\n${body}`;

@@ -3,11 +3,7 @@
  * clients and scanners open them, and a plain form POST is all they need. Every value written
  * into them goes through `escapeHtml`.
  */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"'`]/g, (c) => ESCAPES[c]);
-}
+import { escapeHtml } from '@mz/contracts';
 
 /** Tagged template that escapes every interpolation except values produced by `raw()`. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): RawHtml {

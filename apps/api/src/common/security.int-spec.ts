@@ -3,6 +3,7 @@
  * requests, security headers, body limits, the admin role on every admin route and on Bull Board
  * (a raw express router outside Nest's guards), and the OpenAPI document.
  */
+import { QueueService } from '@mz/platform';
 import { createTestEnv } from '../../../../test/support/test-env';
 import { type ApiHarness, startApi } from '../testing/api-harness';
 
@@ -126,7 +127,7 @@ describe('api security', () => {
     it('applies the Origin check to the board\'s actions too', async () => {
       const res = await h.request('PUT', '/admin/queues/api/queues/maintenance/pause', { cookie: adminCookie, origin: 'https://evil.example' });
       expect(res.status).toBe(403);
-      expect(await h.svc.app.get((await import('@mz/platform')).QueueService).queue('maintenance').isPaused()).toBe(false);
+      expect(await h.svc.app.get(QueueService).queue('maintenance').isPaused()).toBe(false);
     });
   });
 

@@ -5,13 +5,13 @@ import { LOGGER } from '@mz/platform';
 import type { Logger } from 'pino';
 import { assertManifest, type ConsoleManifest, renderShell } from './console-shell';
 
-/** Where apps/api/build.mjs writes the bundle, seen from the compiled or the source file. */
+/** Where apps/console/build.mjs writes the bundle, seen from the compiled or the source file. */
 export const CONSOLE_WEB_DIR = Symbol('CONSOLE_WEB_DIR');
 
 function defaultWebDir(): string {
   const candidates = [
-    join(__dirname, '..', '..', 'web'), // dist/apps/api/src/console → dist/apps/api/web
-    join(__dirname, '..', '..', '..', '..', 'dist', 'apps', 'api', 'web'), // apps/api/src/console (tests from source)
+    join(__dirname, '..', '..', '..', 'console'), // dist/apps/api/src/console → dist/apps/console
+    join(__dirname, '..', '..', '..', '..', 'dist', 'apps', 'console'), // apps/api/src/console (tests from source)
   ];
   return candidates.find((dir) => existsSync(join(dir, 'manifest.json'))) ?? candidates[0];
 }

@@ -11,7 +11,7 @@ import { type ApiHarness, startApi } from '../testing/api-harness';
 
 jest.setTimeout(60_000);
 
-const WEB_DIR = join(__dirname, '..', '..', '..', '..', 'dist', 'apps', 'api', 'web');
+const WEB_DIR = join(__dirname, '..', '..', '..', '..', 'dist', 'apps', 'console');
 
 describe('web console (served by the api)', () => {
   let h: ApiHarness;
@@ -20,7 +20,7 @@ describe('web console (served by the api)', () => {
   let adminCookie: string;
 
   beforeAll(async () => {
-    // Global setup ran `scripts/build.mjs`, which runs apps/api/build.mjs.
+    // Global setup ran `scripts/build.mjs`, which runs apps/console/build.mjs.
     manifest = JSON.parse(readFileSync(join(WEB_DIR, 'manifest.json'), 'utf8'));
     h = await startApi(await createTestEnv());
     subscriberCookie = await h.signIn(await h.createUser());

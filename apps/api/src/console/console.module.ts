@@ -4,8 +4,8 @@ import { ConsoleAssets } from './console-assets.service';
 import { ConsoleController } from './console.controller';
 
 /**
- * The web console (subscriber pages and admin console, source in src/web, bundled by
- * apps/api/build.mjs): the HTML shell for '/', '/settings', '/letters', '/admin', '/admin/*'
+ * The web console (subscriber pages and admin console: the apps/console project, bundled by
+ * apps/console/build.mjs): the HTML shell for '/', '/settings', '/letters', '/admin', '/admin/*'
  * (not '/admin/queues', which is Bull Board) and the content-hashed files under '/assets'.
  * The session lookup (AuthModule) lets it refuse /admin to non-admins.
  */

@@ -4,10 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docPage, renderMarkdown } from './markdown-page';
 
-/** The built copy (build.mjs puts docs/*.md beside the console bundle), else the repository's (tests from source). */
+/** The built copy (apps/api/build.mjs puts docs/*.md in dist/apps/api/docs), else the repository's (tests from source). */
 function docsDir(): string {
   const candidates = [
-    join(__dirname, '..', '..', 'web', 'docs'), // dist/apps/api/src/docs → dist/apps/api/web/docs
+    join(__dirname, '..', '..', 'docs'), // dist/apps/api/src/docs → dist/apps/api/docs
     join(__dirname, '..', '..', '..', '..', 'docs'), // apps/api/src/docs → docs
   ];
   return candidates.find((dir) => existsSync(join(dir, 'guide.md'))) ?? candidates[0];

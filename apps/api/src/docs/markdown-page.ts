@@ -1,6 +1,6 @@
 import { Marked, type Tokens } from 'marked';
 import sanitizeHtml from 'sanitize-html';
-import { escapeHtml } from '../common/html';
+import { escapeHtml } from '@mz/contracts';
 
 /**
  * Markdown from docs/ rendered to a page. The files are ours, but the output is sanitised anyway

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { logEvent } from '@mz/db';
+import { logEvent, SuppressionRepository } from '@mz/db';
 import { LetterCommands } from '@mz/domain';
 
 /** Metadata values kept on an erased person's events: ids, enums, dates, numbers — never prose. */
@@ -20,7 +20,7 @@ export const tombstoneEmail = (userId: string) => `deleted+${userId}@invalid`;
  */
 @Injectable()
 export class AccountErasureService {
-  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands) {}
+  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, private readonly suppressions: SuppressionRepository) {}
 
   /** `inTransaction` runs inside the erasure's transaction (the admin's audit entry commits with it). */
   async erase(userId: string, by: { actor: string; kind: 'self' | 'admin' }, inTransaction?: (m: EntityManager) => Promise<void>): Promise<void> {
@@ -47,7 +47,7 @@ export class AccountErasureService {
       await m.query(`DELETE FROM login_token WHERE user_id = $1`, [userId]);
       await m.query(`DELETE FROM app_session WHERE user_id = $1`, [userId]);
       await m.query(`DELETE FROM quote_history WHERE user_id = $1`, [userId]);
-      await m.query(`DELETE FROM suppression WHERE lower(address) = $1`, [email]);
+      await this.suppressions.removeAddress(m, email);
       await this.scrubEvents(m, userId, [email, email.split('@')[0], user.name].filter((x): x is string => Boolean(x) && x.length >= 3));
       await m.query(
         `UPDATE app_user SET email = $2, name = NULL, status = 'deleted', role = 'subscriber', last_login_at = NULL WHERE id = $1`,

@@ -10,7 +10,7 @@ import { SessionService, type SessionUser } from '../auth/session.service';
 import { AccountErasureService } from './account-erasure.service';
 import { AccountExportService } from './account-export.service';
 import { MyLettersService } from './my-letters.service';
-import { LettersQuery, LetterView, type LettersParams, MarkDoneResponse } from './subscriber.schemas';
+import { LettersQuery, LetterView, type LettersParams, MarkDoneResponse } from '@mz/api-schemas';
 
 @ApiTags('subscriber')
 @ApiCookieAuth()

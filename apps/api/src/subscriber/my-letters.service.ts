@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { sanitizeLetterHtml } from '../common/sanitize';
 import type { Page } from '../common/pagination';
-import type { LettersParams } from './subscriber.schemas';
+import type { LettersParams } from '@mz/api-schemas';
 
 export interface ReplyItem { id: string; receivedAt: Date; intent: string | null; text: string | null; note: string | null }
 export interface MyLetter {

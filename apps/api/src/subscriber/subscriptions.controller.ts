@@ -8,7 +8,7 @@ import { RateLimits } from '../common/rate-limits.service';
 import { body, ZodPipe } from '../common/zod-validation.pipe';
 import { CurrentUser, SessionGuard } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
-import { SubscriptionSettings, SubscriptionsPut, SubscriptionView, TopicCode, type SubscriptionSettingsInput, type SubscriptionsPutInput } from './subscriber.schemas';
+import { SubscriptionSettings, SubscriptionsPut, SubscriptionView, TopicCode, type SubscriptionSettingsInput, type SubscriptionsPutInput } from '@mz/api-schemas';
 import { SubscriptionsService } from './subscriptions.service';
 
 const TopicParam = new ZodPipe(TopicCode, 'parameter');

@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LetterCommands } from '@mz/domain';
 import { Clock } from '@mz/platform';
-import type { SubscriptionSettingsInput } from './subscriber.schemas';
+import type { SubscriptionSettingsInput } from '@mz/api-schemas';
 
 export interface TopicSummary { code: string; name: string; description: string; persona: { name: string; era: string } }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { previewRuns } from '@mz/schedule';
 import { ZodOk, ZodQuery } from '../common/openapi';
 import { query } from '../common/zod-validation.pipe';
-import { PreviewQuery, PreviewResponse, TopicView, type PreviewParams } from './subscriber.schemas';
+import { PreviewQuery, PreviewResponse, TopicView, type PreviewParams } from '@mz/api-schemas';
 import { SubscriptionsService } from './subscriptions.service';
 
 /** Public, read-only: what the landing page and the settings page need before anyone signs in. */

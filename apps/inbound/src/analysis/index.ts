@@ -8,6 +8,6 @@ export type { Classification } from './classify';
 export { analyseReply, extractReplyText, MAX_REPLY_CHARS } from './extract-reply';
 export type { OurLetter, ReplyExtraction } from './extract-reply';
 export { LetterIndex } from './letter-index';
-export { ruleIntent, saysDone, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS, unsubscribeNotRequested, warmRules } from './intent-rules';
+export { DEFAULT_PAUSE_DAYS, ruleIntent, saysDone, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS, unsubscribeNotRequested, warmRules } from './intent-rules';
 export type { NotRequestReason, RuleIntent, RuleContext } from './intent-rules';
 export { letterIdFromMessageIds, topicCodeFromMessage } from './match';

@@ -21,7 +21,7 @@ export const UNSUBSCRIBE_MIN_CONFIDENCE = 0.9;
 export const MAX_PAUSE_DAYS = 365;
 
 const SHORT_WORDS = 12;
-const DEFAULT_PAUSE_DAYS = 7;
+export const DEFAULT_PAUSE_DAYS = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -136,7 +136,7 @@ const UNSUB_KEYWORDS = [
   'abgemeldet', 'désabonné', 'désinscrit', 'de baja',
 ] as const;
 
-// Mixed signals (issue 11): an unsubscribe word that is not a request.
+// Mixed signals (docs/architecture.md §8): an unsubscribe word that is not a request.
 // Negated: "do not unsubscribe me", "I'm not unsubscribing", "no reason to stop sending".
 const UNSUB_NEGATED = rx(/\b(?:don't|do not|dont|never|not|no reason to|no need to|won't|will not|wouldn't|would not|shouldn't|should not|without|nicht|kein|ne pas|no me)\s+(?:\S+\s+){0,2}?(?:unsubscri|stop|remove|opt|cancel|abmeld|abbestell|désabonn|désinscri|dar(?:me|se)? de baja)/u);
 // Past tense: a report of something done, not a request ("I unsubscribed from the other list").

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Temporal } from 'temporal-polyfill';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig, InboundKind, ReplyIntent } from '@mz/contracts';
-import { logEvent } from '@mz/db';
+import { AppConfigRepository, InboundMessageRepository, type InboundResult, logEvent, ProgressRepository, SuppressionRepository } from '@mz/db';
 import { LetterCommands, mailAddressSecret, verifyUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER } from '@mz/platform';
 import {
@@ -17,7 +17,7 @@ import { type AuthVerdict, contradictsFrom, MailAuthenticator } from './mail-aut
 import { embeddedLetterIds, messageRecipients, onlySigned, type Recipients } from './recipients';
 import { decideReply, type Judgement, type ReplyDecision } from './reply-decision';
 import { ReplyLlmClient } from './reply-llm.client';
-import { type InboundResult, type MatchedSubscription, ReplyRepository } from './reply.repository';
+import { type MatchedSubscription, ReplyRepository } from './reply.repository';
 
 export type ProcessOutcome =
   | { outcome: 'missing' | 'already_processed' }
@@ -87,7 +87,7 @@ function extractionNote(e: ReplyExtraction): Record<string, unknown> {
 /**
  * `replies.process`: one stored message from raw bytes to its effect (docs/architecture.md §4). Parse (in a
  * worker, with limits; failures recorded), authenticate (SPF/DKIM/DMARC/ARC), classify, decide
- * whom it speaks for (issue 11: the signed address it was sent to or our Message-ID it threads
+ * whom it speaks for (docs/architecture.md §8: the signed address it was sent to or our Message-ID it threads
  * to, a From that is that letter's recipient, no DMARC contradiction — else review or
  * unmatched), extract what they wrote, decide the intent (rules, then the LLM if configured), and
  * apply the effect together with the message's own row in one transaction that first re-checks
@@ -100,6 +100,10 @@ export class ProcessReplyService implements OnModuleInit {
 
   constructor(
     private readonly repo: ReplyRepository,
+    private readonly messages: InboundMessageRepository,
+    private readonly suppressions: SuppressionRepository,
+    private readonly progress: ProgressRepository,
+    private readonly appConfig: AppConfigRepository,
     private readonly parser: InboundMessageParser,
     private readonly llm: ReplyLlmClient,
     private readonly authenticator: MailAuthenticator,
@@ -133,12 +137,12 @@ export class ProcessReplyService implements OnModuleInit {
 
   /** Gives up on a message (e.g. after the job's last attempt): recorded, never retried. */
   async recordFailure(id: string, error: string): Promise<ProcessOutcome> {
-    if (await this.repo.recordFailure(id, error)) this.metrics.processed.inc({ kind: 'error' });
+    if (await this.messages.recordFailure(id, error)) this.metrics.processed.inc({ kind: 'error' });
     return { outcome: 'failed', error };
   }
 
   private async run(id: string): Promise<ProcessOutcome> {
-    const row = await this.repo.load(id);
+    const row = await this.messages.load(id);
     if (!row) return { outcome: 'missing' };
     if (row.processed) return { outcome: 'already_processed' };
     if (row.rawTruncated) {
@@ -174,7 +178,7 @@ export class ProcessReplyService implements OnModuleInit {
   }
 
   /**
-   * Decides who a reply speaks for (issue 11, point 6). The letter comes from the signed reply
+   * Decides who a reply speaks for (docs/architecture.md §8). The letter comes from the signed reply
    * address it was sent to (`r+…`), else from In-Reply-To/References naming one of our
    * Message-IDs (both known only to the letter's recipient); the From must be that letter's
    * recipient; and DMARC must not fail under a quarantine/reject policy for the From domain. The
@@ -285,7 +289,7 @@ export class ProcessReplyService implements OnModuleInit {
         this.logger.warn({ inboundMessageId: id, error: (err as Error).message }, 'LLM reply analysis failed; kept as a note for review');
       }
     }
-    const decision = decideReply({ text, judgement, unsubscribeConfidence: await this.repo.unsubscribeConfidence(), today });
+    const decision = decideReply({ text, judgement, unsubscribeConfidence: await this.appConfig.get('unsubscribe_confidence'), today });
     const pauseUntil = decision.effect === 'pause' ? pauseEndsAt(decision.pauseUntil, match.timezone) : null;
     const result: InboundResult = {
       ...header, kind: 'reply', intent: decision.intent, replyText: text, note: decision.note, confidence: decision.confidence,
@@ -310,7 +314,7 @@ export class ProcessReplyService implements OnModuleInit {
       case 'none':
         break;
       case 'progress':
-        streak = await this.repo.addProgress(tx, {
+        streak = await this.progress.add(tx, {
           subscriptionId: match.subscriptionId, letterId: match.letterId, inboundMessageId: id, completed: d.completed, note: d.note,
         });
         break;
@@ -323,7 +327,7 @@ export class ProcessReplyService implements OnModuleInit {
       case 'pause': {
         const until = pauseUntil as Date;
         await this.repo.setPausedUntil(tx, match.subscriptionId, until);
-        cancelled = await this.repo.cancelPendingBefore(tx, match.subscriptionId, until, actor);
+        cancelled = await this.letters.cancelPending(tx, match.subscriptionId, 'paused', actor, until);
         const change = await this.letters.applySubscriptionChange(tx, match.subscriptionId, now);
         cancelled.push(...change.cancelledLetterIds);
         await logEvent(tx, {
@@ -404,9 +408,10 @@ export class ProcessReplyService implements OnModuleInit {
     };
     return this.commit(id, result, async (tx) => {
       if (!c.hard) return [];
-      if (await this.repo.suppress(tx, target.email, 'hard_bounce', `bounce ${c.status ?? 'without status'} (inbound ${id})`)) {
-        await logEvent(tx, { type: 'SUPPRESSED', userId: target.userId, letterId: target.letter?.letterId ?? null, metadata: { reason: 'hard_bounce', status: c.status ?? null, inbound_message_id: id } });
-      }
+      await this.suppressions.add(tx, {
+        address: target.email, reason: 'hard_bounce', detail: `bounce ${c.status ?? 'without status'} (inbound ${id})`,
+        event: { userId: target.userId, letterId: target.letter?.letterId ?? null, metadata: { status: c.status ?? null, inbound_message_id: id } },
+      });
       return [];
     });
   }
@@ -442,9 +447,10 @@ export class ProcessReplyService implements OnModuleInit {
     };
     return this.commit(id, result, async (tx) => {
       const cancelled: string[] = [];
-      if (await this.repo.suppress(tx, t.email, 'complaint', `feedback report (inbound ${id})`)) {
-        await logEvent(tx, { type: 'SUPPRESSED', userId: t.userId, letterId: t.letter?.letterId ?? null, metadata: { reason: 'complaint', inbound_message_id: id } });
-      }
+      await this.suppressions.add(tx, {
+        address: t.email, reason: 'complaint', detail: `feedback report (inbound ${id})`,
+        event: { userId: t.userId, letterId: t.letter?.letterId ?? null, metadata: { inbound_message_id: id } },
+      });
       if (t.letter && (await this.repo.disableSubscription(tx, t.letter.subscriptionId))) {
         cancelled.push(...(await this.letters.cancelPending(tx, t.letter.subscriptionId, 'complaint')));
         await logEvent(tx, { type: 'UNSUBSCRIBE', userId: t.userId, subscriptionId: t.letter.subscriptionId, metadata: { source: 'complaint', inbound_message_id: id } });
@@ -460,9 +466,9 @@ export class ProcessReplyService implements OnModuleInit {
    */
   private async commit(id: string, result: InboundResult, effects?: (tx: EntityManager) => Promise<string[]>): Promise<ProcessOutcome> {
     const cancelled = await this.repo.transaction(async (tx) => {
-      if (!(await this.repo.lockUnprocessed(tx, id))) return null;
+      if (!(await this.messages.lockUnprocessed(tx, id))) return null;
       const ids = effects ? await effects(tx) : [];
-      await this.repo.finish(tx, id, result);
+      await this.messages.finish(tx, id, result);
       return ids;
     });
     if (cancelled === null) return { outcome: 'already_processed' };

@@ -1,9 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import type { ReplyAnalysis } from '@mz/contracts';
-import { MAX_PAUSE_DAYS, type RuleIntent, saysDone, unsubscribeNotRequested } from '../analysis';
+import { DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS, type RuleIntent, saysDone, unsubscribeNotRequested } from '../analysis';
 
-/** A pause the model asked for without saying how long: a week, as the rules do for "pause". */
-export const DEFAULT_PAUSE_DAYS = 7;
 /** Unclear to the rules and no LLM configured: kept as a note (docs/architecture.md §4, rules only). */
 export const UNCLEAR_NOTE_CONFIDENCE = 0.5;
 /** The LLM failed: kept as a note, flagged so an admin reads it. */

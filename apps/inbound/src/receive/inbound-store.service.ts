@@ -1,24 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { type AppConfig, type InboundSource, JobName } from '@mz/contracts';
+import { type AppConfig, JobName } from '@mz/contracts';
+import { InboundMessageRepository, type StoreInboundInput } from '@mz/db';
 import { APP_CONFIG, LOGGER, QueueService } from '@mz/platform';
 import { InboundMetrics } from '../inbound.metrics';
-import { inboundMessageKey } from './message-id';
 
-export interface StoreInput {
-  raw: Buffer;
-  source: InboundSource;
-  /** SMTP MAIL FROM / IMAP Return-Path, when the path knows it. */
-  envelopeFrom?: string | null;
-  /** SMTP RCPT TO addresses: the signed address the message was sent to (SMTP only). */
-  envelopeTo?: string[] | null;
-  /** The connecting client's IP and EHLO/HELO name, for SPF (SMTP only). */
-  remoteAddress?: string | null;
-  helo?: string | null;
-  /** The message's full size when `raw` holds only its first bytes (an IMAP partial fetch). */
-  fullSize?: number;
-}
+export type StoreInput = StoreInboundInput;
 
 export interface StoreResult {
   id: string;
@@ -41,7 +28,7 @@ export class InboundStore {
   private readonly logger: Logger;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly messages: InboundMessageRepository,
     private readonly queues: QueueService,
     private readonly metrics: InboundMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,33 +38,13 @@ export class InboundStore {
   }
 
   async store(input: StoreInput): Promise<StoreResult> {
-    const max = this.config.INBOUND_SMTP_MAX_BYTES;
-    const messageId = inboundMessageKey(input.raw);
-    const fullSize = Math.max(input.fullSize ?? 0, input.raw.length);
-    const truncated = fullSize > max || fullSize > input.raw.length;
-    const envelopeFrom = input.envelopeFrom ? envelopeText(input.envelopeFrom, 320).toLowerCase() || null : null;
-    const envelopeTo = input.envelopeTo ? input.envelopeTo.map((a) => envelopeText(a, 320).toLowerCase()).filter(Boolean) : null;
     this.metrics.received.inc({ source: input.source });
-    const inserted: { id: string }[] = await this.ds.query(
-      `INSERT INTO inbound_message (message_id, raw, raw_size, raw_truncated, source, envelope_from, envelope_to, remote_address, helo)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (message_id) DO NOTHING
-       RETURNING id`,
-      [messageId, input.raw.length > max ? input.raw.subarray(0, max) : input.raw, fullSize, truncated, input.source, envelopeFrom,
-        envelopeTo, (input.remoteAddress && envelopeText(input.remoteAddress, 64)) || null, (input.helo && envelopeText(input.helo, 255)) || null],
-    );
-    if (inserted.length) {
-      const id = inserted[0].id;
-      return { id, messageId, duplicate: false, queued: await this.enqueue(id) };
-    }
+    const stored = await this.messages.store(input, this.config.INBOUND_SMTP_MAX_BYTES);
+    if (!stored.duplicate) return { id: stored.id, messageId: stored.messageId, duplicate: false, queued: await this.enqueue(stored.id) };
     this.metrics.duplicates.inc({ source: input.source });
-    const [existing]: { id: string; processed: boolean }[] = await this.ds.query(
-      `SELECT id, processed_at IS NOT NULL AS processed FROM inbound_message WHERE message_id = $1`,
-      [messageId],
-    );
     // Still unprocessed: make sure its job exists (a no-op when it is waiting or running).
-    const queued = existing.processed ? true : await this.enqueue(existing.id);
-    return { id: existing.id, messageId, duplicate: true, queued };
+    const queued = stored.processed ? true : await this.enqueue(stored.id);
+    return { id: stored.id, messageId: stored.messageId, duplicate: true, queued };
   }
 
   /** Queues (or confirms) the processing job of a stored row; job id = row id. */
@@ -90,12 +57,4 @@ export class InboundStore {
       return false;
     }
   }
-}
-
-/**
- * SMTP envelope values (MAIL FROM, RCPT TO, HELO) come from the client as typed: control
- * characters, NUL included, are dropped before they reach a text column (Postgres refuses NUL).
- */
-function envelopeText(s: string, max: number): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, max);
 }

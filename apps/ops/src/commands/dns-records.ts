@@ -41,7 +41,7 @@ const orgDomain = (d: string) => d.split('.').slice(-2).join('.');
 const aligned = (a: string, b: string) => a === b || orgDomain(a) === orgDomain(b);
 
 /**
- * The records that make our mail verifiable (issue 11, point 4):
+ * The records that make our mail verifiable (docs/architecture.md §8):
  * - MX for REPLY_DOMAIN: replies, DSNs and feedback reports come back to the inbound service;
  * - SPF for REPLY_DOMAIN: it is the envelope sender's domain (the `b+…` bounce addresses);
  * - DKIM for each selector (current and, during a rotation, next), the public key derived from

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The whole data model of DESIGN §2. Constraints carry the invariants so that no code path can
+ * The whole data model (docs/architecture.md §2). Constraints carry the invariants so that no code path can
  * break them: one subscription per (user, topic), one scheduled letter per (subscription, local
  * date), one inbound row per Message-ID, case-insensitive unique emails and suppressions.
  */
@@ -165,7 +165,7 @@ CREATE TABLE letter (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
--- At most one scheduled letter per subscription per local date (DESIGN §3), enforced here.
+-- At most one scheduled letter per subscription per local date (docs/architecture.md §3.1), enforced here.
 CREATE UNIQUE INDEX letter_scheduled_daily_key ON letter (subscription_id, local_date) WHERE kind = 'scheduled';
 CREATE INDEX letter_status_retry_idx ON letter (status, next_retry_at);
 CREATE INDEX letter_user_idx ON letter (user_id, created_at DESC);

@@ -2,4 +2,4 @@ export * from './letter-command.errors';
 export * from './letter-jobs';
 export * from './letter-commands.service';
 export * from './domain.module';
-export * from './progress';
+export * from './letter-metrics';

@@ -3,16 +3,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type AppConfig, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
-import { logEvent } from '@mz/db';
+import type { AppConfig, LetterStatus } from '@mz/contracts';
+import { LetterRepository, logEvent, ProgressRepository } from '@mz/db';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
 import { localDateOf, nextRun } from '@mz/schedule';
 import { letterMessageId } from '../links/message-id';
 import {
   LetterNotDeliveredError, LetterNotFoundError, LetterNotRetryableError, SubscriptionDisabledError, SubscriptionNotFoundError,
 } from './letter-command.errors';
-import { addProgress, currentStreak } from './progress';
 import { ensureLetterJob, type LetterStage, letterStage, removeLetterJobs } from './letter-jobs';
+import { lettersScheduledCounter } from './letter-metrics';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -60,6 +60,8 @@ export class LetterCommands {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly letters: LetterRepository,
+    private readonly progress: ProgressRepository,
     private readonly queues: QueueService,
     private readonly clock: Clock,
     metrics: MetricsService,
@@ -67,7 +69,7 @@ export class LetterCommands {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'letter-commands' });
-    this.scheduled = metrics.counter('mz_letters_scheduled_total', 'Letters created for sending, by kind', ['kind']);
+    this.scheduled = lettersScheduledCounter(metrics);
   }
 
   /**
@@ -119,7 +121,7 @@ export class LetterCommands {
 
   /**
    * "Mark done" from the web (My letters): the same progress write as a "done" reply
-   * (addProgress), once per letter — a letter already done, by reply or by an earlier click,
+   * (ProgressRepository.add), once per letter — a letter already done, by reply or by an earlier click,
    * changes nothing and logs nothing. Only the reader's own sent letters; anything else is
    * not found (a letter id of someone else's is indistinguishable from none).
    */
@@ -129,12 +131,11 @@ export class LetterCommands {
       const [l] = await m.query(`SELECT id, status, subscription_id FROM letter WHERE id = $1 AND user_id = $2`, [letterId, userId]);
       if (!l || l.status === 'cancelled') throw new LetterNotFoundError(letterId);
       if (l.status !== 'sent') throw new LetterNotDeliveredError(letterId, l.status);
-      // The subscription lock (taken first, as addProgress takes it) orders two clicks, or a click
+      // The subscription lock (taken first, as ProgressRepository.add takes it) orders two clicks, or a click
       // and a reply, so the check below sees the other's row.
       await m.query(`SELECT id FROM subscription WHERE id = $1 FOR UPDATE`, [l.subscription_id]);
-      const [already] = await m.query(`SELECT 1 FROM progress WHERE letter_id = $1 AND completed LIMIT 1`, [letterId]);
-      if (already) return { letterId, changed: false, streak: await currentStreak(m, l.subscription_id) };
-      const streak = await addProgress(m, { subscriptionId: l.subscription_id, letterId, inboundMessageId: null, completed: true, note: null });
+      if (await this.progress.isLetterDone(m, letterId)) return { letterId, changed: false, streak: await this.progress.streak(m, l.subscription_id) };
+      const streak = await this.progress.add(m, { subscriptionId: l.subscription_id, letterId, inboundMessageId: null, completed: true, note: null });
       await logEvent(m, { type: 'LETTER_DONE', actor: `user:${userId}`, userId, letterId, subscriptionId: l.subscription_id, metadata: { source: 'web', streak } });
       return { letterId, changed: true, streak };
     });
@@ -165,11 +166,7 @@ export class LetterCommands {
       if (row.user_status !== 'active') throw new LetterNotRetryableError(letterId, 'user is not active');
       const stage = letterStage(row.has_body);
       const status = stage === 'send' ? 'composed' : 'scheduled';
-      await m.query(
-        `UPDATE letter SET status = $2, error_type = NULL, last_error = NULL, next_retry_at = NULL, lease_until = NULL, updated_at = now()
-          WHERE id = $1`,
-        [letterId, status],
-      );
+      await this.letters.resetForRetry(m, letterId, status);
       await logEvent(m, {
         type: 'LETTER_RETRY_REQUESTED', actor, userId: row.user_id, letterId, subscriptionId: row.subscription_id,
         metadata: { from: row.status, stage },
@@ -181,24 +178,12 @@ export class LetterCommands {
   }
 
   /**
-   * Cancels the subscription's letters still on their way, inside the caller's transaction.
-   * A letter already `sending` is left alone (its SMTP conversation may be under way).
-   * Call `removeQueuedJobs` with the returned ids after the transaction commits.
+   * Cancels the subscription's letters still on their way (scheduled before `before`, when given),
+   * inside the caller's transaction; see LetterRepository.cancelPending. Call `removeQueuedJobs`
+   * with the returned ids after the transaction commits.
    */
-  async cancelPending(manager: EntityManager, subscriptionId: string, reason: string, actor = 'system'): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
-      `WITH cancelled AS (
-         UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
-          WHERE subscription_id = $1 AND status = ANY($3::text[])
-          RETURNING id, user_id, subscription_id
-       ), events AS (
-         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
-         SELECT 'LETTER_CANCELLED', $4, user_id, id, subscription_id, jsonb_build_object('reason', $2::text) FROM cancelled
-       )
-       SELECT id FROM cancelled`,
-      [subscriptionId, reason, [...PENDING_LETTER_STATUSES], actor],
-    );
-    return rows.map((r) => r.id);
+  cancelPending(manager: EntityManager, subscriptionId: string, reason: string, actor = 'system', before?: Date): Promise<string[]> {
+    return this.letters.cancelPending(manager, subscriptionId, { reason, actor, before });
   }
 
   /** Removes the compose/send jobs of cancelled letters; a job already running is guarded by the row. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { headerMessageId, inboundMessageKey } from './message-id';
+import { headerMessageId, inboundMessageKey } from './inbound-message-key';
 
 const mail = (headers: string, body = 'hello\r\n') => Buffer.from(`${headers.replace(/\n/g, '\r\n')}\r\n\r\n${body}`, 'latin1');
 

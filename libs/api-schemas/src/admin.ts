@@ -108,6 +108,18 @@ export const ConversationsQuery = z.object({
 });
 export type ConversationsParams = z.infer<typeof ConversationsQuery>;
 
+/** One subscriber's thread in the conversations list. */
+export const ConversationView = z.object({
+  userId: z.uuid(),
+  email: z.string(),
+  name: z.string().nullable(),
+  lettersSent: z.number().int(),
+  replies: z.number().int(),
+  messages: z.number().int().describe('letters sent plus replies matched'),
+  lastActivityAt: z.iso.datetime().nullable(),
+  lastIntent: z.string().nullable().describe('the intent of the latest reply'),
+});
+
 export const LettersAdminQuery = z.object({
   status: z.enum(LETTER_STATUSES).optional(),
   kind: z.enum(LETTER_KINDS).optional(),

@@ -1,10 +1,10 @@
 /**
- * The console shows the same line diff the API computes for saved versions
- * (`common/line-diff.ts`, bundled into the console), folded for display.
+ * The console shows the same line diff the API computes for saved versions (`@mz/line-diff`,
+ * bundled into the console), folded for display.
  */
-import type { DiffLine } from '../../common/line-diff';
+import type { DiffLine } from '@mz/line-diff';
 
-export { lineDiff, type DiffLine } from '../../common/line-diff';
+export { lineDiff, type DiffLine } from '@mz/line-diff';
 
 export type DiffChunk = { kind: 'lines'; lines: DiffLine[] } | { kind: 'skipped'; count: number };
 

@@ -1,4 +1,4 @@
-import { lineDiff, unifiedDiff } from './line-diff';
+import { lineDiff, unifiedDiff } from '.';
 
 describe('lineDiff', () => {
   it('keeps common lines and marks removals before additions', () => {

@@ -4,9 +4,10 @@
  */
 import { api, query } from './http.client';
 import { listOf, type Paged } from './api-types';
-import type { DiffLine } from '../../common/line-diff';
+import type { DiffLine } from '@mz/line-diff';
 // Types only (erased from the bundle): the contract the api and the composer validate with.
-import type { LetterPreview, PreviewLetterJob } from '../../../../../libs/contracts/src/jobs';
+import type { LetterPreview, PreviewLetterJob, ResponseLength, UserRole, UserStatus } from '@mz/contracts';
+import type { ConversationViewJson, FooterPreviewBody, FooterPutBody, PersonaCreateBody, PromptCreateBody, SimulateReplyBody, TopicCreateBody } from '@mz/api-schemas';
 
 export interface AdminTopic {
   id: string;
@@ -28,7 +29,7 @@ export interface AdminTopic {
   activePrompts: { version: number; weight: number }[];
 }
 
-export type ResponseLength = 'short' | 'medium' | 'long';
+export type { ResponseLength };
 
 export interface AdminPersona {
   id: string;
@@ -71,24 +72,15 @@ export interface AdminUser {
   id: string;
   email: string;
   name: string | null;
-  role: 'subscriber' | 'admin';
-  status: 'active' | 'suspended' | 'deleted';
+  role: UserRole;
+  status: UserStatus;
   createdAt: string;
   lastLoginAt: string | null;
   activeSubscriptions?: number;
   lettersSent?: number;
 }
 
-export interface Conversation {
-  userId: string;
-  email: string;
-  name: string | null;
-  lettersSent: number;
-  replies: number;
-  messages: number;
-  lastActivityAt: string | null;
-  lastIntent: string | null;
-}
+export type Conversation = ConversationViewJson;
 
 export interface AdminLetter {
   id: string;
@@ -252,15 +244,15 @@ const id = (s: string) => encodeURIComponent(s);
 export const adminApi = {
   topics: async () => listOf<AdminTopic>(await api.get(`${A}/topics`), 'topics'),
   updateTopic: (topicId: string, patch: Partial<Omit<AdminTopic, 'id' | 'code'>>) => api.patch<AdminTopic>(`${A}/topics/${id(topicId)}`, patch),
-  createTopic: (body: Record<string, unknown>) => api.post<AdminTopic>(`${A}/topics`, body),
+  createTopic: (body: TopicCreateBody) => api.post<AdminTopic>(`${A}/topics`, body),
   personas: async () => listOf<AdminPersona>(await api.get(`${A}/personas`), 'personas'),
-  createPersona: (body: Omit<AdminPersona, 'id' | 'topics'>) => api.post<AdminPersona>(`${A}/personas`, body),
+  createPersona: (body: PersonaCreateBody) => api.post<AdminPersona>(`${A}/personas`, body),
   previewTopic: (topicId: string, voice: PreviewVoice) => api.post<LetterPreview>(`${A}/topics/${id(topicId)}/preview`, voice),
   updatePersona: (personaId: string, patch: Partial<AdminPersona>) => api.patch<AdminPersona>(`${A}/personas/${id(personaId)}`, patch),
   deletePersona: (personaId: string) => api.del(`${A}/personas/${id(personaId)}`),
 
   prompts: async (topicId: string) => listOf<PromptVersion>(await api.get(`${A}/topics/${id(topicId)}/prompts`), 'versions', 'prompts'),
-  createPrompt: (topicId: string, body: { systemTemplate: string; userTemplate: string; changeNote?: string; activate: boolean }) =>
+  createPrompt: (topicId: string, body: PromptCreateBody) =>
     api.post<PromptVersion>(`${A}/topics/${id(topicId)}/prompts`, body),
   promptDiff: (topicId: string, from: number, to: number) => api.get<PromptDiff>(`${A}/topics/${id(topicId)}/prompts/diff${query({ from, to })}`),
   activatePrompt: (promptId: string) => api.post<PromptVersion>(`${A}/prompts/${id(promptId)}/activate`),
@@ -288,15 +280,15 @@ export const adminApi = {
   dismiss: (replyId: string) => api.post(`${A}/replies/${id(replyId)}/dismiss`),
 
   footer: async () => (await api.get<{ footer: Footer | null }>(`${A}/footer`)).footer,
-  saveFooter: async (body: { textTemplate: string; htmlTemplate: string }) => (await api.put<{ footer: Footer | null }>(`${A}/footer`, body)).footer,
-  previewFooter: (body: { textTemplate: string; htmlTemplate: string; topicName?: string }) =>
+  saveFooter: async (body: FooterPutBody) => (await api.put<{ footer: Footer | null }>(`${A}/footer`, body)).footer,
+  previewFooter: (body: FooterPreviewBody) =>
     api.post<{ text: string; html: string; warnings: string[] }>(`${A}/footer/preview`, body),
 
   config: async () => listOf<ConfigEntry>(await api.get(`${A}/config`), 'config', 'entries'),
   setConfig: (key: string, value: unknown) => api.put<ConfigEntry>(`${A}/config/${id(key)}`, { value }),
 
   metrics: (days: number) => api.get<AdminMetrics>(`${A}/metrics${query({ days })}`),
-  simulateReply: (body: { letterId: string; text: string; from?: string }) => api.post<{ inboundMessageId: string; messageId: string }>(`${A}/simulate-reply`, body),
+  simulateReply: (body: SimulateReplyBody) => api.post<{ inboundMessageId: string; messageId: string }>(`${A}/simulate-reply`, body),
   suppressions: (q: { q?: string; reason?: string; page?: number }) => api.get<Paged<AdminSuppression>>(`${A}/suppressions${query(q)}`),
   liftSuppression: (suppressionId: string) => api.del(`${A}/suppressions/${id(suppressionId)}`),
   audit: (q: { action?: string; actor?: string; page?: number }) => api.get<Paged<AuditEntry>>(`${A}/audit${query(q)}`),

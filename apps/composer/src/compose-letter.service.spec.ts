@@ -1,0 +1,107 @@
+/**
+ * The composer's decisions with its repository, LLM and queue mocked (no Postgres, no HTTP):
+ * what happens to a letter whose context is gone or inactive, when a failure is retried, failed
+ * for good or written offline instead, and that a send is queued only for a letter we stored.
+ * The same paths against real Postgres and the fake LLM server are in compose-letter.int-spec.ts.
+ */
+import { UnrecoverableError } from 'bullmq';
+import pino from 'pino';
+import type { AppConfig } from '@mz/contracts';
+import type { LlmClient } from '@mz/llm';
+import { ClassifiedError, Clock, MetricsService, type QueueService, RetryLaterError } from '@mz/platform';
+import { sampleContext } from './compose-context.fixture';
+import type { ClaimedLetter, ComposeLetterRepository } from './compose-letter.repository';
+import { ComposeLetterService } from './compose-letter.service';
+import { ComposerMetrics } from './composer.metrics';
+import { LetterQualityError, type LlmLetterWriter } from './llm/llm-letter-writer';
+
+const NOW = new Date('2026-12-04T06:00:00Z');
+const HOUR = 3_600_000;
+const config = { RETRY_DELAY_SCALE: 1 } as AppConfig;
+
+function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean } = {}) {
+  const ctx = sampleContext();
+  const letter: ClaimedLetter = { ...ctx.letter, scheduledFor: new Date(NOW.getTime() + (o.slotIn ?? 2 * HOUR)) };
+  const repo = {
+    claim: jest.fn(async () => (o.claimable === false ? null : { letter, context: o.context === false ? null : { ...ctx, letter, active: o.active ?? true } })),
+    loadSettings: jest.fn(async () => ({ logPrompts: false, offlineFallback: o.fallback ?? true })),
+    markComposed: jest.fn(async () => true),
+    markRetrying: jest.fn(async () => true),
+    markFailed: jest.fn(async () => true),
+    markCancelled: jest.fn(async () => true),
+  };
+  const writer = { write: jest.fn() };
+  const llm = { configured: o.llm ?? true, defaultModel: 'model-under-test' };
+  const queues = { ensureJob: jest.fn(async () => 'added') };
+  const service = new ComposeLetterService(
+    repo as unknown as ComposeLetterRepository, llm as unknown as LlmClient, writer as unknown as LlmLetterWriter,
+    queues as unknown as QueueService, new ComposerMetrics(new MetricsService('composer-spec')), { now: () => NOW } as Clock, config, pino({ level: 'silent' }),
+  );
+  return { service, repo, writer, queues, letter };
+}
+
+describe('ComposeLetterService decisions (repository, LLM and queue mocked)', () => {
+  it('nothing claimable: nothing written, nothing queued', async () => {
+    const { service, repo, queues } = setup({ claimable: false });
+    await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'not_claimable' });
+    expect(repo.markComposed).not.toHaveBeenCalled();
+    expect(queues.ensureJob).not.toHaveBeenCalled();
+  });
+
+  it('a subscription gone inactive: cancelled, no LLM call', async () => {
+    const { service, repo, writer } = setup({ active: false });
+    await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'cancelled', reason: 'subscription_inactive' });
+    expect(repo.markCancelled).toHaveBeenCalledWith(expect.objectContaining({ id: sampleContext().letter.id }), 'subscription_inactive');
+    expect(writer.write).not.toHaveBeenCalled();
+  });
+
+  it('missing context (topic or persona deleted): failed for good as permanent', async () => {
+    const { service, repo } = setup({ context: false });
+    await expect(service.compose('x', 1)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(repo.markFailed).toHaveBeenCalledWith(expect.anything(), 'permanent', expect.stringContaining('context is missing'), 1, null);
+  });
+
+  it('no LLM configured: written offline, stored, then the send queued for the slot', async () => {
+    const { service, repo, queues, letter } = setup({ llm: false });
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
+    expect(repo.markComposed).toHaveBeenCalledWith(letter, expect.objectContaining({ model: 'offline', fallbackReason: null }), null);
+    expect(queues.ensureJob).toHaveBeenCalledWith('send-letter', { v: 1, letterId: letter.id }, letter.id, { delay: 2 * HOUR });
+  });
+
+  it('a rate limit with the slot far away: retrying at the backoff, not written offline', async () => {
+    const { service, repo, writer } = setup();
+    writer.write.mockRejectedValue(new ClassifiedError('rate_limit', '429 slow down'));
+    await expect(service.compose('x', 1)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(repo.markRetrying).toHaveBeenCalledWith(sampleContext().letter.id, 'rate_limit', expect.any(String), expect.any(Date), null);
+    expect(repo.markComposed).not.toHaveBeenCalled();
+  });
+
+  it('the LLM failing with the slot near: the offline composer writes it, marked degraded', async () => {
+    const { service, repo, writer } = setup({ slotIn: 30_000 });
+    writer.write.mockRejectedValue(new ClassifiedError('network', 'connection reset'));
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
+    expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ fallbackReason: 'slot_near', fallbackError: expect.stringContaining('connection reset') }), null);
+  });
+
+  it('…unless the admin turned the fallback off: then it retries', async () => {
+    const { service, repo, writer } = setup({ slotIn: 30_000, fallback: false });
+    writer.write.mockRejectedValue(new ClassifiedError('network', 'connection reset'));
+    await expect(service.compose('x', 1)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(repo.markComposed).not.toHaveBeenCalled();
+  });
+
+  it('a letter the quality guard refused is never replaced by the offline composer', async () => {
+    const { service, repo, writer } = setup({ slotIn: 30_000 });
+    writer.write.mockRejectedValue(new LetterQualityError(['repeats a recent subject'], [], '{}'));
+    await expect(service.compose('x', 1)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(repo.markRetrying).toHaveBeenCalledWith(expect.any(String), 'processing', expect.stringContaining('letter quality'), expect.any(Date), null);
+    expect(repo.markComposed).not.toHaveBeenCalled();
+  });
+
+  it('the row changed while we wrote: the draft is dropped and no send is queued', async () => {
+    const { service, repo, queues } = setup({ llm: false });
+    repo.markComposed.mockResolvedValue(false);
+    await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'not_claimable' });
+    expect(queues.ensureJob).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,570 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type FailureClass, type LetterKind, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
+import { logEvent, logEventSql } from '../events';
+import { namedStatement, queryNamed } from '../named-statement';
+import { queryRows } from './rows';
+import { SuppressionRepository } from './suppression.repository';
+
+/**
+ * The letter's status machine (docs/architecture.md §3) has one home: every transition of a
+ * `letter` row is a named method here, each one statement guarded by the status it leaves, so a
+ * letter cancelled, re-driven or taken over meanwhile is never overwritten.
+ *
+ *   scheduled ─claimForCompose→ composing ─markComposed→ composed ─claimForSend→ sending ─markSent→ sent
+ *   composing ─markComposeRetrying→ retrying (no body) ─claimForCompose→ composing
+ *   sending ─markSendFailure→ retrying (body) ─claimForSend→ sending       (or → failed)
+ *   composing ─markComposeFailed / markComposeCancelled→ failed / cancelled
+ *   composed|retrying ─settleRefused→ skipped (suppressed) / cancelled (user, subscription, pause)
+ *   composing|sending, lease run out ─releaseExpiredLeases→ retrying      (the sweeper)
+ *   failed|retrying ─resetForRetry→ scheduled / composed                    (the console's retry)
+ *   pending ─cancelPending→ cancelled                                      (disable, unsubscribe, pause)
+ *
+ * The hot-path statements are named prepared statements (named-statement.ts) that claim or settle
+ * and write their event in one round trip.
+ */
+
+/** The composer's lease-holding claim, with everything its prompt needs (see CLAIM_FOR_COMPOSE). */
+export interface ComposeClaimRow {
+  id: string;
+  subscription_id: string;
+  user_id: string;
+  topic_id: string;
+  kind: LetterKind;
+  scheduled_for: Date | string;
+  local_date: string;
+  /** False when the subscription, user, topic or persona row is missing (the letter is still claimed). */
+  has_context: boolean;
+  context_note: string | null;
+  active: boolean | null;
+  user_name: string | null;
+  code: string;
+  topic_name: string;
+  description: string;
+  model: string | null;
+  temperature: number | null;
+  response_length: string;
+  creativity: number;
+  instructions: string | null;
+  persona_name: string;
+  era: string;
+  style_notes: string;
+  prompts: unknown[];
+  streak: number;
+  letter_number: number;
+  recent_notes: string[];
+  recent_letters: unknown[];
+}
+
+/** What composing wrote (the letter's content and what it cost). */
+export interface ComposedFields {
+  subject: string;
+  bodyText: string;
+  bodyHtml: string;
+  summary: string;
+  themes: string[];
+  tone: string;
+  adviceFocus: string;
+  variationTags: string[];
+  model: string;
+  promptTemplateId: string | null;
+  promptVersion: number | null;
+  promptTokens: number | null;
+  cachedTokens: number | null;
+  completionTokens: number | null;
+  /** USD at the model's price; null offline or for a model with no known price. */
+  costUsd: number | null;
+  composeMs: number;
+  /** Degraded mode: why the offline composer stood in for the LLM (null: it did not). */
+  fallbackReason: string | null;
+  /** The LLM failure that led to the fallback (short, no personal data). */
+  fallbackError: string | null;
+}
+
+/** The prompt and raw answer kept in letter_prompt when `log_prompts` is on. */
+export interface PromptRecord { messages: readonly unknown[]; response: string | null }
+
+/** Why the mailer's claim left a claimable letter alone (computed in CLAIM_FOR_SEND, in this order). */
+export type SendRefusal = 'sending_paused' | 'not_due' | 'user_inactive' | 'subscription_disabled' | 'subscription_paused' | 'suppressed';
+
+/** What the mailer's claim returns: the claimable row (if any), why it was refused, or what was claimed. */
+export interface SendClaimRow {
+  id: string;
+  subscription_id: string;
+  user_id: string;
+  kind: 'scheduled' | 'send_now';
+  scheduled_for: Date;
+  message_id: string;
+  subject: string | null;
+  body_text: string;
+  body_html: string | null;
+  email: string;
+  topic_code: string;
+  topic_name: string;
+  refusal: SendRefusal | null;
+  /** Set when the claim went through (attempts after it). */
+  claimed_attempts: number | null;
+  quote_text: string | null;
+  quote_author: string | null;
+  /** A concurrent letter for this user recorded the same quote first: choose again. */
+  quote_contended: boolean;
+}
+
+export interface SendClaimInput {
+  letterId: string;
+  /** Letters scheduled after this are not due yet (now + a small early tolerance). */
+  dueBy: Date;
+  leaseUntil: Date;
+  /** The footer's sign-in link: stored hashed, with the claim. */
+  loginTokenHash: string;
+  loginTokenExpiresAt: Date;
+}
+
+export interface SendFailureInput {
+  letterId: string;
+  userId: string;
+  subscriptionId: string;
+  failureClass: FailureClass;
+  summary: string;
+  attempts: number;
+  /** When to try again; null: failed for good (LETTER_FAILED). */
+  retryAt: Date | null;
+  /** A hard bounce: the recipient's address goes on the suppression list in the same transaction. */
+  suppressAddress: string | null;
+}
+
+/** A row the sweeper re-drives. */
+export interface DrivableRow {
+  id: string;
+  scheduled_for: Date;
+  has_body: boolean;
+}
+
+/** How many earlier letters and notes feed the prompt (enough to avoid repeats, small enough to stay cheap). */
+const RECENT_LETTERS = 7;
+const RECENT_NOTES = 5;
+
+/**
+ * The streak of subscription `sub` (an SQL expression), as every reader counts it: progress
+ * grouped per letter (a "done" and a later note on the same letter count once), newest first,
+ * letters marked done until the first that was not.
+ */
+export const streakSql = (sub: string) => `(SELECT count(*) FROM (
+           SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
+             FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
+                     FROM progress pr WHERE pr.subscription_id = ${sub}
+                    GROUP BY coalesce(pr.letter_id, pr.id)) g
+          ) x WHERE x.unbroken)::int`;
+
+/** letter_prompt upsert as a CTE over `u` (the updated letter); no row when the prompt param is NULL. */
+const savePrompt = (messages: string, response: string) => `
+  INSERT INTO letter_prompt (letter_id, messages, response)
+  SELECT u.id, ${messages}::jsonb, ${response}::text FROM u WHERE ${messages}::jsonb IS NOT NULL
+  ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`;
+
+/**
+ * The claim and everything the prompt needs, in one statement: one round trip where six reads
+ * and a write used to be (docs/performance.md). The claim runs as a data-modifying CTE; the rest
+ * reads in the statement's snapshot, which is from before the claim — harmless, as the only
+ * subqueries on `letter` leave this letter out. Subscription, user, topic and persona are LEFT
+ * JOINed on purpose: the CTE claims the row whatever the outer query returns, so a missing one
+ * must still return the claimed row (the composer fails it for good) rather than leave it
+ * `composing` until the lease runs out. $1 letter, $2 lease in ms.
+ */
+const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', `
+WITH c AS (
+  UPDATE letter
+     SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))
+   RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date
+)
+SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
+       s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
+       s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
+       t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
+       coalesce(t.response_length, p.response_length) AS response_length, coalesce(t.creativity, p.creativity)::float8 AS creativity,
+       coalesce(t.instructions, p.instructions) AS instructions,
+       p.name AS persona_name, p.era, p.style_notes,
+       (SELECT coalesce(json_agg(json_build_object('id', pt.id, 'version', pt.version, 'systemTemplate', pt.system_template,
+                                                   'userTemplate', pt.user_template, 'weight', pt.weight) ORDER BY pt.version), '[]')
+          FROM prompt_template pt WHERE pt.topic_id = c.topic_id AND pt.active) AS prompts,
+       ${streakSql('c.subscription_id')} AS streak,
+       (SELECT count(*) FROM letter l2
+         WHERE l2.subscription_id = c.subscription_id AND l2.id <> c.id AND l2.scheduled_for <= c.scheduled_for
+           AND l2.status NOT IN ('skipped', 'cancelled', 'failed'))::int + 1 AS letter_number,
+       (SELECT coalesce(json_agg(n.note ORDER BY n.created_at DESC), '[]')
+          FROM (SELECT note, created_at FROM progress
+                 WHERE subscription_id = c.subscription_id AND note IS NOT NULL AND btrim(note) <> ''
+                 ORDER BY created_at DESC LIMIT ${RECENT_NOTES}) n) AS recent_notes,
+       (SELECT coalesce(json_agg(json_build_object('localDate', r.local_date, 'subject', r.subject, 'summary', r.summary,
+                                                   'themes', r.themes, 'variationTags', r.variation_tags, 'opening', r.opening) ORDER BY r.scheduled_for DESC), '[]')
+          FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, left(body_text, 300) AS opening, scheduled_for FROM letter
+                 WHERE subscription_id = c.subscription_id AND id <> c.id AND body_text IS NOT NULL
+                   AND status NOT IN ('failed', 'cancelled', 'skipped')
+                 ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters
+  FROM c
+  LEFT JOIN subscription s ON s.id = c.subscription_id
+  LEFT JOIN app_user u ON u.id = s.user_id
+  LEFT JOIN topic t ON t.id = c.topic_id
+  LEFT JOIN persona p ON p.id = t.persona_id`);
+
+/**
+ * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
+ * START/COMMIT round trips. The inserts read the UPDATE's RETURNING, so nothing is written unless
+ * we still owned the row. $16 event metadata, $17 prompt messages (NULL: none), $18 raw response,
+ * $19 the degraded-mode fallback reason, $20 cached prompt tokens, $21 cost in USD.
+ */
+const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', `
+WITH u AS (
+  UPDATE letter
+     SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
+         advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
+         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, cached_tokens = $20, cost_usd = $21, composed_at = now(), lease_until = NULL,
+         error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing'
+   RETURNING id, user_id, subscription_id
+), e AS (${logEventSql('u', "'LETTER_COMPOSED'", '$16')}
+), p AS (${savePrompt('$17', '$18')}
+)
+SELECT count(*)::int AS n FROM u`);
+
+// The compose failure paths are rare: the same one-statement shape, sent unnamed (not worth a
+// prepared statement on every pooled connection).
+const MARK_COMPOSE_RETRYING = `
+WITH u AS (
+  UPDATE letter SET status = 'retrying', error_type = $2, last_error = $3, next_retry_at = $4, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id
+), p AS (${savePrompt('$5', '$6')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+const MARK_COMPOSE_FAILED = `
+WITH u AS (
+  UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
+), e AS (${logEventSql('u', "'LETTER_FAILED'", '$4')}
+), p AS (${savePrompt('$5', '$6')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+const MARK_COMPOSE_CANCELLED = `
+WITH u AS (
+  UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id, user_id, subscription_id
+), e AS (${logEventSql('u', "'LETTER_CANCELLED'", '$3')}
+)
+SELECT count(*)::int AS n FROM u`;
+
+/** A letter the mailer may send: composed, or retrying after a send failure (it has a body). */
+const sendable = (t: string) => `(${t}.status = 'composed' OR (${t}.status = 'retrying' AND ${t}.body_text IS NOT NULL))`;
+
+/**
+ * Records a quote choice in quote_history unless another letter for the user changed that row
+ * since this statement's snapshot (optimistic: the upsert's WHERE sees the latest committed row).
+ * Expects CTE `pick (id, used_at)`; `userId` is the SQL for the user's id.
+ */
+const recordQuoteUse = (userId: string, from: string) => `
+  INSERT INTO quote_history (user_id, quote_id, used_at)
+  SELECT ${userId}, pick.id, clock_timestamp() FROM ${from}
+  ON CONFLICT (user_id, quote_id) DO UPDATE SET used_at = EXCLUDED.used_at
+   WHERE quote_history.used_at IS NOT DISTINCT FROM (SELECT used_at FROM pick)
+  RETURNING quote_id`;
+
+/** The least recently used active quote for user `userId` (never used first), at random among equals. */
+const pickQuote = (userId: string, from: string, where: string) => `
+  SELECT q.id, q.text, q.author, h.used_at
+    FROM ${from}
+    LEFT JOIN quote_history h ON h.quote_id = q.id AND h.user_id = ${userId}
+   WHERE ${where} q.active
+   ORDER BY h.used_at ASC NULLS FIRST, random()
+   LIMIT 1`;
+
+/**
+ * The send ledger's claim and everything the mail needs, in one statement (one round trip, one
+ * commit). The row lock makes concurrent jobs for one letter queue up: the loser's re-check finds
+ * the row no longer claimable and it sends nothing. A refused claim changes nothing and says why.
+ * On a first attempt the closing quote is chosen (kept on the letter, so a retry closes with the
+ * same one) and a footer login token is stored. $1 letter, $2 due-by, $3 lease end, $4 token
+ * hash, $5 token expiry.
+ */
+const CLAIM_FOR_SEND = namedStatement('mz_mailer_claim', `
+WITH cand AS MATERIALIZED (
+  SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
+         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name,
+         CASE
+           WHEN (SELECT value FROM app_config WHERE key = 'sending_paused') = 'true'::jsonb THEN 'sending_paused'
+           WHEN l.scheduled_for > $2 THEN 'not_due'
+           WHEN u.status <> 'active' THEN 'user_inactive'
+           WHEN NOT s.enabled THEN 'subscription_disabled'
+           -- Same rule as the scheduler: a slot inside a pause gets no letter (send-now is an explicit ask).
+           WHEN l.kind = 'scheduled' AND s.paused_until > l.scheduled_for THEN 'subscription_paused'
+           WHEN EXISTS (SELECT 1 FROM suppression WHERE lower(address) = lower(u.email)) THEN 'suppressed'
+         END AS refusal
+    FROM letter l
+    JOIN app_user u ON u.id = l.user_id
+    JOIN subscription s ON s.id = l.subscription_id
+    JOIN topic t ON t.id = l.topic_id
+   WHERE l.id = $1 AND ${sendable('l')}
+   FOR UPDATE OF l
+),
+ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
+pick AS MATERIALIZED (${pickQuote('ok.user_id', 'ok CROSS JOIN bottom_quote q', 'ok.quote_id IS NULL AND')}),
+claimed AS (
+  UPDATE letter l
+     SET status = 'sending', attempts = ok.attempts + 1, lease_until = $3, next_retry_at = NULL,
+         quote_id = coalesce(ok.quote_id, (SELECT id FROM pick)), updated_at = now()
+    FROM ok
+   WHERE l.id = ok.id
+  RETURNING l.attempts, l.quote_id
+),
+recorded AS (${recordQuoteUse('ok.user_id', 'ok CROSS JOIN pick')}),
+token AS (
+  INSERT INTO login_token (user_id, token_hash, purpose, expires_at)
+  SELECT ok.user_id, $4, 'footer_login', $5 FROM ok
+  RETURNING id
+)
+SELECT cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_for, cand.message_id, cand.subject,
+       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.refusal,
+       claimed.attempts AS claimed_attempts, q.text AS quote_text, q.author AS quote_author,
+       EXISTS (SELECT 1 FROM pick) AND NOT EXISTS (SELECT 1 FROM recorded) AS quote_contended
+  FROM cand
+  LEFT JOIN claimed ON true
+  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
+
+/** A fresh choice after a contended one: recorded only if nobody took it meanwhile. $1 letter, $2 user. */
+const REPICK_QUOTE = namedStatement('mz_mailer_repick_quote', `
+WITH pick AS MATERIALIZED (${pickQuote('$2', 'bottom_quote q', '')}),
+recorded AS (${recordQuoteUse('$2::uuid', 'pick')}),
+linked AS (UPDATE letter SET quote_id = recorded.quote_id FROM recorded WHERE letter.id = $1 RETURNING 1)
+SELECT pick.text, pick.author, EXISTS (SELECT 1 FROM recorded) AS recorded FROM pick`);
+
+/** A refused claim settled for good (cancelled or skipped) with its event; nothing if the row moved on. */
+const SETTLE_REFUSED = namedStatement('mz_mailer_settle', `
+WITH settled AS (
+  UPDATE letter SET status = $2, skip_reason = $3, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND ${sendable('letter')}
+  RETURNING id, user_id, subscription_id
+)
+${logEventSql('settled', '$4', '$5')}
+RETURNING id`);
+
+/**
+ * SMTP accepted. 'retrying' too: if the lease ran out mid-send and the sweeper moved the row, it
+ * was still sent. The event is written whatever the row's state: the mail went out.
+ */
+const MARK_SENT = namedStatement('mz_mailer_mark_sent', `
+WITH sent AS (
+  UPDATE letter SET status = 'sent', sent_at = $2, smtp_response = $3, send_ms = $4, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+   WHERE id = $1 AND status IN ('sending', 'retrying')
+)
+INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
+
+/** $1 held letter ids, $2 lease in ms. Only live leases of rows still in a leased status. */
+const EXTEND_LEASES = namedStatement('mz_lease_extend', `
+  UPDATE letter SET lease_until = now() + $2 * interval '1 millisecond'
+   WHERE id = ANY($1::uuid[]) AND status IN ('composing', 'sending') AND lease_until > now()
+  RETURNING id`);
+
+@Injectable()
+export class LetterRepository {
+  constructor(private readonly ds: DataSource, private readonly suppressions: SuppressionRepository) {}
+
+  // ── compose ────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * scheduled, or retrying without a body (a compose retry) → composing with a lease, plus its
+   * prompt context. Null: no claimable row, nothing done.
+   */
+  async claimForCompose(letterId: string, leaseMs: number): Promise<ComposeClaimRow | null> {
+    const [r] = await queryNamed<ComposeClaimRow>(this.ds, CLAIM_FOR_COMPOSE, [letterId, leaseMs]);
+    return r ?? null;
+  }
+
+  /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
+  async markComposed(letterId: string, f: ComposedFields, eventMetadata: Record<string, unknown>, prompt: PromptRecord | null): Promise<boolean> {
+    const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
+      letterId, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
+      f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
+      JSON.stringify(eventMetadata), ...promptValues(prompt), f.fallbackReason, f.cachedTokens, f.costUsd,
+    ]);
+    return r.n > 0;
+  }
+
+  /** composing → retrying: the console shows the class, the error and when the next attempt runs. */
+  markComposeRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptRecord | null): Promise<boolean> {
+    return this.changed(MARK_COMPOSE_RETRYING, [letterId, cls, lastError, nextRetryAt, ...promptValues(prompt)]);
+  }
+
+  /** composing → failed + LETTER_FAILED (+ the prompt log). */
+  markComposeFailed(letterId: string, cls: FailureClass, lastError: string, eventMetadata: Record<string, unknown>, prompt: PromptRecord | null): Promise<boolean> {
+    return this.changed(MARK_COMPOSE_FAILED, [letterId, cls, lastError, JSON.stringify(eventMetadata), ...promptValues(prompt)]);
+  }
+
+  /** composing → cancelled + LETTER_CANCELLED: the subscription went away after the letter was scheduled. */
+  markComposeCancelled(letterId: string, reason: string): Promise<boolean> {
+    return this.changed(MARK_COMPOSE_CANCELLED, [letterId, reason, JSON.stringify({ reason, stage: 'compose' })]);
+  }
+
+  // ── send ───────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * composed|retrying(with body) → sending, the only transition that permits an SMTP send. Null:
+   * nothing claimable (sent, being sent, cancelled, not composed). A refused claim changes nothing.
+   */
+  async claimForSend(c: SendClaimInput): Promise<SendClaimRow | null> {
+    const [r] = await queryNamed<SendClaimRow>(this.ds, CLAIM_FOR_SEND, [c.letterId, c.dueBy, c.leaseUntil, c.loginTokenHash, c.loginTokenExpiresAt]);
+    return r ?? null;
+  }
+
+  /** Chooses the closing quote again; `recorded` false: another letter took it first. Null: no active quote. */
+  async repickQuote(letterId: string, userId: string): Promise<{ text: string; author: string; recorded: boolean } | null> {
+    const [q] = await queryNamed<{ text: string; author: string; recorded: boolean }>(this.ds, REPICK_QUOTE, [letterId, userId]);
+    return q ?? null;
+  }
+
+  /** composed|retrying → skipped or cancelled for good, with its event. False: the row moved on. */
+  async settleRefused(letterId: string, s: { status: 'skipped' | 'cancelled'; reason: string; event: 'LETTER_SKIPPED' | 'LETTER_CANCELLED'; metadata: Record<string, unknown> }): Promise<boolean> {
+    const rows = await queryNamed(this.ds, SETTLE_REFUSED, [letterId, s.status, s.reason, s.event, JSON.stringify(s.metadata)]);
+    return rows.length > 0;
+  }
+
+  /** sending (or retrying, if the sweeper moved it mid-send) → sent, and LETTER_SENT in any case. */
+  async markSent(l: { letterId: string; userId: string; subscriptionId: string }, sentAt: Date, smtpResponse: string, sendMs: number, eventMetadata: Record<string, unknown>): Promise<void> {
+    await queryNamed(this.ds, MARK_SENT, [l.letterId, sentAt, smtpResponse.slice(0, 500), sendMs, l.userId, l.subscriptionId, JSON.stringify(eventMetadata)]);
+  }
+
+  /**
+   * sending → retrying (at `retryAt`) or failed + LETTER_FAILED, and for a hard bounce the
+   * address on the suppression list, in one transaction. Returns whether the address was new there.
+   */
+  async markSendFailure(f: SendFailureInput): Promise<{ suppressed: boolean }> {
+    return this.ds.transaction(async (m) => {
+      const suppressed = f.suppressAddress !== null && await this.suppressions.add(m, {
+        address: f.suppressAddress, reason: 'hard_bounce', detail: f.summary, event: { userId: f.userId, letterId: f.letterId },
+      });
+      if (f.retryAt) {
+        await m.query(
+          `UPDATE letter SET status = 'retrying', error_type = $2, last_error = $3, next_retry_at = $4, lease_until = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'sending'`,
+          [f.letterId, f.failureClass, f.summary, f.retryAt],
+        );
+      } else {
+        await m.query(
+          `UPDATE letter SET status = 'failed', error_type = $2, last_error = $3, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = $1 AND status = 'sending'`,
+          [f.letterId, f.failureClass, f.summary],
+        );
+        await logEvent(m, {
+          type: 'LETTER_FAILED', letterId: f.letterId, userId: f.userId, subscriptionId: f.subscriptionId,
+          metadata: { stage: 'send', errorType: f.failureClass, attempts: f.attempts, error: f.summary },
+        });
+      }
+      return { suppressed };
+    });
+  }
+
+  // ── leases and the sweeper ───────────────────────────────────────────────────────────────
+
+  /** Extends the leases of rows this process still holds; a lease that ran out is never revived. */
+  async extendLeases(letterIds: readonly string[], leaseMs: number): Promise<number> {
+    return (await queryNamed(this.ds, EXTEND_LEASES, [[...letterIds], leaseMs])).length;
+  }
+
+  /**
+   * composing|sending whose lease ran out → retrying (body kept), atomically, with an event per
+   * row. SKIP LOCKED: a row a worker is committing right now is left to the worker.
+   */
+  releaseExpiredLeases(now: Date, limit: number): Promise<(DrivableRow & { was: 'composing' | 'sending' })[]> {
+    return queryRows(
+      this.ds,
+      `WITH stuck AS (
+         SELECT id, status AS was FROM letter
+          WHERE status IN ('composing', 'sending') AND lease_until < $1
+          ORDER BY lease_until
+          LIMIT ${Math.trunc(limit)}
+          FOR UPDATE SKIP LOCKED
+       ), moved AS (
+         UPDATE letter l
+            SET status = 'retrying', lease_until = NULL, next_retry_at = $1, updated_at = now(),
+                last_error = 'lease expired while ' || stuck.was || ': the worker was lost'
+           FROM stuck
+          WHERE l.id = stuck.id
+          RETURNING l.id, l.user_id, l.subscription_id, l.scheduled_for, l.body_text IS NOT NULL AS has_body, stuck.was
+       ), events AS (
+         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+         SELECT 'LETTER_RETRY_REQUESTED', 'sweeper', user_id, id, subscription_id,
+                jsonb_build_object('reason', 'lease_expired', 'from', was)
+           FROM moved
+       )
+       SELECT id, scheduled_for, has_body, was FROM moved`,
+      [now],
+    );
+  }
+
+  /**
+   * One keyset page (by id, after `afterId`) of rows the sweeper may have to re-drive:
+   * `scheduled` untouched since `before`, `composed` since `before`, or `retrying` whose retry
+   * time passed before `before`.
+   */
+  stalePage(status: 'scheduled' | 'composed' | 'retrying', before: Date, afterId: string, limit: number): Promise<DrivableRow[]> {
+    const where = {
+      scheduled: `status = 'scheduled' AND updated_at < $1`,
+      composed: `status = 'composed' AND COALESCE(composed_at, updated_at) < $1`,
+      retrying: `status = 'retrying' AND (next_retry_at IS NULL OR next_retry_at < $1)`,
+    }[status];
+    return queryRows(
+      this.ds,
+      `SELECT id, scheduled_for, body_text IS NOT NULL AS has_body FROM letter WHERE ${where} AND id > $2 ORDER BY id LIMIT ${Math.trunc(limit)}`,
+      [before, afterId],
+    );
+  }
+
+  // ── commands (console, settings, replies) ─────────────────────────────────────────────────
+
+  /**
+   * The console's retry: failed|retrying → the start of the stage it failed in (`scheduled`
+   * without a body, `composed` with one), errors cleared. Inside the caller's transaction, which
+   * holds the row's lock (lockForRetry).
+   */
+  async resetForRetry(m: EntityManager, letterId: string, status: Extract<LetterStatus, 'scheduled' | 'composed'>): Promise<void> {
+    await m.query(
+      `UPDATE letter SET status = $2, error_type = NULL, last_error = NULL, next_retry_at = NULL, lease_until = NULL, updated_at = now()
+        WHERE id = $1 AND status IN ('failed', 'retrying')`,
+      [letterId, status],
+    );
+  }
+
+  /**
+   * The subscription's letters still on their way → cancelled, each with LETTER_CANCELLED, inside
+   * the caller's transaction. A letter already `sending` is left alone (its SMTP conversation may
+   * be under way). `before`: only letters scheduled before then (a pause). Returns the ids, for
+   * removing their jobs after commit.
+   */
+  async cancelPending(m: EntityManager, subscriptionId: string, o: { reason: string; actor: string; before?: Date }): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      m,
+      `WITH cancelled AS (
+         UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
+          WHERE subscription_id = $1 AND status = ANY($3::text[]) AND ($5::timestamptz IS NULL OR scheduled_for < $5)
+          RETURNING id, user_id, subscription_id
+       ), events AS (
+         INSERT INTO event_log (type, actor, user_id, letter_id, subscription_id, metadata)
+         SELECT 'LETTER_CANCELLED', $4, user_id, id, subscription_id, jsonb_build_object('reason', $2::text) FROM cancelled
+       )
+       SELECT id FROM cancelled`,
+      [subscriptionId, o.reason, [...PENDING_LETTER_STATUSES], o.actor, o.before ?? null],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Runs an unnamed one-statement transition that answers `SELECT count(*) AS n`. */
+  private async changed(sql: string, values: unknown[]): Promise<boolean> {
+    const [r] = await queryRows<{ n: number }>(this.ds, sql, values);
+    return Number(r?.n) > 0;
+  }
+}
+
+/** The prompt log as the last two parameters of the mark statements: NULL messages = not logged. */
+function promptValues(prompt: PromptRecord | null): [string | null, string | null] {
+  return prompt ? [JSON.stringify(prompt.messages), prompt.response] : [null, null];
+}

@@ -1,0 +1,3 @@
+const { project } = require('../../jest.preset');
+
+module.exports = project(__dirname, 'line-diff');
