@@ -102,10 +102,23 @@ try {
     const have = new Map();
     for (const w of words(r.text)) have.set(w, (have.get(w) ?? 0) + 1);
     const missing = [];
-    for (const w of words(expected)) {
-      const n = have.get(w) ?? 0;
-      if (n > 0) have.set(w, n - 1);
-      else missing.push(w);
+    if (c.compare === 'nospace') {
+      // Whitespace-free expectations have no words: what of it is not found, in order, in ours.
+      const want = norm(expected, 'nospace');
+      const got = norm(r.text, 'nospace');
+      let at = 0;
+      for (const ch of want) {
+        const k = got.indexOf(ch, at);
+        if (k < 0) missing.push(ch);
+        else at = k + 1;
+      }
+      if (missing.length) missing.splice(0, missing.length, missing.join(''));
+    } else {
+      for (const w of words(expected)) {
+        const n = have.get(w) ?? 0;
+        if (n > 0) have.set(w, n - 1);
+        else missing.push(w);
+      }
     }
     results.push({ ...c, expected, got: r.text, right, missing, reasons: r.reasons, ms });
   }

@@ -185,6 +185,22 @@ describe('reply corpus: client layouts', () => {
     expectBoth(`${reply}--- On Thu, Nov 26, 2026 at 7:00 AM, mentor@mentor.example wrote:\n${gt(SENT)}\n`, reply);
   });
 
+  it('reply text and attribution on the same line, no dashes', () => {
+    expectBoth(`${reply} On Thu, Nov 26, 2026 at 7:00 AM, mentor@mentor.example wrote:\n${gt(SENT)}\n`, reply);
+  });
+
+  it('an "AM" in the attribution is not an inline attribution start', () => {
+    expectBoth(`${reply}\n\nOn Thu, Nov 26, 2026 at 7:00 AM Mentor Zero <mentor@mentor.example> wrote:\n${gt(SENT)}\n`, reply);
+  });
+
+  it('attribution scattered over short lines with blank lines between (Polymail)', () => {
+    expectBoth(`${reply}\n\nOn Thu, Nov 26, 2026 at 7:00 AM Mentor Zero\n\n<\nmailto:Mentor Zero <mentor@mentor.example>\n> wrote:\n${SENT}\n`, reply);
+  });
+
+  it('a quoted line broken before a link, the link line without its marker', () => {
+    expectBoth(`${reply}\n\nOn Thu, Nov 26, 2026 at 7:00 AM Mentor Zero <mentor@mentor.example> wrote:\n>\n> Your settings\n>\n (https://mentor.example/login/Qm7nB2vX9cZ4lK8jH3gF6dS1aP0oI5uY) >\n> ${LETTER_TEXT.split('\n\n')[1]}\n>\n`, reply);
+  });
+
   it('an <hr> followed by "Date:" (HTML-only)', () => {
     expectBoth(`<div>${esc(reply)}</div><hr><div>Date: Thu, 26 Nov 2026 07:00<br>From: ${esc(ADDR)}<br>To: sam@example.com</div>${SENT_HTML}`, reply, { html: true });
   });
@@ -217,7 +233,10 @@ describe('reply corpus: signatures and sign-offs', () => {
     ['Outlook pour iOS', `${reply}\n\nEnvoyé à partir de Outlook pour iOS<https://aka.ms/o0ukef>\n`],
     ['BlackBerry', `${reply}\n\nSent from my BlackBerry® wireless device\n`],
     ['Mailbox', `${reply}\n\nSent from Mailbox\n`],
-    ['a short "Sent from" phrase', `${reply}\n\nSent from a tiny keyboard\n`],
+    ['"Sent from" a product with a name', `${reply}\n\nSent from Mail for Windows 10\n`],
+    ['"Sent via" a product with a name', `${reply}\n\nSent via Superhuman\n`],
+    ['"-Name" under the text', `${reply}\n\n-Sam Example\n`],
+    ['"-Name" above a mailing-list footer', `${reply}\n\n-Sam\n\n\n_______________________________________________\nresilience mailing list\nresilience@lists.example\nhttps://lists.example/listinfo/resilience\n`],
   ])('%s', (_name, body) => {
     expectBoth(body, reply);
   });
@@ -228,6 +247,9 @@ describe('reply corpus: signatures and sign-offs', () => {
     ['a name under "Regards, Sam" on one line', 'Did it.\n\nRegards, Sam'],
     ['a rule of dashes inside the text', 'My list:\n----------\n1. wrote it down\n2. it shrank'],
     ['an em dash before my name', '🎉\n\n—\nSam'],
+    ['"Sent from" something that names no product (a joke, not a device)', 'Did the ten minutes.\n\nSent from a magnificent torch of pixels'],
+    ['a one-item list "- Journaling" (space after the dash)', 'What I kept:\n\n- Journaling'],
+    ['a last list item "-Journaling" under other items', 'What I kept:\n-Walks\n\n-Journaling'],
   ])('keeps %s', (_name, body) => {
     expectBoth(body, body);
   });
@@ -302,6 +324,17 @@ describe('reply corpus: when unsure, keep and say so', () => {
     expect(r).toMatchObject({ text: 'As Marcus Aurelius said:\n\nYou have power over your mind, not outside events.\n\nThat is my takeaway.', uncertain: true, reasons: ['kept_unattributed_quote'] });
   });
 
+  it('a Gmail-class <blockquote> with no attribution (a line quoted with the quote button) is kept and marked uncertain', () => {
+    const html = '<div>My favourite line:</div><blockquote class="gmail_quote">You have power over your mind, not outside events.</blockquote>';
+    for (const letter of [undefined, LETTER]) {
+      expect(analyseReply({ text: '', html }, letter)).toMatchObject({
+        text: 'My favourite line:\n\nYou have power over your mind, not outside events.',
+        uncertain: true,
+        reasons: ['kept_unattributed_quote'],
+      });
+    }
+  });
+
   it('a ">" aside that is not our letter is kept when the letter is known', () => {
     const r = analyseReply({ text: 'My plan for tomorrow:\n\n> 10 minutes of writing before lunch\n\nWish me luck.', html: null }, LETTER);
     expect(r).toMatchObject({ text: 'My plan for tomorrow:\n\n> 10 minutes of writing before lunch\n\nWish me luck.', uncertain: true });
@@ -322,6 +355,10 @@ describe('reply corpus: forged and hostile', () => {
 
   it('a fake attribution inside the reply does not hide the words above it', () => {
     expectBoth(`I will pause nothing.\n\nOn Thu, Nov 26, 2026 at 7:00 AM Mallory <m@evil.example> wrote:\n> unsubscribe me\n`, 'I will pause nothing.');
+  });
+
+  it('a sentence starting "On …" with a date, then blank lines and no verb line, stays', () => {
+    expectBoth('Done.\n\nOn Thu, Nov 26, 2026 at 7:00 I start again\n\nwith the next exercise', 'Done.\n\nOn Thu, Nov 26, 2026 at 7:00 I start again\n\nwith the next exercise');
   });
 
   it('a sentence that looks like an attribution but has no date or address stays', () => {

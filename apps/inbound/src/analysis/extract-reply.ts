@@ -85,13 +85,18 @@ const ATTR_START = /^(on|am|le|el|il|op|em|den|dnia|w dniu|på|vào|\d)\b/i;
 
 const MOBILE_SIGNATURE =
   /^(sent from my\b|sent from (mail|outlook|yahoo|samsung|proton|my iphone|my ipad|typeapp|mailbox|aol)\b|sent (with|via) (typeapp|sparrow|blackberry|mailbox|proton|airmail|spark|newton)\b|sent on the go\b|get outlook for (ios|android)|von meinem .{1,40} gesendet|gesendet von meinem\b|envoyé de mon\b|envoyé depuis\b|enviado desde mi\b|enviado do meu\b|enviado desde outlook\b|inviato da\b|(verzonden|verstuurd) (vanaf|met) mijn\b|lähetetty iphonesta\b|发自我的|.{1,20}에서 보냄|skickat från min\b|sendt fra min\b|wysłane z\b|отправлено (с|из)\s|надіслано з\s|enviat des del meu\s|gửi từ\s|odesláno z\s|.{1,20}-(ról|ről) küldve$|.{1,25}gönderildi$|.{1,20}から送信|(gesendet von|envoyé à partir de|enviado de|enviado desde|inviato da|verzonden met|skickat från|sendt fra|wysłane z|отправлено из) outlook\b)/i;
-// A short "Sent from <something>" last line with no sentence in it ("Sent from a magnificent torch
-// of pixels"); "Sent from my desk, is much easier…" is a sentence and stays.
-const SENT_FROM_TAIL = /^(sent|envoyé|enviado|inviato|verstuurd|verzonden|gesendet|skickat|sendt|wysłane|отправлено)\s+(from|with|via|de|depuis|desde|do|da|vanaf|met|von|från|fra|z|с)\s[^.,;!?]{1,50}$/i;
+// A short "Sent from <product>" last line with no sentence in it ("Sent from Mail for Windows 10",
+// "Sent via Superhuman"): the product has a capitalised name or a number. "Sent from a magnificent
+// torch of pixels" names none and is the subscriber's joke; "Sent from my desk, is much easier…"
+// is a sentence. Both stay.
+const SENT_FROM_TAIL = /^(sent|envoyé|enviado|inviato|verstuurd|verzonden|gesendet|skickat|sendt|wysłane|отправлено)\s+(from|with|via|de|depuis|desde|do|da|vanaf|met|von|från|fra|z|с)\s([^.,;!?]{1,50})$/i;
+const NAMES_PRODUCT = /(^|\s)[\p{Lu}\d]/u;
 // Formal sign-offs alone on a line; with only a few short lines below them, they and the lines are
 // a signature. "Thanks!" is not one of them: it is often the whole reply.
 const SIGN_OFF =
   /^(regards|best regards|kind regards|warm regards|best wishes|cheers|sincerely|yours sincerely|yours truly|cordialement|bien à vous|bien cordialement|mit freundlichen grüßen|viele grüße|liebe grüße|beste grüße|saludos|un saludo|atentamente|cordiali saluti|distinti saluti|met vriendelijke groet(en)?|vriendelijke groet(en)?|med vänlig hälsning|vänliga hälsningar|med venlig hilsen|mvh|pozdrawiam|z poważaniem|с уважением|atenciosamente|abraços)\s*[,.!]?$/i;
+
+const DASH_NAME = /^[-–—~]\p{Lu}[\p{L}'’.-]{0,30}(\s\p{Lu}[\p{L}'’.-]{0,30}){0,2}$/u;
 
 // Our own footer (see mailer templates), in case it survives unquoted, e.g. under an Outlook
 // header block we did not recognise or in a forward. Its "Unsubscribe" must never be read.
@@ -107,8 +112,9 @@ function unwrapDashes(t: string): string {
   return t.replace(/^[-–—_*=\s]+/, '').replace(/[-–—_*=\s]+$/, '');
 }
 
-// Known forms with the verb inside the line ("Am 26.11.26 um 07:00 schrieb Mentor Zero:").
-const ATTR_KNOWN: RegExp[] = [
+// Known forms with the verb inside the line ("Am 26.11.26 um 07:00 schrieb Mentor Zero:"); first
+// those that start with their own word ("On", "Am", "Le", …).
+const ATTR_LEADING: RegExp[] = [
   /^on\b.{3,300}\bwrote\s*:?$/i,
   /^am\b.{3,300}\bschrieb\b.{0,160}:$/i,
   /^le\b.{3,300}\ba écrit\s*:?$/i,
@@ -117,6 +123,9 @@ const ATTR_KNOWN: RegExp[] = [
   /^op\b.{3,300}\bschreef\b.{0,160}:$/i,
   /^(em|no dia)\b.{3,300}\bescreveu\s*:?$/i,
   /^den\b.{3,300}\bskrev\b.{0,160}:$/i,
+];
+const ATTR_KNOWN: RegExp[] = [
+  ...ATTR_LEADING,
   /^.{0,160}<[^<>\s@]{1,64}@[^<>\s@]{1,255}>\)?\s+(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev)\b.{0,160}:$/i,
   // Gmail (ja): "2026年11月26日(木) 8:00 Mentor Zero <mentor@…>:"
   /^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,250}[:：]$/,
@@ -150,6 +159,7 @@ function attributionLength(lines: string[], i: number): number {
   let joined = '';
   for (let k = 0; k < 3 && i + k < lines.length; k++) {
     const t = lines[i + k].trim();
+    if (!t && k > 0) return scatteredAttributionLength(lines, i);
     if (!t || t === QUOTE_CUT || t.length > MAX_RULE_LINE) return 0;
     if (t.startsWith('>') && !(k > 0 && /^>\s*[:：]?$/.test(t))) return 0; // Gmail's wrapped "<\n>:" is not a quote
     if (k > 0) {
@@ -167,6 +177,33 @@ function attributionLength(lines: string[], i: number): number {
   return 0;
 }
 
+/**
+ * An attribution its client scattered over a few short lines with blank lines between (Polymail:
+ * "On Tue, Apr 11, 2017 at 10:07 PM John Smith" / "" / "<" / "mailto:John <j@x>" / "> wrote:"):
+ * it starts like an attribution with a date or time, ends with the verb and a colon within six
+ * lines, and every line between is short and no sentence. Number of lines spanned, or 0.
+ */
+function scatteredAttributionLength(lines: string[], i: number): number {
+  const first = lines[i].trim();
+  if (first.length > 200 || !ATTR_START.test(first) || !HAS_TIME_OR_YEAR.test(first) || /[.!?。！？:：]$/.test(first)) return 0;
+  let joined = first;
+  let blanks = 0;
+  for (let j = i + 1; j < Math.min(lines.length, i + 7); j++) {
+    const t = lines[j].trim();
+    if (!t) {
+      blanks++;
+      continue;
+    }
+    if (t.length > 80 || t === QUOTE_CUT || t.startsWith(QUOTE_MARK) || /[\p{L}\p{N}][.!?。！？]$/u.test(t)) return 0;
+    // Only the verb line may carry a quote marker: its client broke "<…>" over lines.
+    const bare = t.replace(/^>\s*/, '');
+    if (bare !== t && !ATTR_VERB_END.test(bare)) return 0;
+    joined = `${joined} ${bare}`;
+    if (ATTR_VERB_END.test(bare)) return blanks > 0 && /[:：]$/.test(bare) && (hasAddress(joined) || HAS_TIME_OR_YEAR.test(joined)) ? j - i + 1 : 0;
+  }
+  return 0;
+}
+
 /** "reply text--- On Wed, … wrote:": the part before an attribution sharing its line, or null. */
 function textBeforeInlineAttribution(t: string): string | null {
   if (t.length > MAX_RULE_LINE) return null;
@@ -179,6 +216,18 @@ function textBeforeInlineAttribution(t: string): string | null {
     const rest = t.slice(end).trim();
     if (before && rest.length >= 11 && rest.length <= 400 && isAttribution(rest)) return before;
     at = end - 2;
+  }
+  // "reply On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:": the answer and the attribution
+  // on one line, no dashes. Only a known attribution form starting with its capitalised word ("On
+  // … wrote:", "Am … schrieb …:"; not the "AM" of a time) with an address or a time counts, and
+  // the first few such words only.
+  if (!/([:：]|wrote)$/i.test(t) || ATTR_START.test(t)) return null;
+  const start = /\s(On|Am|Le|El|Il|Op|Em|Den)\s/g;
+  tries = 0;
+  for (let m = start.exec(t); m && tries < 3; m = start.exec(t), tries++) {
+    const before = t.slice(0, m.index).trimEnd();
+    const rest = t.slice(m.index + 1);
+    if (/[\p{L}\p{N}]/u.test(before) && rest.length <= 400 && ATTR_LEADING.some((re) => re.test(rest)) && isAttribution(rest)) return before;
   }
   return null;
 }
@@ -217,6 +266,19 @@ function isWrappedQuoteTail(lines: string[], i: number): boolean {
   // The quoted line broke mid-sentence, and this one goes on in lower case ("eget accumsan…",
   // "_nonce=…)"): an answer ("Yes, done.") starts a sentence of its own.
   return isQuoted(prev) && prev.length >= 40 && !/[.!?:;]$/.test(prev) && isQuoted(next) && t.length <= 60 && /^[^\p{Lu}\s]/u.test(t);
+}
+
+/**
+ * A line of nothing but a link (and brackets or a stray ">") between two quoted lines below an
+ * attribution: its client broke a quoted line before the link and lost the marker
+ * (" (http://example.com/c/YzOTYzMmE) >"). No words of the subscriber's are in it.
+ */
+function isQuotedLinkLine(lines: string[], i: number, attributed: boolean): boolean {
+  if (!attributed || i === 0 || i + 1 >= lines.length) return false;
+  const t = lines[i].trim();
+  if (t.length > 300 || !isQuoted(lines[i - 1].trim()) || !isQuoted(lines[i + 1].trim())) return false;
+  const rest = t.replace(/https?:\/\/\S{1,280}/gi, '');
+  return rest !== t && !/[\p{L}\p{N}]/u.test(rest);
 }
 
 function isHeaderLine(t: string): boolean {
@@ -391,6 +453,10 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       kept.push({ text: t, kind: attributed ? 'quoted' : 'loose' });
       continue;
     }
+    if (isQuotedLinkLine(lines, i, attributed)) {
+      kept.push({ text: `>${t}`, kind: 'quoted' });
+      continue;
+    }
     if (isWrappedQuoteTail(lines, i)) {
       kept.push({ text: `>${t}`, kind: 'quoted' });
       continue;
@@ -531,7 +597,8 @@ function dropSignature(lines: string[]): void {
     return k;
   };
   let last = content();
-  if (last >= 0 && SENT_FROM_TAIL.test(lines[last].trim()) && last > 0) {
+  const sentFrom = last > 0 ? SENT_FROM_TAIL.exec(lines[last].trim()) : null;
+  if (sentFrom && NAMES_PRODUCT.test(sentFrom[3])) {
     lines.length = last;
     last = content();
   }
@@ -545,6 +612,14 @@ function dropSignature(lines: string[]): void {
       }
       break;
     }
+  }
+  // "-Abhishek Kona": a dash and a name (one to three capitalised words, no space after the dash,
+  // so not a list item "- Journaling") alone as the last line, apart from the text above it, and
+  // not closing a list, is the writer signing.
+  const above = last > 1 ? lines.slice(0, last - 1).filter((l) => l.trim()) : [];
+  if (above.length && !lines[last - 1].trim() && DASH_NAME.test(lines[last].trim()) && !/^[-–—~*•]/.test(above[above.length - 1].trim())) {
+    lines.length = last;
+    last = content();
   }
   // A sign-off: at most 4 short lines below it, none of them a sentence.
   for (let k = Math.max(1, last - 4); k <= last; k++) {

@@ -31,6 +31,10 @@ function isQuoteContainer(tag: string, attribs: Record<string, string>): boolean
   // Apple Mail and Thunderbird (type=cite), Gmail and Yahoo (their classes, below). A bare
   // <blockquote> is marked instead (see QUOTE_MARK).
   if (tag === 'blockquote' && (attribs.type ?? '').toLowerCase() === 'cite') return true;
+  // Gmail's <blockquote class="gmail_quote"> sits inside its <div class="gmail_quote"> next to the
+  // attribution, and goes with it; found alone (no attribution, e.g. a line the subscriber quoted
+  // with the quote button) it is marked like a bare <blockquote>: the text rules decide.
+  if (tag === 'blockquote' && cls.includes('gmail_quote')) return false;
   if (cls.some((c) => ['gmail_quote', 'gmail_extra', 'gmail_signature', 'moz-cite-prefix', 'moz-signature', 'protonmail_quote', 'zmail_extra'].includes(c))) return true;
   // Yahoo prefixes its classes per message ("ydp8c1d2e3fyahoo_quoted").
   if (cls.some((c) => c.endsWith('yahoo_quoted'))) return true;
