@@ -213,6 +213,10 @@ describe('analyseReply: pathological mail stays cheap (R9: event loop never stal
     ['sign-off blocks', { text: 'Regards,\nx\nx\nx\n'.repeat(20_000), html: null }],
     ['dash runs before a letter', { text: `${'-- '.repeat(330)}x\n`.repeat(3000), html: null }],
     ['a million marker characters', { text: '\uE002'.repeat(1_000_000), html: null }],
+    ['"On" words before a colon (inline attributions)', { text: `${'x On 2026 a@b.example '.repeat(45)}wrote:\n`.repeat(3000), html: null }],
+    ['scattered attribution starts over blank lines', { text: 'On Thu, 1 Jan 2026 at 7:00 Name\n\n<\n'.repeat(20_000), html: null }],
+    ['link lines between quoted lines', { text: `On 1 Jan 2026, a@b.example wrote:\n${`> x\n (${'http://x.example/'.repeat(20)}) >\n`.repeat(20_000)}`, html: null }],
+    ['"-Name" lines', { text: 'text\n\n-Name Name\n'.repeat(30_000), html: null }],
   ];
 
   // HTML goes through sanitize-html first, whose cost per tag (~20–40 µs) was there before this
