@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `node scripts/peer-eval/run.mjs [--mirrors <dir>] [--talon <git-dir>] [--zapier …] [--willdurand …]
- * [--crisp …] [--suite <name>] [--failures] [--json <file>]`
+ * [--crisp …] [--suite <name>] [--failures] [--json <file>] [--ours <extract-reply.ts>]`
  *
  * Measures `analyseReply` (no letter: the peers do not have ours) against the public test suites of
  * four reply parsers — mailgun/talon, zapier/email-reply-parser, willdurand/EmailReplyParser,
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     suite: { type: 'string' },
     failures: { type: 'boolean', default: false },
     json: { type: 'string' },
+    // Another extract-reply.ts to measure (e.g. an older version from `git show`), same imports.
+    ours: { type: 'string' },
   },
 });
 const REPOS = { talon: 'mailgun+talon', zapier: 'zapier+email-reply-parser', willdurand: 'willdurand+EmailReplyParser', crisp: 'crisp-oss+email-reply-parser' };
@@ -68,7 +70,7 @@ try {
   // Ours, compiled from the working tree; sanitize-html resolves from this repository.
   const oursFile = join(root, 'node_modules/.cache/mz-peer-eval-ours.mjs');
   mkdirSync(dirname(oursFile), { recursive: true });
-  esbuild.buildSync({ entryPoints: [join(root, 'apps/inbound/src/analysis/extract-reply.ts')], bundle: true, format: 'esm', platform: 'node',
+  esbuild.buildSync({ entryPoints: [values.ours ?? join(root, 'apps/inbound/src/analysis/extract-reply.ts')], bundle: true, format: 'esm', platform: 'node',
     packages: 'external', outfile: oursFile, logLevel: 'error', tsconfig: join(root, 'tsconfig.base.json') });
   const { analyseReply } = await import(pathToFileURL(oursFile).href);
 

@@ -4,8 +4,8 @@ import { analyseReply, extractFromText, type OurLetter } from './extract-reply';
  * Our own reply corpus: every client layout and language we know of, our letter quoted back in
  * each client's style, HTML-only bodies, inline answers and format=flowed text, each with the
  * exact text the subscriber wrote. Written here from how the clients lay replies out (not taken
- * from another project's fixtures); the peer suites are measured outside the repository
- * (README.md, "Measured against the peer suites").
+ * from another project's fixtures); the peer suites are measured by scripts/peer-eval against
+ * their own repositories (README.md, "Measured against the peer suites").
  */
 
 const LETTER_TEXT = [
