@@ -13,7 +13,7 @@ import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 /**
  * The api service (docs/architecture.md §1): auth, subscriber settings, one-click unsubscribe, the admin API.
  * Express-level pieces (helmet, body limits, Origin check, Bull Board, OpenAPI) are in
- * common/http-setup.ts, run by the service definition before Nest's routes are registered.
+ * http-setup.ts (start-up wiring, beside main.ts), run by the service definition before Nest's routes are registered.
  */
 @Module({})
 export class ApiModule {

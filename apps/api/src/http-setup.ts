@@ -5,9 +5,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
 import { QueueService } from '@mz/platform';
-import { adminOnly, BULL_BOARD_PATH, bullBoardRouter } from '../admin/bull-board';
-import { SessionService, sessionCookieName } from '../auth/session.service';
-import { originCheck } from './origin-check.middleware';
+import { adminOnly, BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
+import { SessionService, sessionCookieName } from './auth/session.service';
+import { originCheck } from './common/origin-check.middleware';
 
 /** JSON bodies are small (the largest is a prompt template); forms are tiny. */
 export const JSON_BODY_LIMIT = '256kb';
