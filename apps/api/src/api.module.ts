@@ -8,6 +8,7 @@ import { ConsoleModule } from './console/console.module';
 import { DocsModule } from './docs/docs.module';
 import { MtaStsController } from './mta-sts/mta-sts.controller';
 import { SubscriberModule } from './subscriber/subscriber.module';
+import { TlsRptModule } from './tlsrpt/tlsrpt.module';
 import { UnsubscribeModule } from './unsubscribe/unsubscribe.module';
 
 /**
@@ -20,7 +21,7 @@ export class ApiModule {
   static register(platform: DynamicModule): DynamicModule {
     return {
       module: ApiModule,
-      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule, DocsModule],
+      imports: [platform, CommonModule, AuthModule, SubscriberModule, UnsubscribeModule, AdminModule, ConsoleModule, DocsModule, TlsRptModule],
       controllers: [MtaStsController],
       providers: [{ provide: APP_FILTER, useClass: DomainErrorsFilter }],
     };

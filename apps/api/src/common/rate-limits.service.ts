@@ -8,12 +8,15 @@ export interface LimitSpec { points: number; durationSec: number }
 /**
  * Limits, in one place. A login link per address: 5 an hour stops mail-bombing someone's inbox;
  * per IP: 30 in 15 minutes lets an office share one address while stopping address enumeration
- * and sign-up spam. Send-now calls the LLM and sends a mail, so it is bounded per user.
+ * and sign-up spam. Send-now calls the LLM and sends a mail, so it is bounded per user. A sending
+ * domain posts about one TLS report a day per policy: 60 an hour per IP leaves room for a large
+ * provider's shared egress and its retries while bounding what a flood can write.
  */
 export const RATE_LIMITS = {
   loginLinkPerAddress: { points: 5, durationSec: 3600 },
   loginLinkPerIp: { points: 30, durationSec: 900 },
   sendNowPerUser: { points: 10, durationSec: 3600 },
+  tlsRptPerIp: { points: 60, durationSec: 3600 },
 } as const satisfies Record<string, LimitSpec>;
 export type LimitName = keyof typeof RATE_LIMITS;
 

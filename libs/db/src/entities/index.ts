@@ -14,14 +14,17 @@ import { Progress } from './progress.entity';
 import { PromptTemplate } from './prompt-template.entity';
 import { Subscription } from './subscription.entity';
 import { Suppression } from './suppression.entity';
+import { TlsRptReport } from './tlsrpt-report.entity';
 import { Topic } from './topic.entity';
+
+export type { TlsRptPolicyCounts } from './tlsrpt-report.entity';
 
 export {
   AppConfigEntry, AppSession, AppUser, BottomQuote, EmailFooter, EventLog, InboundMessage, KpiDaily, Letter,
-  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, Topic,
+  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
 };
 
 export const ENTITIES = [
   AppConfigEntry, AppSession, AppUser, BottomQuote, EmailFooter, EventLog, InboundMessage, KpiDaily, Letter,
-  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, Topic,
+  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
 ];

@@ -6,6 +6,7 @@ import { PersonaVoiceSettings1796356698000 } from './1796356698000-persona-voice
 import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
+import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   InboundEnvelope1796357400000,
   SessionScope1796357852000,
   SessionScopeFailClosed1796400000000,
+  TlsRptReport1796400364128,
 ];
