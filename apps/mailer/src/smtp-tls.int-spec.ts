@@ -1,7 +1,8 @@
 /**
  * TLS to the relay with real TLS: smtp-server relays presenting a certificate from a CA made at
  * test time. With SMTP_REQUIRE_TLS nothing is handed to a relay that offers no STARTTLS; the
- * private CA comes from SMTP_CA_FILE (per transport, not process-wide); smtps:// works.
+ * private CA comes from SMTP_CA_FILE (per transport, not process-wide); smtps:// works; each
+ * connection is counted by the TLS version it negotiated.
  */
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
@@ -16,7 +17,7 @@ const mail = (n: string) => ({ from: 'mentor@mentor.test', to: 'reader@example.c
 
 interface Relay { port: number; received: number; close(): Promise<void> }
 
-async function relay(opts: { ca?: TestCa; secure?: boolean; starttls: boolean }): Promise<Relay> {
+async function relay(opts: { ca?: TestCa; secure?: boolean; starttls: boolean; maxVersion?: 'TLSv1.2' }): Promise<Relay> {
   const pair = opts.ca ? opts.ca.issue('localhost', `relay-${Math.random().toString(36).slice(2)}`) : null;
   const r = { received: 0 } as Relay;
   const server = new SMTPServer({
@@ -25,6 +26,7 @@ async function relay(opts: { ca?: TestCa; secure?: boolean; starttls: boolean })
     disabledCommands: opts.starttls || opts.secure ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideSTARTTLS: !opts.starttls,
     ...(pair ? { cert: readFileSync(pair.certFile), key: readFileSync(pair.keyFile) } : {}),
+    ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
     logger: false,
     onData(stream, _session, cb) {
       stream.resume();
@@ -118,6 +120,37 @@ describe('TLS to the relay', () => {
       t.onApplicationShutdown();
       await r.close();
     }
+  });
+
+  it('counts connections that carried mail by negotiated TLS version, each connection once', async () => {
+    const metrics = new MetricsService('mailer');
+    const counts = async () => Object.fromEntries((await metrics.registry.getSingleMetric('mz_smtp_connections_total')!.get()).values.map((v) => [v.labels.tls_version, v.value]));
+    const send = async (r: Relay, env: Record<string, string>, n: number) => {
+      const t = new SmtpTransport(parseConfig({ SMTP_POOL_SIZE: '1', ...env }), logger, metrics);
+      try {
+        for (let i = 0; i < n; i++) expect((await t.send(mail(`v${i}`))).response).toMatch(/^250/);
+      } finally {
+        t.onApplicationShutdown();
+        await r.close();
+      }
+    };
+    // STARTTLS to a relay allowing TLS 1.3: three messages over one pooled connection count once.
+    const modern = await relay({ ca, starttls: true });
+    await send(modern, { SMTP_URL: `smtp://localhost:${modern.port}`, SMTP_REQUIRE_TLS: 'true', SMTP_CA_FILE: ca.caCertFile }, 3);
+    expect(modern.received).toBe(3);
+    expect(await counts()).toEqual({ 'TLSv1.3': 1 });
+    // A relay that stops at TLS 1.2 (the lowest the mailer accepts).
+    const older = await relay({ ca, starttls: true, maxVersion: 'TLSv1.2' });
+    await send(older, { SMTP_URL: `smtp://localhost:${older.port}`, SMTP_REQUIRE_TLS: 'true', SMTP_CA_FILE: ca.caCertFile }, 1);
+    expect(await counts()).toEqual({ 'TLSv1.3': 1, 'TLSv1.2': 1 });
+    // Implicit TLS (smtps://).
+    const implicit = await relay({ ca, secure: true, starttls: false });
+    await send(implicit, { SMTP_URL: `smtps://localhost:${implicit.port}`, SMTP_CA_FILE: ca.caCertFile }, 1);
+    expect(await counts()).toEqual({ 'TLSv1.3': 2, 'TLSv1.2': 1 });
+    // The local mail catcher on loopback, plaintext allowed: visible as such.
+    const local = await relay({ starttls: false });
+    await send(local, { SMTP_URL: `smtp://127.0.0.1:${local.port}` }, 1);
+    expect(await counts()).toEqual({ 'TLSv1.3': 2, 'TLSv1.2': 1, none: 1 });
   });
 
   it('an unreadable SMTP_CA_FILE stops the mailer at start, naming the variable', () => {

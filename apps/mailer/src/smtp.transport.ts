@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { rootCertificates, type TLSSocket } from 'node:tls';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import { type AppConfig, smtpRequiresTls } from '@mz/contracts';
 import { loadDkimKeys } from '@mz/domain';
 import { APP_CONFIG, LOGGER, MetricsService } from '@mz/platform';
@@ -39,10 +40,14 @@ export class SmtpTransport implements OnApplicationShutdown {
   /** Whether a plaintext hand-over is refused (SMTP_REQUIRE_TLS, else not loopback). */
   readonly requireTls: boolean;
   private readonly tlsFailures;
+  private readonly connections: Counter<'tls_version'>;
+  /** Pool connections already counted in mz_smtp_connections_total (each once, whatever it sends). */
+  private readonly counted = new WeakSet<object>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(LOGGER) logger: Logger, metrics: MetricsService) {
     this.requireTls = smtpRequiresTls(config);
     this.tlsFailures = metrics.counter('mz_smtp_tls_failures_total', 'SMTP attempts that failed to set up TLS with the relay (no STARTTLS, untrusted certificate, old protocol): nothing was sent');
+    this.connections = metrics.counter('mz_smtp_connections_total', 'Connections to the SMTP relay that carried mail, by negotiated TLS version (TLSv1.2, TLSv1.3; none: plaintext, possible only without SMTP_REQUIRE_TLS)', ['tls_version']);
     const keys = loadDkimKeys(config);
     this.dkim = keys ? { domain: keys.current.domain, selector: keys.current.selector } : null;
     if (!keys && config.NODE_ENV === 'production') {
@@ -83,12 +88,39 @@ export class SmtpTransport implements OnApplicationShutdown {
       // Single-recipient mail: a partial accept cannot happen, but never report a refusal as sent.
       throw Object.assign(new Error('recipient not accepted'), { code: 'EENVELOPE', response: info.response });
     }
+    this.countNewConnections();
     return { response: info.response ?? '' };
+  }
+
+  /**
+   * Counts each pool connection once, by the TLS version it negotiated, once it has carried a
+   * message (so a connection still in its handshake is never read as plaintext). nodemailer has
+   * no public way to the socket of a pooled connection — neither `info` nor an event names it,
+   * and `getSocket` only sees the plain socket that STARTTLS later wraps — so this reads the pool's
+   * own fields; smtp-tls.int-spec asserts the labels, so a nodemailer change that moves them fails
+   * a test instead of silently counting nothing.
+   */
+  private countNewConnections(): void {
+    const pool = (this.transporter as unknown as { transporter?: { _connections?: PooledResource[] } }).transporter;
+    for (const resource of pool?._connections ?? []) {
+      const connection = resource.connection;
+      if (!connection || !(resource.messages > 0) || connection.upgrading || this.counted.has(connection)) continue;
+      this.counted.add(connection);
+      const socket = connection._socket as Partial<TLSSocket> | undefined;
+      const version = connection.secure ? (socket?.getProtocol?.() ?? 'unknown') : 'none';
+      this.connections.inc({ tls_version: version });
+    }
   }
 
   onApplicationShutdown(): void {
     this.transporter.close();
   }
+}
+
+/** The fields of nodemailer's PoolResource / SMTPConnection that countNewConnections reads. */
+interface PooledResource {
+  messages: number;
+  connection?: { secure?: boolean; upgrading?: boolean; _socket?: unknown };
 }
 
 /** SMTP_CA_FILE's PEM; an unreadable file stops the mailer at start, naming the variable. */
