@@ -9,6 +9,8 @@
 set -eu
 
 app="${1:-${APP:-}}"
+# the services' configuration checks what concerns one service only by this name
+export APP="$app"
 # the image keeps this script in /app/docker; dist/ is beside it
 cd "$(dirname "$0")/.."
 

@@ -278,6 +278,16 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     expect(envValue(podTemplate(get(objects(), 'Deployment', 'mentor-zero-inbound')).spec.containers[0], 'INBOUND_SMTP_PORT')).toBe('2525');
   });
 
+  it('routes mta-sts.<REPLY_DOMAIN> to the api for the MTA-STS policy only', () => {
+    const ingress = get(objects(), 'Ingress', 'mentor-zero');
+    const api = containerEnv(podTemplate(get(objects(), 'Deployment', 'mentor-zero-api')).spec.containers[0], objects(), externalSecrets(overlay));
+    const rule = ingress.spec.rules.find((r: any) => r.host === `mta-sts.${parseConfig(api).REPLY_DOMAIN}`);
+    expect(rule).toBeDefined();
+    expect(rule.http.paths).toEqual([
+      { path: '/.well-known/mta-sts.txt', pathType: 'Exact', backend: { service: { name: 'mentor-zero-api', port: { name: 'http' } } } },
+    ]);
+  });
+
   it('runs migrations in a Job with the service image, never in the services', () => {
     const job = get(objects(), 'Job', 'mentor-zero-migrate');
     const spec = podTemplate(job).spec;
@@ -404,7 +414,46 @@ describe('k8s overlays compared', () => {
       expect(limit('prod', app, 'cpu')).toBeGreaterThan(limit('dev', app, 'cpu'));
     }
     const ingress = get(prod, 'Ingress', 'mentor-zero');
-    expect(ingress.spec.tls[0].hosts).toEqual([ingress.spec.rules[0].host]);
+    // every host is served over https: the app, and mta-sts.<REPLY_DOMAIN> (RFC 8461 needs verified https)
+    expect(ingress.spec.tls[0].hosts).toEqual(ingress.spec.rules.map((r: any) => r.host));
+  });
+
+  it('prod serves STARTTLS on the MX from a cert-manager Certificate; dev runs the MX without it, on purpose', () => {
+    const prod = rendered.prod;
+    const inbound = podTemplate(get(prod, 'Deployment', 'mentor-zero-inbound')).spec;
+    const env = containerEnv(inbound.containers[0], prod, externalSecrets('prod'));
+    const config = parseConfig(env);
+    expect(env.INBOUND_TLS).toBeUndefined();
+    expect(config.INBOUND_TLS_CERT_FILE).toBeDefined();
+    const cert = get(prod, 'Certificate', 'mentor-zero-mx');
+    // the certificate names every MX host the MTA-STS policy allows
+    const mxHosts = (config.MTA_STS_MX ?? config.REPLY_DOMAIN).split(',').map((h) => h.trim().toLowerCase());
+    expect([...cert.spec.dnsNames].sort()).toEqual([...mxHosts].sort());
+    expect(cert.spec.issuerRef.kind).toBe('ClusterIssuer');
+    // issued while the migration runs, before the inbound pods that mount it roll out
+    expect(cert.metadata.labels?.['mentor-zero.io/deploy-phase']).toBe('pre-rollout');
+    // mounted as a whole directory (a subPath mount never sees a renewal), read-only, holding both files
+    const volume = inbound.volumes.find((v: any) => v.secret?.secretName === cert.spec.secretName);
+    expect(volume).toBeDefined();
+    const mount = inbound.containers[0].volumeMounts.find((m: any) => m.name === volume.name);
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(mount.subPath).toBeUndefined();
+    expect(config.INBOUND_TLS_CERT_FILE).toBe(`${mount.mountPath}/tls.crt`);
+    expect(config.INBOUND_TLS_KEY_FILE).toBe(`${mount.mountPath}/tls.key`);
+    expect(volume.secret.defaultMode & 0o007).toBe(0); // the key is not world-readable
+    // the other services share the configuration and need no certificate
+    for (const app of ['api', 'scheduler', 'composer', 'mailer']) {
+      const other = containerEnv(podTemplate(get(prod, 'Deployment', `mentor-zero-${app}`)).spec.containers[0], prod, externalSecrets('prod'));
+      expect([app, other.INBOUND_TLS_CERT_FILE, other.INBOUND_TLS]).toEqual([app, undefined, undefined]);
+    }
+
+    const dev = rendered.dev;
+    expect(find(dev, 'Certificate', 'mentor-zero-mx')).toBeUndefined();
+    const devInbound = podTemplate(get(dev, 'Deployment', 'mentor-zero-inbound')).spec;
+    const devEnv = containerEnv(devInbound.containers[0], dev);
+    expect(devEnv.INBOUND_TLS).toBe('off');
+    expect(devEnv.INBOUND_TLS_CERT_FILE).toBeUndefined();
+    expect(devInbound.volumes.map((v: any) => v.name)).toEqual(['tmp']);
   });
 
   it('prod does not render the Secret: it is created out of band, and the example lists every key', () => {

@@ -59,6 +59,9 @@ describe('config schema', () => {
     expect(parseConfig({ ...base, INBOUND_TLS_CERT_FILE: '/tls/tls.crt', INBOUND_TLS_KEY_FILE: '/tls/tls.key' }).INBOUND_TLS_CERT_FILE).toBe('/tls/tls.crt');
     expect(() => parseConfig({ ...base, INBOUND_TLS: 'off', INBOUND_TLS_CERT_FILE: '/a', INBOUND_TLS_KEY_FILE: '/b' })).toThrow(/INBOUND_TLS: is off but/);
     expect(parseConfig({ ...base, INBOUND_TLS: 'off' }).INBOUND_TLS).toBe('off');
+    // The other services share the configuration but never serve the MX.
+    for (const app of ['api', 'scheduler', 'composer', 'mailer', 'migrate']) expect(parseConfig({ ...base, APP: app }).APP).toBe(app);
+    expect(() => parseConfig({ ...base, APP: 'inbound' })).toThrow(/INBOUND_TLS_CERT_FILE: must be set in production/);
   });
 
   describe('weak secrets in production', () => {

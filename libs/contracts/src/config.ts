@@ -155,6 +155,11 @@ const empty = (v: unknown) => (v === '' ? undefined : v);
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /**
+     * Which service this process runs (set by docker/entrypoint.sh and the k8s Deployments); unset
+     * when started otherwise. Checks that concern one service (the MX certificate) use it.
+     */
+    APP: z.preprocess(empty, z.string().optional()),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/mentor'),
     DATABASE_POOL_MAX: int(10, 1, 200),
@@ -269,7 +274,9 @@ export const ConfigSchema = z
     if (c.INBOUND_TLS === 'off' && c.INBOUND_TLS_CERT_FILE) {
       ctx.addIssue({ code: 'custom', path: ['INBOUND_TLS'], message: 'is off but INBOUND_TLS_CERT_FILE is set: choose one' });
     }
-    if (c.NODE_ENV === 'production' && !c.INBOUND_TLS_CERT_FILE && c.INBOUND_TLS !== 'off') {
+    // Only the inbound service serves the MX; the others share its configuration but never read
+    // the certificate, so they need not name one (a process that does not say which it is does).
+    if (c.NODE_ENV === 'production' && (c.APP === undefined || c.APP === 'inbound') && !c.INBOUND_TLS_CERT_FILE && c.INBOUND_TLS !== 'off') {
       ctx.addIssue({
         code: 'custom', path: ['INBOUND_TLS_CERT_FILE'],
         message: 'must be set in production (STARTTLS on the MX), or set INBOUND_TLS=off on purpose when a TLS-terminating MTA is in front',

@@ -16,9 +16,12 @@ export function keysThatMustBeExplicit(): string[] {
   return [...new Set([...secretKeys, ...localOnly, 'NODE_ENV', 'QUEUE_PREFIX'])].sort();
 }
 
-/** Keys production accepts in place of another: the MX certificate, or INBOUND_TLS=off on purpose. */
+/**
+ * Keys production accepts in place of another: the MX certificate, or INBOUND_TLS=off on purpose —
+ * and only the inbound service (or a process that does not say which it is) needs either.
+ */
 const ALTERNATIVES: Record<string, (env: Record<string, string | undefined>) => boolean> = {
-  INBOUND_TLS_CERT_FILE: (env) => env.INBOUND_TLS === 'off',
+  INBOUND_TLS_CERT_FILE: (env) => env.INBOUND_TLS === 'off' || (env.APP !== undefined && env.APP !== 'inbound'),
 };
 
 /** The keys of `keysThatMustBeExplicit()` that `env` leaves unset or empty. */

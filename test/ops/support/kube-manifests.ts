@@ -1,9 +1,9 @@
 /**
  * Offline checks of the Kubernetes manifests: render an overlay with the real kustomize that
  * ships inside kubectl, validate every object against the Kubernetes OpenAPI schemas
- * (kubernetes-models) or, for CRDs, against the fields KEDA and the Prometheus Operator accept,
- * and answer the questions the specs ask (which env a container gets, what a NetworkPolicy set
- * lets through).
+ * (kubernetes-models) or, for CRDs, against the fields KEDA, the Prometheus Operator and
+ * cert-manager accept, and answer the questions the specs ask (which env a container gets, what a
+ * NetworkPolicy set lets through).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -192,7 +192,30 @@ const prometheusRule = z.object({
   }).strict(),
 }).strict();
 
+// cert-manager.io/v1, the subset of fields these manifests may use.
+const certificate = z.object({
+  apiVersion: z.literal('cert-manager.io/v1'),
+  kind: z.literal('Certificate'),
+  metadata: crdMeta,
+  spec: z.object({
+    secretName: z.string().max(253).regex(DNS_SUBDOMAIN),
+    commonName: z.string().max(64).optional(),
+    dnsNames: z.array(z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/)).min(1),
+    issuerRef: z.object({ name: z.string().min(1), kind: z.enum(['Issuer', 'ClusterIssuer']).optional(), group: z.string().optional() }).strict(),
+    privateKey: z.object({
+      algorithm: z.enum(['RSA', 'ECDSA', 'Ed25519']).optional(),
+      size: z.number().int().positive().optional(),
+      encoding: z.enum(['PKCS1', 'PKCS8']).optional(),
+      rotationPolicy: z.enum(['Never', 'Always']).optional(),
+    }).strict().optional(),
+    duration: z.string().regex(/^(\d+(ns|us|ms|s|m|h))+$/).optional(),
+    renewBefore: z.string().regex(/^(\d+(ns|us|ms|s|m|h))+$/).optional(),
+    usages: z.array(z.string()).optional(),
+  }).strict(),
+}).strict();
+
 const CRD_SCHEMAS: Record<string, z.ZodType> = {
+  'cert-manager.io/v1/Certificate': certificate,
   'keda.sh/v1alpha1/ScaledObject': scaledObject,
   'keda.sh/v1alpha1/TriggerAuthentication': triggerAuthentication,
   'monitoring.coreos.com/v1/ServiceMonitor': serviceMonitor,
