@@ -35,6 +35,7 @@ const REQUIRED_ALERTS: Record<string, { alert: string; reads: string }> = {
   'letters written offline because the LLM fails': { alert: 'MentorZeroLlmDegraded', reads: 'mz_letters_degraded_total' },
   'TLS to the relay failing': { alert: 'MentorZeroSmtpTlsFailing', reads: 'mz_smtp_tls_failures_total' },
   'a certificate close to expiry': { alert: 'MentorZeroCertificateExpiring', reads: 'mz_tls_certificate_expiry_seconds' },
+  'senders reporting TLS failures to the MX': { alert: 'MentorZeroTlsRptFailures', reads: 'mz_tlsrpt_failed_sessions_total' },
 };
 
 describe('PrometheusRule', () => {
@@ -252,6 +253,34 @@ describe('PrometheusRule', () => {
             { eval_time: '9m', alertname: 'MentorZeroCertificateExpiring', exp_alerts: [] },
             { eval_time: '20m', alertname: 'MentorZeroCertificateExpiring', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
           ],
+        },
+      ]);
+    });
+
+    it('MentorZeroTlsRptFailures: a real share of reported sessions failing, not one stray failure', () => {
+      runUnitTests('tlsrpt', [
+        {
+          // one report a day arrives at minute 30: 1000 sessions, 50 failed (5%)
+          interval: '10m',
+          input_series: [
+            { series: 'mz_tlsrpt_successful_sessions_total{pod="a1"}', values: '0x2 950x200' },
+            { series: 'mz_tlsrpt_failed_sessions_total{result_type="certificate-expired",pod="a1"}', values: '0x2 50x200' },
+          ],
+          alert_rule_test: [
+            { eval_time: '20m', alertname: 'MentorZeroTlsRptFailures', exp_alerts: [] },
+            { eval_time: '2h', alertname: 'MentorZeroTlsRptFailures', exp_alerts: [{ exp_labels: { severity: 'warning' } }] },
+            // a day after the report it has aged out of the window
+            { eval_time: '26h', alertname: 'MentorZeroTlsRptFailures', exp_alerts: [] },
+          ],
+        },
+        {
+          // 2 failed of 10000: below the threshold
+          interval: '10m',
+          input_series: [
+            { series: 'mz_tlsrpt_successful_sessions_total{pod="a1"}', values: '0x2 9998x200' },
+            { series: 'mz_tlsrpt_failed_sessions_total{result_type="starttls-not-supported",pod="a1"}', values: '0x2 2x200' },
+          ],
+          alert_rule_test: [{ eval_time: '2h', alertname: 'MentorZeroTlsRptFailures', exp_alerts: [] }],
         },
       ]);
     });
