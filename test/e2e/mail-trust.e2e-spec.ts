@@ -195,7 +195,7 @@ describe('trusted mail, both ways (built mailer + CLI, inbound on a fake DNS zon
 
   it('signs letters and sign-in mail with the key the DNS command printed, and gives each its signed addresses', async () => {
     expect(zoneLines.filter((l) => /\tIN\t/.test(l)).map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
-      `${REPLY_DOMAIN}. 3600 IN MX`, `${REPLY_DOMAIN}. 3600 IN TXT`, `mz2026a._domainkey.${DKIM_DOMAIN}. 3600 IN TXT`, `mz2026b._domainkey.${DKIM_DOMAIN}. 3600 IN TXT`, `_dmarc.${DKIM_DOMAIN}. 3600 IN TXT`,
+      `${REPLY_DOMAIN}. 3600 IN MX`, `${REPLY_DOMAIN}. 3600 IN TXT`, `_smtp._tls.${REPLY_DOMAIN}. 3600 IN TXT`, `mz2026a._domainkey.${DKIM_DOMAIN}. 3600 IN TXT`, `mz2026b._domainkey.${DKIM_DOMAIN}. 3600 IN TXT`, `_dmarc.${DKIM_DOMAIN}. 3600 IN TXT`,
     ]);
     const ada = await letterTo('ada@example.com');
     const verified = await dkimVerify(ada.mail.raw, { resolver: zone.resolver });

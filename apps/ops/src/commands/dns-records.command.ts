@@ -12,10 +12,16 @@ function addressDomain(mailFrom: string): string {
   return address.slice(at + 1).trim().toLowerCase();
 }
 
+/** Where senders post TLS reports: the api's endpoint (api/tlsrpt), on https only. */
+function tlsRptRua(appBaseUrl: string): string | null {
+  const base = new URL(appBaseUrl);
+  return base.protocol === 'https:' ? `${base.origin}/api/tlsrpt` : null;
+}
+
 /** `npm run mz -- dns-records`: what to publish for the configured domains. */
 export const dnsRecordsCommand: OpsCommand = {
   name: 'dns-records',
-  summary: 'Print the DNS records to publish: MX and SPF for REPLY_DOMAIN, DKIM (current and next selector), DMARC for the From domain',
+  summary: 'Print the DNS records to publish: MX, SPF and TLS reporting for REPLY_DOMAIN, DKIM (current and next selector), DMARC for the From domain',
   usage: [
     '--mx-host <host>        host receiving mail for REPLY_DOMAIN (default: REPLY_DOMAIN itself, which then needs an A/AAAA record)',
     '--spf "<mechanisms>"    SPF mechanisms for the outgoing relay (default: a:<SMTP_URL host>; an email provider documents its own include:)',
@@ -37,6 +43,7 @@ export const dnsRecordsCommand: OpsCommand = {
     const out = buildDnsRecords({
       replyDomain: config.REPLY_DOMAIN, fromDomain: addressDomain(config.MAIL_FROM), dkim: loadDkimKeys(config), mxHost, spf,
       dmarcPolicy: policy as (typeof POLICIES)[number], dmarcRua: rua ?? null,
+      tlsRptRua: tlsRptRua(config.APP_BASE_URL),
     });
     if (o.json) io.out(JSON.stringify(out, null, 2));
     else for (const line of formatZone(out)) io.out(line);

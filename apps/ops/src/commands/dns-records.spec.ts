@@ -16,6 +16,7 @@ const ENV = {
   REPLY_DOMAIN: 'reply.mentor.example',
   MAIL_FROM: 'Mentor Zero <mentor@mentor.example>',
   SMTP_URL: 'smtp://relay.mentor.example:587',
+  APP_BASE_URL: 'https://mentor.example',
   DKIM_DOMAIN: 'mentor.example',
   DKIM_SELECTOR: 'mz2026a',
   DKIM_PRIVATE_KEY: CURRENT,
@@ -37,7 +38,7 @@ async function signed(selector: string, privateKey: string): Promise<Buffer> {
 }
 
 describe('npm run mz -- dns-records', () => {
-  it('prints MX, SPF, both DKIM keys and DMARC as zone lines', async () => {
+  it('prints MX, SPF, TLS reporting, both DKIM keys and DMARC as zone lines', async () => {
     const { code, out, err } = await cli(['dns-records']);
     expect(code).toBe(0);
     expect(err).toEqual([]);
@@ -45,6 +46,7 @@ describe('npm run mz -- dns-records', () => {
     expect(records).toEqual([
       'reply.mentor.example.\t3600\tIN\tMX\t10 reply.mentor.example.',
       'reply.mentor.example.\t3600\tIN\tTXT\t"v=spf1 a:relay.mentor.example -all"',
+      '_smtp._tls.reply.mentor.example.\t3600\tIN\tTXT\t"v=TLSRPTv1; rua=https://mentor.example/api/tlsrpt"',
       expect.stringMatching(/^mz2026a\._domainkey\.mentor\.example\.\t3600\tIN\tTXT\t"v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+" "[A-Za-z0-9+/=]+"$/),
       expect.stringMatching(/^mz2026b\._domainkey\.mentor\.example\.\t3600\tIN\tTXT\t"v=DKIM1; k=rsa; p=/),
       '_dmarc.mentor.example.\t3600\tIN\tTXT\t"v=DMARC1; p=quarantine; adkim=r; aspf=r"',
@@ -73,6 +75,7 @@ describe('npm run mz -- dns-records', () => {
     expect(json.records.map((r: { name: string; type: string; values: string[] }) => [r.name, r.type, r.values.join('')])).toEqual([
       ['reply.mentor.example', 'MX', '10 mx.mentor.example.'],
       ['reply.mentor.example', 'TXT', 'v=spf1 include:_spf.relay.example -all'],
+      ['_smtp._tls.reply.mentor.example', 'TXT', 'v=TLSRPTv1; rua=https://mentor.example/api/tlsrpt'],
       ['mz2026a._domainkey.mentor.example', 'TXT', expect.stringMatching(/^v=DKIM1; k=rsa; p=MIIB/)],
       ['_dmarc.mentor.example', 'TXT', 'v=DMARC1; p=reject; adkim=r; aspf=r; rua=mailto:dmarc@mentor.example'],
     ]);
@@ -102,6 +105,9 @@ describe('npm run mz -- dns-records', () => {
     expect(code).toBe(0);
     expect(err.join('\n')).toMatch(/DKIM is not configured/);
     expect(err.join('\n')).toMatch(/REPLY_DOMAIN reply\.other\.example does not align/);
+    // the default APP_BASE_URL is plain http: no TLS-RPT record, since reports are posted over https only
+    expect(err.join('\n')).toMatch(/APP_BASE_URL is not https: no _smtp\._tls record/);
+    expect(out.filter((l) => !l.startsWith(';')).join('\n')).not.toMatch(/_smtp\._tls/);
     expect(out[0]).toMatch(/^; WARNING/);
     const help = await cli([]);
     expect(help.out.join('\n')).toMatch(/dns-records\s+Print the DNS records/);

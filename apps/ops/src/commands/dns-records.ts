@@ -21,6 +21,11 @@ export interface DnsRecordsInput {
   dmarcPolicy: 'none' | 'quarantine' | 'reject';
   /** mailto: for aggregate reports, if any. */
   dmarcRua: string | null;
+  /**
+   * The api's TLS-RPT endpoint (`https://<APP_BASE_URL host>/api/tlsrpt`), or null when the api is
+   * not on https: RFC 8460 reports are only ever posted over https.
+   */
+  tlsRptRua: string | null;
 }
 
 export interface DnsRecordsOutput {
@@ -47,13 +52,20 @@ const aligned = (a: string, b: string) => a === b || orgDomain(a) === orgDomain(
  * - DKIM for each selector (current and, during a rotation, next), the public key derived from
  *   the configured private key — never typed by hand;
  * - DMARC for the From domain, relaxed alignment (DKIM d= and the envelope domain share its
- *   organisational domain).
+ *   organisational domain);
+ * - TLS reporting (RFC 8460) for REPLY_DOMAIN: senders post daily reports on TLS to our MX to the
+ *   api's endpoint, which counts them.
  */
 export function buildDnsRecords(input: DnsRecordsInput): DnsRecordsOutput {
   const records: DnsRecord[] = [];
   const warnings: string[] = [];
   records.push({ name: input.replyDomain, type: 'MX', values: [`10 ${input.mxHost}.`], purpose: 'replies, bounces and feedback reports reach the inbound service' });
   records.push({ name: input.replyDomain, type: 'TXT', values: txtStrings(`v=spf1 ${input.spf} -all`), purpose: 'SPF for the envelope sender (bounce addresses on REPLY_DOMAIN)' });
+  if (input.tlsRptRua) {
+    records.push({ name: `_smtp._tls.${input.replyDomain}`, type: 'TXT', values: txtStrings(`v=TLSRPTv1; rua=${input.tlsRptRua}`), purpose: 'TLS reporting (RFC 8460): senders report how TLS to the MX went, to the api' });
+  } else {
+    warnings.push('APP_BASE_URL is not https: no _smtp._tls record, TLS reports (RFC 8460) are only posted over https');
+  }
   if (input.dkim) {
     for (const [role, key] of [['current', input.dkim.current], ['next', input.dkim.next]] as const) {
       if (!key) continue;
