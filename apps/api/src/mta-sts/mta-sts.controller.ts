@@ -2,13 +2,12 @@ import { Controller, Get, Header, Inject, NotFoundException, Req } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { AppConfig } from '@mz/contracts';
+import { mtaStsPolicy } from '@mz/domain';
 import { APP_CONFIG } from '@mz/platform';
 
-/** The STSv1 policy text (RFC 8461 §3.2): CRLF-separated key: value lines. */
-export function mtaStsPolicy(config: Pick<AppConfig, 'MTA_STS_MODE' | 'MTA_STS_MX' | 'MTA_STS_MAX_AGE' | 'REPLY_DOMAIN'>): string {
-  const mx = (config.MTA_STS_MX ?? config.REPLY_DOMAIN).split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return ['version: STSv1', `mode: ${config.MTA_STS_MODE}`, ...mx.map((h) => `mx: ${h}`), `max_age: ${config.MTA_STS_MAX_AGE}`].join('\r\n') + '\r\n';
-}
+// The policy text lives beside its id in @mz/domain: `npm run mz -- dns-records` derives the
+// `_mta-sts` record's id from the same text this serves.
+export { mtaStsPolicy };
 
 /**
  * MTA-STS for REPLY_DOMAIN (RFC 8461): senders that support it fetch this policy over https from

@@ -1,5 +1,5 @@
 import { parseConfig } from '@mz/contracts';
-import { loadDkimKeys } from '@mz/domain';
+import { loadDkimKeys, mtaStsPolicyId } from '@mz/domain';
 import { type OpsCommand, parseOptions, UsageError } from '../command';
 import { buildDnsRecords, formatZone } from './dns-records';
 
@@ -21,7 +21,7 @@ function tlsRptRua(appBaseUrl: string): string | null {
 /** `npm run mz -- dns-records`: what to publish for the configured domains. */
 export const dnsRecordsCommand: OpsCommand = {
   name: 'dns-records',
-  summary: 'Print the DNS records to publish: MX, SPF and TLS reporting for REPLY_DOMAIN, DKIM (current and next selector), DMARC for the From domain',
+  summary: 'Print the DNS records to publish: MX, SPF, MTA-STS and TLS reporting for REPLY_DOMAIN, DKIM (current and next selector), DMARC for the From domain',
   usage: [
     '--mx-host <host>        host receiving mail for REPLY_DOMAIN (default: REPLY_DOMAIN itself, which then needs an A/AAAA record)',
     '--spf "<mechanisms>"    SPF mechanisms for the outgoing relay (default: a:<SMTP_URL host>; an email provider documents its own include:)',
@@ -44,6 +44,7 @@ export const dnsRecordsCommand: OpsCommand = {
       replyDomain: config.REPLY_DOMAIN, fromDomain: addressDomain(config.MAIL_FROM), dkim: loadDkimKeys(config), mxHost, spf,
       dmarcPolicy: policy as (typeof POLICIES)[number], dmarcRua: rua ?? null,
       tlsRptRua: tlsRptRua(config.APP_BASE_URL),
+      mtaStsId: config.MTA_STS_MODE === 'none' ? null : mtaStsPolicyId(config),
     });
     if (o.json) io.out(JSON.stringify(out, null, 2));
     else for (const line of formatZone(out)) io.out(line);

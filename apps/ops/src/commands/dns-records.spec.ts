@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
 import nodemailer from 'nodemailer';
+import { parseConfig } from '@mz/contracts';
+import { mtaStsPolicyId } from '@mz/domain';
 import { FakeDnsZone } from '../../../../test/fakes/fake-dns-zone';
 import { runCli } from '../run-cli';
 import { txtStrings } from './dns-records';
@@ -112,6 +114,18 @@ describe('npm run mz -- dns-records', () => {
     const help = await cli([]);
     expect(help.out.join('\n')).toMatch(/dns-records\s+Print the DNS records/);
     expect((await cli(['nope'])).code).toBe(2);
+  });
+
+  it('with MTA-STS on, prints _mta-sts with an id derived from the policy the api serves: a new policy, a new id', async () => {
+    const env = { ...ENV, MTA_STS_MODE: 'testing' };
+    const id = (o: Record<string, string>) => cli(['dns-records', '--json'], o).then((r) => JSON.parse(r.out.join('\n')).records.find((x: { name: string }) => x.name === '_mta-sts.reply.mentor.example')?.values.join(''));
+    const testing = await id(env);
+    expect(testing).toBe(`v=STSv1; id=${mtaStsPolicyId(parseConfig(env))}`);
+    expect(testing).toMatch(/^v=STSv1; id=[0-9a-f]{20}$/);
+    expect(await id(env)).toBe(testing);
+    expect(await id({ ...env, MTA_STS_MODE: 'enforce' })).not.toBe(testing);
+    expect(await id({ ...env, MTA_STS_MX: 'mx1.reply.mentor.example' })).not.toBe(testing);
+    expect(await id(ENV)).toBeUndefined(); // mode none (the default): no record
   });
 
   it('splits long TXT values into 255-byte strings', () => {

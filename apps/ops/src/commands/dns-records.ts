@@ -26,6 +26,8 @@ export interface DnsRecordsInput {
    * not on https: RFC 8460 reports are only ever posted over https.
    */
   tlsRptRua: string | null;
+  /** The `_mta-sts` record's policy id when MTA_STS_MODE is testing or enforce, else null. */
+  mtaStsId: string | null;
 }
 
 export interface DnsRecordsOutput {
@@ -54,13 +56,17 @@ const aligned = (a: string, b: string) => a === b || orgDomain(a) === orgDomain(
  * - DMARC for the From domain, relaxed alignment (DKIM d= and the envelope domain share its
  *   organisational domain);
  * - TLS reporting (RFC 8460) for REPLY_DOMAIN: senders post daily reports on TLS to our MX to the
- *   api's endpoint, which counts them.
+ *   api's endpoint, which counts them;
+ * - with MTA-STS on, `_mta-sts` for REPLY_DOMAIN, whose id tells senders to fetch the policy again.
  */
 export function buildDnsRecords(input: DnsRecordsInput): DnsRecordsOutput {
   const records: DnsRecord[] = [];
   const warnings: string[] = [];
   records.push({ name: input.replyDomain, type: 'MX', values: [`10 ${input.mxHost}.`], purpose: 'replies, bounces and feedback reports reach the inbound service' });
   records.push({ name: input.replyDomain, type: 'TXT', values: txtStrings(`v=spf1 ${input.spf} -all`), purpose: 'SPF for the envelope sender (bounce addresses on REPLY_DOMAIN)' });
+  if (input.mtaStsId) {
+    records.push({ name: `_mta-sts.${input.replyDomain}`, type: 'TXT', values: [`v=STSv1; id=${input.mtaStsId}`], purpose: 'MTA-STS (RFC 8461): the policy at https://mta-sts.<REPLY_DOMAIN>/.well-known/mta-sts.txt; the id changes with the policy' });
+  }
   if (input.tlsRptRua) {
     records.push({ name: `_smtp._tls.${input.replyDomain}`, type: 'TXT', values: txtStrings(`v=TLSRPTv1; rua=${input.tlsRptRua}`), purpose: 'TLS reporting (RFC 8460): senders report how TLS to the MX went, to the api' });
   } else {
