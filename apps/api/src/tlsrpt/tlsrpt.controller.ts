@@ -35,8 +35,9 @@ export class TlsRptController {
   async receive(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ status: TlsRptOutcome }> {
     let outcome: TlsRptOutcome;
     try {
-      if (!Buffer.isBuffer(req.body)) throw new TlsRptInputError(415, `expected Content-Type ${TLSRPT_JSON} or ${TLSRPT_GZIP}`);
-      const summary = summariseReport(await reportText(req.headers['content-type'], req.body), this.config.REPLY_DOMAIN);
+      // Not a Buffer: no body at all, or one the api's JSON parser took (application/json, a 415 by type).
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const summary = summariseReport(await reportText(req.headers['content-type'], raw), this.config.REPLY_DOMAIN);
       outcome = await this.reports.store(summary);
       this.logger.log(`TLS report ${outcome}: ${summary.organizationName} ${summary.reportId}, ${summary.successful} successful / ${summary.failed} failed sessions`);
     } catch (err) {

@@ -138,6 +138,7 @@ describe('POST /api/tlsrpt', () => {
     }
     const notGzip = await post(Buffer.from('plainly not gzip'), 'application/tlsrpt+gzip');
     expect(notGzip.status).toBe(400);
+    expect((await post('', 'application/tlsrpt+json')).status).toBe(400);
     expect(await rows()).toBe(n);
   });
 
