@@ -22,4 +22,11 @@ describe('bench options', () => {
     expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown option/);
     expect(() => parseBenchArgs(['--rounds'])).toThrow(/needs a value/);
   });
+
+  it('R11: the outage and its letters; the target outage is an explicit choice', () => {
+    expect(parseBenchArgs([])).toMatchObject({ outageMs: 120_000, degradedN: 600 });
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ outageMs: 45_000, degradedN: 600 });
+    expect(parseBenchArgs(['--phases', 'degraded', '--outage', '600', '--degraded-n', '1200'])).toMatchObject({ phases: ['degraded'], outageMs: 600_000, degradedN: 1200 });
+    expect(() => parseBenchArgs(['--outage', '2'])).toThrow(/--outage/);
+  });
 });

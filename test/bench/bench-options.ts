@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench` (pure; see bench-options.spec.ts). */
 
-export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'inbound'] as const;
+export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'degraded', 'inbound'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -18,6 +18,9 @@ export interface BenchOptions {
   latenessLeadMs: number;
   /** LLM latency for R6/R7, ms. */
   llmLatencyMs: number;
+  /** R11: how long the LLM fails every call, ms, and the letters due spread over that time. */
+  outageMs: number;
+  degradedN: number;
   /** R6 runs COMPOSER_CONCURRENCY × this many letters (full waves of LLM calls). */
   composerWaves: number;
   /** R4: due rows, and the two table sizes compared. */
@@ -48,6 +51,8 @@ export const USAGE = `npm run bench -- [options]
   --lateness-rounds <k>  rounds of R7 (default 1: each waits the 2-minute lead)
   --lateness-lead <s>    seconds R7's letters are due ahead of now (default 120)
   --llm-latency <ms>     fake LLM latency for R6/R7 (default 1500)
+  --outage <s>           R11: seconds the fake LLM fails every call (default 120; the target's is 600)
+  --degraded-n <count>   R11: letters due spread over the outage (default min(round-n, 600))
   --composer-waves <k>   R6 letters = COMPOSER_CONCURRENCY × k (default 8)
   --claim-large <rows>   R4 big table size (default 1000000)
   --warmup <letters>     unmeasured e2e warm-up (default min(n, 2000): fills BullMQ's retention for R8)
@@ -72,6 +77,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     rounds: quick ? 1 : 3,
     latenessRounds: 1,
     latenessLeadMs: quick ? 30_000 : 120_000,
+    outageMs: quick ? 45_000 : 120_000,
+    degradedN: -1,
     llmLatencyMs: 1500,
     composerWaves: quick ? 4 : 8,
     claimDue: 1000,
@@ -111,6 +118,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--lateness-rounds':
         o.latenessRounds = positiveInt(flag, value());
+        break;
+      case '--outage':
+        o.outageMs = positiveInt(flag, value(), 10) * 1000;
+        break;
+      case '--degraded-n':
+        o.degradedN = positiveInt(flag, value(), 10);
         break;
       case '--lateness-lead':
         o.latenessLeadMs = positiveInt(flag, value(), 5) * 1000;
@@ -157,6 +170,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   if (o.roundN < 0) o.roundN = Math.min(o.n, quick ? 1000 : 2000);
   if (o.latenessN < 0) o.latenessN = o.roundN;
+  if (o.degradedN < 0) o.degradedN = Math.min(o.roundN, 600);
   // 2,000 letters fill BullMQ's retention (1,000 completed jobs per queue, ~10k stream entries):
   // R8 compares steady states only after that.
   if (o.warmup < 0) o.warmup = Math.min(o.n, 2000);

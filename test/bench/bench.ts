@@ -188,6 +188,7 @@ export async function main(argv: string[]): Promise<void> {
     ['scheduler', phaseScheduler],
     ['composer', phaseComposer],
     ['lateness', phaseLateness],
+    ['degraded', phaseDegraded],
     ['claim', phaseClaim],
     ['inbound', phaseInbound],
   ];
@@ -774,6 +775,94 @@ async function phaseLateness(ctx: Ctx): Promise<void> {
   ctx.results.phases.lateness.composeRatePerSecond = median(rounds.map((r) => r.composeRate));
   ctx.results.phases.lateness.composeIdealPerSecond = concurrency / (opts.llmLatencyMs / 1000);
   await collectProfiles(ctx, 'lateness');
+}
+
+// ---------------------------------------------------------------------------------------------
+// R11: letters on time while the LLM fails every call (docs/architecture.md §7, degraded mode)
+
+/** A letter is on time when it is sent within this of its slot (the slot is a minute, a letter a moment). */
+const ON_TIME_MS = 60_000;
+/** A new wave of letters falls due every this often during the outage. */
+const DEGRADED_WAVE_MS = 30_000;
+
+async function phaseDegraded(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  await resetPipelineTables(ctx.db);
+  await ctx.fakes.call('reset');
+  // A provider that is down answers fast; a slow failure only makes the circuit open later.
+  await ctx.fakes.call('setLatency', Math.min(opts.llmLatencyMs, 500));
+  const svc = await services(ctx, 'degraded', ['scheduler', 'composer', 'mailer']);
+  await ctx.db.query(`INSERT INTO app_config (key, value) VALUES ('llm_offline_fallback', 'true'::jsonb)
+                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`);
+  await ctx.fakes.call('setOutage', 503);
+  const start = Date.now();
+  const waves = Math.max(1, Math.round(opts.outageMs / DEGRADED_WAVE_MS));
+  const perWave = Math.max(1, Math.ceil(opts.degradedN / waves));
+  const tags: string[] = [];
+  // Slots from 30 s after the outage begins to its end: letters composed (or not) while it lasts.
+  for (let w = 0; w < waves; w++) {
+    const tag = `degr-${w}`;
+    const at = new Date(Math.ceil((start + DEGRADED_WAVE_MS + (w * opts.outageMs) / waves) / 1000) * 1000);
+    await seedSubscriptions(ctx.db, { tag, n: perWave, at });
+    tags.push(tag);
+  }
+  const total = perWave * waves;
+  ctx.log(`degraded: LLM failing (503) for ${opts.outageMs / 1000} s; ${total} letters due in ${waves} waves during it`);
+  await sleep(Math.max(0, start + opts.outageMs - Date.now()));
+  await ctx.fakes.call('setOutage', null);
+  const llmStats = await ctx.fakes.call<{ llmRequests: number }>('stats');
+  // After the outage: one more wave, which the LLM should write again once the circuit closes by itself.
+  const afterAt = new Date(Math.ceil((Date.now() + 2 * DEGRADED_WAVE_MS) / 1000) * 1000);
+  await seedSubscriptions(ctx.db, { tag: 'recov', n: perWave, at: afterAt });
+  await until('degraded: the wave after the outage sent', perWave, async () => {
+    const c = await countLetters(ctx.db, 'recov', ['sent']);
+    return c.done + c.failed;
+  }, { everyMs: 500, stallMs: 180_000, diagnose: () => diagnose(ctx, 'recovery') });
+  const { rows: [after] } = await ctx.db.query(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE l.model <> 'offline')::int AS by_llm
+       FROM letter l JOIN app_user u ON u.id = l.user_id WHERE u.email LIKE 'recov-%'`,
+  );
+  const settled = async () => {
+    let n = 0;
+    for (const tag of tags) {
+      const c = await countLetters(ctx.db, tag, ['sent']);
+      n += c.done + c.failed;
+    }
+    return n;
+  };
+  await until('degraded: letters sent or settled', total, settled, { everyMs: 500, stallMs: 180_000, diagnose: () => diagnose(ctx, 'degraded') });
+  const { rows: [r] } = await ctx.db.query(
+    `SELECT count(*)::int AS n,
+            count(*) FILTER (WHERE l.status = 'sent' AND l.sent_at <= l.scheduled_for + $1 * interval '1 millisecond')::int AS on_time,
+            count(*) FILTER (WHERE l.status = 'sent')::int AS sent,
+            count(*) FILTER (WHERE l.model = 'offline')::int AS offline,
+            coalesce(jsonb_object_agg(l.fallback_reason, 1) FILTER (WHERE l.fallback_reason IS NOT NULL), '{}') AS reasons_seen,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM l.sent_at - l.scheduled_for)) FILTER (WHERE l.status = 'sent') AS p99_lateness_s
+       FROM letter l JOIN app_user u ON u.id = l.user_id WHERE u.email LIKE 'degr-%'`,
+    [ON_TIME_MS],
+  );
+  const { rows: reasons } = await ctx.db.query(
+    `SELECT coalesce(l.fallback_reason, '(llm)') AS reason, count(*)::int AS n
+       FROM letter l JOIN app_user u ON u.id = l.user_id WHERE u.email LIKE 'degr-%' GROUP BY 1 ORDER BY 2 DESC`,
+  );
+  const rss = await stopServices(ctx, svc);
+  const share = r.n ? r.on_time / r.n : Number.NaN;
+  const byReason = Object.fromEntries(reasons.map((x: Any) => [x.reason, x.n]));
+  ctx.results.phases.degraded = {
+    outageMs: opts.outageMs, waves, letters: r.n, sent: r.sent, onTime: r.on_time, offline: r.offline, byReason,
+    p99LatenessS: r.p99_lateness_s === null ? null : Number(r.p99_lateness_s), llmRequestsDuringOutage: llmStats.llmRequests,
+    afterOutage: { letters: after.n, writtenByLlm: after.by_llm }, peakRssMb: rss,
+  };
+  ctx.results.peakRssMb = { ...(ctx.results.peakRssMb ?? {}), ...prefixKeys(rss, 'degraded') };
+  ctx.results.ratios.push({
+    id: 'R11',
+    title: `share of letters sent on time (within ${ON_TIME_MS / 1000} s of the slot) while the LLM fails every call for ${opts.outageMs / 1000} s, degraded mode on`,
+    target: { op: '>=', value: 1 },
+    rounds: [share],
+    numerator: `${r.on_time} on time`,
+    denominator: `${r.n} letters due during the outage`,
+    note: `offline-composed ${r.offline}; by fallback reason ${JSON.stringify(byReason)}; ${llmStats.llmRequests} LLM calls answered 503; after the outage the LLM wrote ${after.by_llm} of the next ${after.n} (circuit closed by itself)${opts.outageMs < 600_000 ? `; outage ${opts.outageMs / 1000} s, the target's is 600 s (--outage 600)` : ''}`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ export class FakeLlmServer {
   private listenPort = 0;
   private steps: LlmScriptStep[] = [];
   private latencyMs: number;
+  private outage: number | null = null;
   private completionSeq = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly hanging = new Set<ServerResponse>();
@@ -115,6 +116,14 @@ export class FakeLlmServer {
     this.latencyMs = Math.max(0, ms);
   }
 
+  /**
+   * An outage: until cleared (null), every chat completion answers this HTTP status (after the
+   * latency), whatever is scripted — an LLM failing hard, for degraded-mode runs.
+   */
+  setOutage(status: number | null): void {
+    this.outage = status;
+  }
+
   /** Steps still queued (useful to assert a script was fully consumed). */
   pendingSteps(): number {
     return this.steps.length;
@@ -161,7 +170,9 @@ export class FakeLlmServer {
 
     const captured: CapturedRequest = { at: Date.now(), body, headers: { ...req.headers } };
     this.requests.push(captured);
-    const step = this.steps.shift() ?? { kind: 'ok' };
+    const step: LlmScriptStep = this.outage !== null
+      ? { kind: 'status', status: this.outage, latencyMs: this.latencyMs }
+      : (this.steps.shift() ?? { kind: 'ok' });
 
     switch (step.kind) {
       case 'hang':

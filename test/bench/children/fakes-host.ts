@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   serve({
     info: () => ({ llmUrl: llm.url, smtpUrl: smtp.url }),
     setLatency: (ms: number) => llm.setLatency(ms),
+    setOutage: (status: number | null) => llm.setOutage(status),
     stats,
     // Captured requests and messages are dropped between rounds: they would otherwise hold
     // hundreds of MB over a 100k run.
