@@ -6,6 +6,7 @@ import { PersonaVoiceSettings1796356698000 } from './1796356698000-persona-voice
 import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
+import { ProviderEvents1796364150000 } from './1796364150000-provider-events';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -16,5 +17,7 @@ export const MIGRATIONS = [
   PersonaVoiceSettings1796356698000,
   InboundEnvelope1796357400000,
   SessionScope1796357852000,
+  // Listed in timestamp order, which is the order TypeORM runs them in (the one before was dated ahead).
+  ProviderEvents1796364150000,
   SessionScopeFailClosed1796400000000,
 ];
