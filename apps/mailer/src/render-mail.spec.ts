@@ -114,7 +114,7 @@ describe('fillTemplate / escapeHtml', () => {
 
 describe('renderLoginMail', () => {
   it('is a short automated mail with the link in both alternatives and no reply address', () => {
-    const mail = renderLoginMail({ from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
+    const mail = renderLoginMail({ loginTokenId: '6f1c2b9a-3d4e-4f5a-8b6c-7d8e9f0a1b2c', from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
     expect(mail.replyTo).toBeUndefined();
     expect(mail.envelope).toEqual({ from: 'b+ttoken@reply.mz.test', to: 'ada@example.test' });
     expect(mail.headers).toEqual({ 'Feedback-ID': 'login:transactional:mentorzero', 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' });

@@ -3,6 +3,9 @@
  * clock, no randomness — the service gathers links, footer and quote, this decides the bytes' shape.
  */
 
+import type { MailProvider } from '@mz/contracts';
+import { providerHeaders } from './provider-headers';
+
 /** What nodemailer needs for one message (a subset of its SendMailOptions). */
 export interface OutgoingMail {
   from: string;
@@ -22,6 +25,8 @@ export interface OutgoingMail {
 }
 
 export interface LetterMailInput {
+  /** The relay provider (MAIL_PROVIDER): decides which of its headers carry the letter id. Default smtp. */
+  provider?: MailProvider;
   from: string;
   to: string;
   /** The letter's signed addresses on REPLY_DOMAIN: `r+…` (Reply-To) and `b+l…` (envelope sender). */
@@ -34,8 +39,11 @@ export interface LetterMailInput {
 }
 
 export interface LoginMailInput {
+  provider?: MailProvider;
   from: string;
   to: string;
+  /** The login token the mail carries a link for (named to the provider; the link itself never is). */
+  loginTokenId: string;
   /** The token's signed `b+t…` address: the envelope sender. */
   bounceAddress: string;
   messageId: string;
@@ -85,6 +93,7 @@ export function renderLetterMail(input: LetterMailInput): OutgoingMail {
       'List-Unsubscribe': `<${links.unsubscribe}>, <${links.unsubscribeMailto}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       ...AUTOMATED_HEADERS,
+      ...providerHeaders(input.provider ?? 'smtp', { letterId: letter.id }),
     },
     text,
     html,
@@ -112,7 +121,7 @@ export function renderLoginMail(input: LoginMailInput): OutgoingMail {
     envelope: { from: input.bounceAddress, to: input.to },
     subject: 'Your sign-in link for Mentor Zero',
     messageId: input.messageId,
-    headers: { 'Feedback-ID': feedbackId('login', 'transactional'), ...AUTOMATED_HEADERS },
+    headers: { 'Feedback-ID': feedbackId('login', 'transactional'), ...AUTOMATED_HEADERS, ...providerHeaders(input.provider ?? 'smtp', { loginTokenId: input.loginTokenId }) },
     text,
     html,
   };
