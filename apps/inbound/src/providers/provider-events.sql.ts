@@ -1,0 +1,100 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ProviderEventInput, ProviderEventType } from './provider-event';
+
+/**
+ * The SQL of the provider webhooks, in one place (to move into the db library's repositories with
+ * the rest): storing verified events, reading them back for the worker, recording what was done,
+ * and marking a letter delivered.
+ */
+type Db = DataSource | EntityManager;
+
+/** Rows of an UPDATE … RETURNING: TypeORM's postgres driver answers those with `[rows, rowCount]`. */
+function returned<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return Array.isArray(result) ? (result as T[]) : [];
+}
+
+export interface StoredProviderEvent {
+  id: string;
+  provider: ProviderEventInput['provider'];
+  type: ProviderEventType;
+  permanent: boolean;
+  recipient: string | null;
+  letterId: string | null;
+  loginTokenId: string | null;
+  messageId: string | null;
+  detail: Record<string, unknown>;
+  occurredAt: Date | null;
+  processed: boolean;
+}
+
+/**
+ * Inserts each event once per (provider, event key); returns the id of every row that still has
+ * to be worked on — new ones, and earlier copies not processed yet (their job may have been lost).
+ */
+export async function insertProviderEvents(db: Db, events: ProviderEventInput[]): Promise<{ id: string; duplicate: boolean }[]> {
+  const out: { id: string; duplicate: boolean }[] = [];
+  for (const e of events) {
+    const rows: { id: string; inserted: boolean; processed: boolean }[] = await db.query(
+      `WITH ins AS (
+         INSERT INTO provider_event (provider, event_key, type, permanent, recipient, letter_id, login_token_id, message_id, detail, occurred_at)
+         SELECT $1, $2, $3, $4, $5, (SELECT id FROM letter WHERE id = $6::uuid), $7, $8, $9::jsonb, $10
+         ON CONFLICT (provider, event_key) DO NOTHING
+         RETURNING id
+       )
+       SELECT id, true AS inserted, false AS processed FROM ins
+       UNION ALL
+       SELECT id, false, processed_at IS NOT NULL FROM provider_event WHERE provider = $1 AND event_key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [e.provider, e.key.slice(0, 500), e.type, e.permanent, e.recipient, e.letterId, e.loginTokenId, e.messageId?.slice(0, 998) ?? null,
+        JSON.stringify(e.detail), e.occurredAt],
+    );
+    const r = rows[0];
+    if (r && (r.inserted || !r.processed)) out.push({ id: r.id, duplicate: !r.inserted });
+  }
+  return out;
+}
+
+export async function loadProviderEvent(db: Db, id: string): Promise<StoredProviderEvent | null> {
+  const [r] = await db.query(
+    `SELECT id, provider, type, permanent, recipient, letter_id, login_token_id, message_id, detail, occurred_at, processed_at IS NOT NULL AS processed
+       FROM provider_event WHERE id = $1`,
+    [id],
+  );
+  return r
+    ? { id: r.id, provider: r.provider, type: r.type, permanent: r.permanent, recipient: r.recipient, letterId: r.letter_id, loginTokenId: r.login_token_id,
+      messageId: r.message_id, detail: r.detail ?? {}, occurredAt: r.occurred_at, processed: r.processed }
+    : null;
+}
+
+/** Locks the row for the effects' transaction; false when another delivery of the job already processed it. */
+export async function lockUnprocessedProviderEvent(m: EntityManager, id: string): Promise<boolean> {
+  const [r] = await m.query(`SELECT processed_at FROM provider_event WHERE id = $1 FOR UPDATE`, [id]);
+  return !!r && r.processed_at === null;
+}
+
+/** Records what the worker did (and which letter it found), in the effects' transaction. */
+export async function finishProviderEvent(db: Db, id: string, outcome: string, letterId: string | null, error: string | null = null): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE provider_event SET outcome = $2, letter_id = COALESCE($3, letter_id), error = $4, processed_at = now() WHERE id = $1 AND processed_at IS NULL RETURNING id`,
+    [id, outcome, letterId, error?.slice(0, 1000) ?? null],
+  );
+  return returned(rows).length > 0;
+}
+
+/** The first delivery report wins: later ones (a provider's duplicate, a second provider) change nothing. */
+export async function markLetterDelivered(m: EntityManager, letterId: string, provider: string, at: Date): Promise<boolean> {
+  const rows = await m.query(
+    `UPDATE letter SET delivered_at = $3, delivered_by = $2, updated_at = now() WHERE id = $1 AND delivered_at IS NULL RETURNING id`,
+    [letterId, provider, at],
+  );
+  return returned(rows).length > 0;
+}
+
+/** Unprocessed events older than the grace (their job was lost between commit and enqueue). */
+export async function unprocessedProviderEvents(db: Db, olderThanMs: number, limit: number): Promise<string[]> {
+  const rows: { id: string }[] = await db.query(
+    `SELECT id FROM provider_event WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1) ORDER BY received_at LIMIT $2`,
+    [olderThanMs / 1000, limit],
+  );
+  return rows.map((r) => r.id);
+}
