@@ -121,7 +121,7 @@ export class ProviderEventService {
     await logEvent(tx, {
       type: 'PROVIDER_EVENT', actor: `provider:${e.provider}`, userId: target.userId, letterId: target.letter?.letterId ?? null,
       subscriptionId: target.letter?.subscriptionId ?? null,
-      metadata: { provider: e.provider, event: e.type, permanent: e.permanent, outcome, provider_event_id: e.id, ...e.detail },
+      metadata: { provider: e.provider, type: e.type, permanent: e.permanent, outcome, provider_event_id: e.id, said: e.detail },
     });
   }
 
