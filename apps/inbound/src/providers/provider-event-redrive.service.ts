@@ -5,7 +5,7 @@ import type { AppConfig } from '@mz/contracts';
 import { APP_CONFIG, LOGGER } from '@mz/platform';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
 import { ProviderEventStore } from './provider-event.store';
-import { unprocessedProviderEvents } from './provider-events.sql';
+import { unprocessedProviderEvents } from '@mz/db';
 
 /** Provider events stored but never worked on (Redis lost or refused the job): re-queued from the row, as InboundRedrive does for messages. */
 @Injectable()

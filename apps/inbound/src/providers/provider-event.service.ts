@@ -3,14 +3,13 @@ import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig, ProcessProviderEventJob } from '@mz/contracts';
-import { logEvent } from '@mz/db';
+import { finishProviderEvent, loadProviderEvent, lockUnprocessedProviderEvent, logEvent, markLetterDelivered, type StoredProviderEvent } from '@mz/db';
 import { LetterCommands, letterIdFromMessageId } from '@mz/domain';
 import { APP_CONFIG, classifyError, LOGGER, maskText } from '@mz/platform';
 import { InboundMetrics } from '../inbound.metrics';
 import { ProcessReplyService, type ReportOrigin, type ReportTarget } from '../process/process-reply.service';
 import { ReplyRepository } from '../process/reply.repository';
 import { stampedId } from './provider-event';
-import { finishProviderEvent, loadProviderEvent, lockUnprocessedProviderEvent, markLetterDelivered, type StoredProviderEvent } from './provider-events.sql';
 import { ProviderMetrics } from './provider.metrics';
 
 export type ProviderEventOutcome =

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { JobName } from '@mz/contracts';
 import { LOGGER, QueueService } from '@mz/platform';
 import type { ProviderEventInput } from './provider-event';
-import { insertProviderEvents } from './provider-events.sql';
+import { insertProviderEvents } from '@mz/db';
 
 /**
  * Verified provider events enter here, as replies enter InboundStore: insert once per provider

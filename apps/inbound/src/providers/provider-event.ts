@@ -1,6 +1,7 @@
 import type { WebhookProvider } from '@mz/contracts';
+import type { ProviderEventType } from '@mz/db';
 
-export type ProviderEventType = 'bounce' | 'complaint' | 'delivery' | 'other';
+export type { ProviderEventType };
 
 /**
  * One provider event in our terms, whatever the provider's shape: what happened, to which

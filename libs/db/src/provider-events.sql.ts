@@ -1,12 +1,28 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ProviderEventInput, ProviderEventType } from './provider-event';
 
 /**
- * The SQL of the provider webhooks, in one place (to move into the db library's repositories with
- * the rest): storing verified events, reading them back for the worker, recording what was done,
- * and marking a letter delivered.
+ * The SQL of the mail providers' webhooks, in one place (named functions, to move into the
+ * repositories with the rest): storing verified events, reading them back for the worker,
+ * recording what was done, marking a letter delivered, and forgetting a person's events.
  */
 type Db = DataSource | EntityManager;
+
+export type ProviderName = 'mailgun' | 'sendgrid' | 'postmark' | 'ses';
+export type ProviderEventType = 'bounce' | 'complaint' | 'delivery' | 'other';
+
+/** One verified event to store (the inbound service maps each provider's shape to this). */
+export interface ProviderEventRow {
+  provider: ProviderName;
+  key: string;
+  type: ProviderEventType;
+  permanent: boolean;
+  recipient: string | null;
+  letterId: string | null;
+  loginTokenId: string | null;
+  messageId: string | null;
+  occurredAt: Date | null;
+  detail: Record<string, string | number | boolean | null>;
+}
 
 /** Rows of an UPDATE … RETURNING: TypeORM's postgres driver answers those with `[rows, rowCount]`. */
 function returned<T>(result: unknown): T[] {
@@ -16,7 +32,7 @@ function returned<T>(result: unknown): T[] {
 
 export interface StoredProviderEvent {
   id: string;
-  provider: ProviderEventInput['provider'];
+  provider: ProviderName;
   type: ProviderEventType;
   permanent: boolean;
   recipient: string | null;
@@ -32,7 +48,7 @@ export interface StoredProviderEvent {
  * Inserts each event once per (provider, event key); returns the id of every row that still has
  * to be worked on — new ones, and earlier copies not processed yet (their job may have been lost).
  */
-export async function insertProviderEvents(db: Db, events: ProviderEventInput[]): Promise<{ id: string; duplicate: boolean }[]> {
+export async function insertProviderEvents(db: Db, events: ProviderEventRow[]): Promise<{ id: string; duplicate: boolean }[]> {
   const out: { id: string; duplicate: boolean }[] = [];
   for (const e of events) {
     const rows: { id: string; inserted: boolean; processed: boolean }[] = await db.query(
@@ -97,4 +113,16 @@ export async function unprocessedProviderEvents(db: Db, olderThanMs: number, lim
     [olderThanMs / 1000, limit],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * Erasure: a person's provider events keep their type, outcome and dates (the counts stay true)
+ * but lose the address, the ids that lead back to them and what the provider said.
+ */
+export async function eraseProviderEvents(m: EntityManager, email: string, letterIds: string[], loginTokenIds: string[]): Promise<void> {
+  await m.query(
+    `UPDATE provider_event SET recipient = NULL, letter_id = NULL, login_token_id = NULL, message_id = NULL, detail = '{}'::jsonb, error = NULL
+      WHERE lower(recipient) = lower($1) OR letter_id = ANY($2::uuid[]) OR login_token_id = ANY($3::uuid[])`,
+    [email, letterIds, loginTokenIds],
+  );
 }
