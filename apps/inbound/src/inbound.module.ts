@@ -24,7 +24,7 @@ import { ProviderGuards } from './providers/replay-guard';
 
 /** The provider webhooks (Mailgun, SendGrid, Postmark, SES): read as raw bytes like /webhooks/reply. */
 export const PROVIDER_WEBHOOK_ROUTES = [
-  'webhooks/mailgun/inbound', 'webhooks/mailgun/events', 'webhooks/sendgrid/inbound', 'webhooks/sendgrid/events',
+  'webhooks/mailgun/inbound', 'webhooks/mailgun/inbound/mime', 'webhooks/mailgun/events', 'webhooks/sendgrid/inbound', 'webhooks/sendgrid/events',
   'webhooks/postmark/inbound', 'webhooks/postmark/events', 'webhooks/ses',
 ] as const;
 

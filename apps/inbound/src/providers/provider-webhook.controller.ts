@@ -70,7 +70,9 @@ export class ProviderWebhookController {
 
   // ------------------------------------------------------------------ Mailgun
 
-  @Post('mailgun/inbound')
+  // Mailgun posts the raw MIME (`body-mime`) only to a forward URL that ends in "mime": the
+  // second path is the same endpoint under such a name.
+  @Post(['mailgun/inbound', 'mailgun/inbound/mime'])
   @HttpCode(200)
   mailgunInbound(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.handle('mailgun', 'inbound', req, res, async (body) => {

@@ -167,8 +167,9 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
     expect(row).toMatchObject({ source: 'mailgun', kind: 'reply', intent: 'done', matched_letter_id: sam.letterId, matched_user_id: sam.userId });
     expect(row.raw.toString('utf8')).toBe(r.raw);
 
-    // The same request again: its token was used.
+    // The same request again (also under the route's "…/mime" name): its token was used.
     expect((await post('/webhooks/mailgun/inbound', form.body, { 'content-type': form.contentType })).status).toBe(401);
+    expect((await post('/webhooks/mailgun/inbound/mime', form.body, { 'content-type': form.contentType })).status).toBe(401);
     // Another reply, signed with another key, or an hour ago: refused and not stored.
     for (const bad of [mailgunSignature(now(), 'another-signing-key-0123456789'), mailgunSignature(now() - 3600)]) {
       const other = reply(sam, 'Done again.');
@@ -176,7 +177,7 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
       expect((await post('/webhooks/mailgun/inbound', f.body, { 'content-type': f.contentType })).status).toBe(401);
       expect(await ds.query(`SELECT 1 FROM inbound_message WHERE message_id = $1`, [other.messageId])).toEqual([]);
     }
-    expect(await metricValue(svc.url, 'mz_provider_webhook_requests_total', { provider: 'mailgun', endpoint: 'inbound', outcome: 'unverified_replayed' })).toBe(1);
+    expect(await metricValue(svc.url, 'mz_provider_webhook_requests_total', { provider: 'mailgun', endpoint: 'inbound', outcome: 'unverified_replayed' })).toBe(2);
   });
 
   it('Mailgun: a permanent failure for a real letter suppresses its recipient; a wrong signature or a replayed token changes nothing', async () => {
