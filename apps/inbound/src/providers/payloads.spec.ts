@@ -42,7 +42,9 @@ describe('provider payloads', () => {
     expect(spam.ok && spam.value[0].type).toBe('complaint');
     const change = postmarkEvents({ RecordType: 'SubscriptionChange', Recipient: 'a@example.com', ChangedAt: '2026-01-01T00:00:00Z', SuppressSending: true, SuppressionReason: 'ManualSuppression' });
     expect(change.ok && change.value[0].type).toBe('other');
+    expect(postmarkEvents({ RecordType: 'Open', MessageID: 'm1', Recipient: 'a@example.com', ReceivedAt: '2026-01-01T00:00:00Z' })).toMatchObject({ ok: true, value: [{ type: 'other', key: 'Open:m1:a@example.com:2026-01-01T00:00:00Z' }] });
     expect(postmarkEvents({ RecordType: 'Open' }).ok).toBe(false);
+    expect(postmarkEvents({ RecordType: 'Bounce', MessageID: 'm1' }).ok).toBe(false);
     expect(postmarkInbound({ RawEmail: 'Subject: x\r\n\r\nhi' })).toMatchObject({ ok: true });
     expect(postmarkInbound({ TextBody: 'hi' })).toMatchObject({ ok: false, error: expect.stringMatching(/Include raw email content/) });
   });

@@ -125,6 +125,7 @@ const PostmarkSubscriptionChange = z.looseObject({
   Metadata: PostmarkMetadata,
 });
 const PostmarkEvent = z.discriminatedUnion('RecordType', [PostmarkBounce, PostmarkDelivery, PostmarkSubscriptionChange]);
+const POSTMARK_HANDLED = new Set(['Bounce', 'SpamComplaint', 'Delivery', 'SubscriptionChange']);
 /** Postmark's permanent bounce types; the rest (Transient, SoftBounce, DnsError, AutoResponder…) are counted only. */
 const POSTMARK_PERMANENT = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDeactivated']);
 
@@ -135,7 +136,20 @@ const POSTMARK_PERMANENT = new Set(['HardBounce', 'BadEmailAddress', 'ManuallyDe
  */
 export function postmarkEvents(json: unknown): Parsed<ProviderEventInput[]> {
   const r = PostmarkEvent.safeParse(json);
-  if (!r.success) return fail('expected a Postmark webhook record with RecordType Bounce, SpamComplaint, Delivery or SubscriptionChange');
+  if (!r.success) {
+    // Open, Click… (ticked on the webhook by choice): recorded, no effect — a 400 would only make Postmark retry them.
+    const other = z.looseObject({ RecordType: z.string().min(1).max(64).refine((t) => !POSTMARK_HANDLED.has(t)), MessageID: z.string().min(1).max(256) }).safeParse(json);
+    if (!other.success) return fail('expected a Postmark webhook record with RecordType Bounce, SpamComplaint, Delivery or SubscriptionChange');
+    const o = other.data;
+    const at = typeof o.ReceivedAt === 'string' ? o.ReceivedAt : '';
+    return {
+      ok: true,
+      value: [{
+        provider: 'postmark', key: `${o.RecordType}:${o.MessageID}:${address(o.Recipient) ?? ''}:${at}`.slice(0, 500), type: 'other', permanent: false,
+        recipient: address(o.Recipient), letterId: null, loginTokenId: null, messageId: null, occurredAt: eventDate(at), detail: { event: o.RecordType },
+      }],
+    };
+  }
   const e = r.data;
   const meta = e.Metadata ?? {};
   const ids = { letterId: stampedId(meta.letter), loginTokenId: stampedId(meta['login-token']) };
