@@ -61,7 +61,8 @@ export async function insertProviderEvents(db: Db, events: ProviderEventRow[]): 
        SELECT id, true AS inserted, false AS processed FROM ins
        UNION ALL
        SELECT id, false, processed_at IS NOT NULL FROM provider_event WHERE provider = $1 AND event_key = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-      [e.provider, e.key.slice(0, 500), e.type, e.permanent, e.recipient, e.letterId, e.loginTokenId, e.messageId?.slice(0, 998) ?? null,
+      // Control characters (NUL above all, which Postgres refuses in text) never reach a column.
+      [e.provider, e.key.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 500), e.type, e.permanent, e.recipient, e.letterId, e.loginTokenId, e.messageId?.slice(0, 998) ?? null,
         JSON.stringify(e.detail), e.occurredAt],
     );
     const r = rows[0];

@@ -48,5 +48,5 @@ export function address(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const m = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
   const a = (m ? m[1] : value).trim().toLowerCase();
-  return /^[^\s@]+@[^\s@]+$/.test(a) && a.length <= 320 ? a : null;
+  return /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/.test(a) && a.length <= 320 ? a : null;
 }
