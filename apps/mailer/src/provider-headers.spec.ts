@@ -6,13 +6,13 @@ describe('providerHeaders', () => {
   it('stamps the letter id where each provider echoes it in its events', () => {
     expect(providerHeaders('smtp', { letterId })).toEqual({});
     expect(providerHeaders('ses', { letterId })).toEqual({});
-    expect(JSON.parse(providerHeaders('sendgrid', { letterId })['X-SMTPAPI'])).toEqual({ unique_args: { mz_letter: letterId } });
-    expect(JSON.parse(providerHeaders('mailgun', { letterId })['X-Mailgun-Variables'])).toEqual({ mz_letter: letterId });
+    expect(providerHeaders('sendgrid', { letterId })['X-SMTPAPI']).toEqual({ prepared: true, value: JSON.stringify({ unique_args: { mz_letter: letterId } }) });
+    expect(providerHeaders('mailgun', { letterId })['X-Mailgun-Variables']).toEqual({ prepared: true, value: JSON.stringify({ mz_letter: letterId }) });
     expect(providerHeaders('postmark', { letterId })).toEqual({ 'X-PM-Metadata-letter': letterId });
   });
 
   it('names a sign-in mail by its token id', () => {
-    expect(JSON.parse(providerHeaders('mailgun', { loginTokenId: letterId })['X-Mailgun-Variables'])).toEqual({ mz_login_token: letterId });
+    expect(providerHeaders('mailgun', { loginTokenId: letterId })['X-Mailgun-Variables']).toEqual({ prepared: true, value: JSON.stringify({ mz_login_token: letterId }) });
     expect(providerHeaders('postmark', { loginTokenId: letterId })).toEqual({ 'X-PM-Metadata-login-token': letterId });
     expect(providerHeaders('ses', { loginTokenId: letterId })).toEqual({ 'X-MZ-Login-Token': letterId });
   });

@@ -4,7 +4,7 @@
  */
 
 import type { MailProvider } from '@mz/contracts';
-import { providerHeaders } from './provider-headers';
+import { type PreparedHeader, providerHeaders } from './provider-headers';
 
 /** What nodemailer needs for one message (a subset of its SendMailOptions). */
 export interface OutgoingMail {
@@ -19,7 +19,8 @@ export interface OutgoingMail {
   subject: string;
   /** Angle-bracketed, stable (derived from the letter or token id). */
   messageId: string;
-  headers: Record<string, string>;
+  /** Prepared values are written as given (provider JSON headers), the rest encoded as needed. */
+  headers: Record<string, string | PreparedHeader>;
   text: string;
   html: string;
 }

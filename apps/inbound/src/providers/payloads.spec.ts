@@ -36,6 +36,8 @@ describe('provider payloads', () => {
   it('Postmark: record types, metadata, and a clear refusal without RawEmail', () => {
     const hard = postmarkEvents({ RecordType: 'Bounce', ID: 42, Type: 'HardBounce', Email: 'a@example.com', Metadata: { letter: LETTER } });
     expect(hard).toMatchObject({ ok: true, value: [{ key: 'Bounce:42', type: 'bounce', permanent: true, letterId: LETTER }] });
+    const capitalised = postmarkEvents({ RecordType: 'Bounce', ID: 45, Type: 'HardBounce', Email: 'a@example.com', Metadata: { Letter: LETTER } });
+    expect(capitalised.ok && capitalised.value[0].letterId).toBe(LETTER);
     const soft = postmarkEvents({ RecordType: 'Bounce', ID: 43, Type: 'SoftBounce', Email: 'a@example.com' });
     expect(soft.ok && soft.value[0].permanent).toBe(false);
     const spam = postmarkEvents({ RecordType: 'SpamComplaint', ID: 44, Type: 'SpamComplaint', Email: 'a@example.com' });

@@ -151,7 +151,9 @@ export function postmarkEvents(json: unknown): Parsed<ProviderEventInput[]> {
     };
   }
   const e = r.data;
-  const meta = e.Metadata ?? {};
+  // Keys read case-insensitively: nodemailer writes header names in its own case
+  // (X-Pm-Metadata-Letter), and Postmark takes the key from the header name.
+  const meta = Object.fromEntries(Object.entries(e.Metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const ids = { letterId: stampedId(meta.letter), loginTokenId: stampedId(meta['login-token']) };
   switch (e.RecordType) {
     case 'Bounce':
