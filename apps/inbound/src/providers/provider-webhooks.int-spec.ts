@@ -31,6 +31,9 @@ const POSTMARK_USER = 'postmark-hooks';
 const POSTMARK_PASSWORD = 'postmark-int-spec-password-0123';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:mz-ses-notifications';
 
+/** Requests a minute per client IP and provider (low enough for the last test to reach). */
+const RATE_LIMIT = 60;
+
 const now = () => Math.floor(Date.now() / 1000);
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -72,7 +75,7 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
     sendgrid = { privateKey: pair.privateKey, publicKey: (pair.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('base64') };
 
     svc = await startService(
-      inboundService({ resolver: new FakeDnsZone().resolver, snsHostPattern: /^localhost$/, snsCa: ca.caPem }),
+      inboundService({ resolver: new FakeDnsZone().resolver, snsHostPattern: /^localhost$/, snsCa: ca.caPem, providerWebhookRequestsPerMinute: RATE_LIMIT }),
       {
         ...env.vars, PORT: '0', INBOUND_SMTP_PORT: '0', LOG_LEVEL: 'silent', REPLY_DOMAIN,
         MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
@@ -312,6 +315,10 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
     expect(await ds.query(`SELECT 1 FROM inbound_message WHERE message_id = $1`, [r.messageId])).toEqual([]);
     expect((await post('/webhooks/postmark/inbound', JSON.stringify(payload), { 'content-type': 'application/json', authorization: basic(POSTMARK_USER, POSTMARK_PASSWORD) })).status).toBe(200);
     expect(await processedReply(r.messageId)).toMatchObject({ source: 'postmark', kind: 'reply', intent: 'done', matched_letter_id: jo.letterId });
+    // The same mail through another provider as well: stored once, one effect, whichever path came first.
+    const form = multipart({ email: r.raw });
+    expect(await (await post('/webhooks/sendgrid/inbound', form.body, { 'content-type': form.contentType, authorization: basic(SENDGRID_USER, SENDGRID_PASSWORD) })).json()).toEqual({ accepted: true, duplicate: true });
+    expect(Number((await ds.query(`SELECT count(*)::int AS n FROM progress WHERE letter_id = $1`, [jo.letterId]))[0].n)).toBe(1);
 
     const { RawEmail: _omitted, ...withoutRaw } = payload;
     const res = await post('/webhooks/postmark/inbound', JSON.stringify(withoutRaw), { 'content-type': 'application/json', authorization: basic(POSTMARK_USER, POSTMARK_PASSWORD) });
@@ -432,5 +439,19 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
     const big = Buffer.alloc(20 * 1024 * 1024, 'a');
     expect((await post('/webhooks/mailgun/events', big, { 'content-type': 'application/json' })).status).toBe(413);
     expect(await storedEvents()).toBe(before);
+  });
+
+  it('is rate-limited per client and provider: 429 with Retry-After, other providers unaffected', async () => {
+    let limited: Response | undefined;
+    for (let i = 0; i <= RATE_LIMIT && !limited; i++) {
+      const res = await post('/webhooks/postmark/events', '{}', { 'content-type': 'application/json' });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(401);
+    }
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await post('/webhooks/postmark/inbound', '{}', { 'content-type': 'application/json', authorization: basic(POSTMARK_USER, POSTMARK_PASSWORD) })).status).toBe(429);
+    expect((await post('/webhooks/mailgun/events', '{}', { 'content-type': 'application/json' })).status).toBe(401);
+    expect(await metricValue(svc.url, 'mz_provider_webhook_requests_total', { provider: 'postmark', outcome: 'rate_limited' })).toBeGreaterThanOrEqual(2);
   });
 });
