@@ -3,7 +3,7 @@
  * their Postgres backends, Redis, the fakes), Redis memory and command counts, Postgres
  * database/table counters. Snapshots are diffed per round and divided by the letters.
  */
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Client } from 'pg';
 import { backends, databaseStats, tableStats } from './bench-db';
 import { diffCommandStats, infoField, parseCommandStats } from './bench-profile';
@@ -25,7 +25,15 @@ export interface Snapshot {
   tables: Record<string, Record<string, number>>;
 }
 
-export async function snapshot(db: Client, database: string, redis: Redis, watched: Watched): Promise<Snapshot> {
+/** A single Redis, or a Redis Cluster (`--cluster`): figures are summed over its nodes. */
+export type RedisTarget = Redis | Cluster;
+
+/** The node connections behind `redis`: itself, or every node (or every master) of the cluster. */
+function nodesOf(redis: RedisTarget, role: 'all' | 'master'): Redis[] {
+  return 'isCluster' in redis && redis.isCluster ? (redis as Cluster).nodes(role) : [redis as Redis];
+}
+
+export async function snapshot(db: Client, database: string, redis: RedisTarget, watched: Watched): Promise<Snapshot> {
   const processes: Record<string, CpuSample | null> = {};
   for (const [label, pid] of Object.entries(watched.processes)) processes[label] = readCpu(pid);
   const pg = new Map<number, CpuSample & { app: string }>();
@@ -33,13 +41,23 @@ export async function snapshot(db: Client, database: string, redis: Redis, watch
     const s = readCpu(b.pid);
     if (s) pg.set(b.pid, { ...s, app: b.app });
   }
-  const [cpuInfo, cmdInfo] = await Promise.all([redis.info('cpu'), redis.info('commandstats')]);
+  // Every node's CPU (replicas apply the writes too) and commands, summed.
+  let redisCpuMs = 0;
+  const commandstats = new Map<string, { calls: number; usec: number }>();
+  for (const node of nodesOf(redis, 'all')) {
+    const [cpuInfo, cmdInfo] = await Promise.all([node.info('cpu'), node.info('commandstats')]);
+    redisCpuMs += (infoField(cpuInfo, 'used_cpu_user') + infoField(cpuInfo, 'used_cpu_sys')) * 1000;
+    for (const [cmd, v] of parseCommandStats(cmdInfo)) {
+      const sum = commandstats.get(cmd) ?? { calls: 0, usec: 0 };
+      commandstats.set(cmd, { calls: sum.calls + v.calls, usec: sum.usec + v.usec });
+    }
+  }
   return {
     at: Date.now(),
     processes,
     pg,
-    redisCpuMs: (infoField(cpuInfo, 'used_cpu_user') + infoField(cpuInfo, 'used_cpu_sys')) * 1000,
-    commandstats: parseCommandStats(cmdInfo),
+    redisCpuMs,
+    commandstats,
     db: await databaseStats(db, database),
     tables: await tableStats(db),
   };
@@ -99,33 +117,43 @@ export interface RedisMemory {
   prefixKeys: number;
 }
 
-export async function redisMemory(redis: Redis, prefix: string): Promise<RedisMemory> {
-  const usedMemory = infoField(await redis.info('memory'), 'used_memory');
-  let cursor = '0';
+export async function redisMemory(redis: RedisTarget, prefix: string): Promise<RedisMemory> {
+  let usedMemory = 0;
   let prefixBytes = 0;
   let prefixKeys = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) {
-      const pipe = redis.pipeline();
-      for (const k of keys) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
-      for (const [err, v] of (await pipe.exec()) ?? []) if (!err && typeof v === 'number') prefixBytes += v;
-      prefixKeys += keys.length;
-    }
-  } while (cursor !== '0');
+  // Masters only: a replica holds a copy of the same keys.
+  for (const node of nodesOf(redis, 'master')) {
+    usedMemory += infoField(await node.info('memory'), 'used_memory');
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) {
+        const pipe = node.pipeline();
+        for (const k of keys) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+        for (const [err, v] of (await pipe.exec()) ?? []) if (!err && typeof v === 'number') prefixBytes += v;
+        prefixKeys += keys.length;
+      }
+    } while (cursor !== '0');
+  }
   return { usedMemory, prefixBytes, prefixKeys };
 }
 
 /** Deletes every key of the run (all its prefixes start with `stem`); SCAN, never KEYS. */
-export async function deleteKeys(redis: Redis, stem: string): Promise<number> {
-  let cursor = '0';
+export async function deleteKeys(redis: RedisTarget, stem: string): Promise<number> {
   let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${stem}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) n += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  for (const node of nodesOf(redis, 'master')) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${stem}*`, 'COUNT', 1000);
+      cursor = next;
+      if (!keys.length) continue;
+      // On a cluster node a multi-key UNLINK must stay within one slot: one key per command.
+      const pipe = node.pipeline();
+      for (const k of keys) pipe.unlink(k);
+      for (const [err, v] of (await pipe.exec()) ?? []) if (!err && typeof v === 'number') n += v;
+    } while (cursor !== '0');
+  }
   return n;
 }
 

@@ -29,4 +29,10 @@ describe('bench options', () => {
     expect(parseBenchArgs(['--phases', 'degraded', '--outage', '600', '--degraded-n', '1200'])).toMatchObject({ phases: ['degraded'], outageMs: 600_000, degradedN: 1200 });
     expect(() => parseBenchArgs(['--outage', '2'])).toThrow(/--outage/);
   });
+
+  it('--cluster: the service phases on a Redis Cluster behind PgBouncer, and only those', () => {
+    expect(parseBenchArgs(['--cluster'])).toMatchObject({ cluster: true, phases: ['e2e', 'mailer', 'degraded'] });
+    expect(parseBenchArgs(['--cluster', '--phases', 'e2e'])).toMatchObject({ cluster: true, phases: ['e2e'] });
+    expect(() => parseBenchArgs(['--cluster', '--phases', 'e2e,claim'])).toThrow(/not claim/);
+  });
 });

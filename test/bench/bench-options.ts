@@ -2,6 +2,8 @@
 
 export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'degraded', 'inbound'] as const;
 export type Phase = (typeof PHASES)[number];
+/** What `--cluster` measures: the service phases whose harness reads Redis through the cluster too. */
+export const CLUSTER_PHASES: readonly Phase[] = ['e2e', 'mailer', 'degraded'];
 
 export interface BenchOptions {
   /** Subscriptions due at once for the scheduler's claim + enqueue (R3). */
@@ -34,6 +36,8 @@ export interface BenchOptions {
   /** Services run with --cpu-prof; the Postgres statement log is aggregated per statement. */
   profile: boolean;
   keepDb: boolean;
+  /** Services on a loopback Redis Cluster (3 masters + 3 replicas) and Postgres through PgBouncer. */
+  cluster: boolean;
   logLevel: string;
   quick: boolean;
   help: boolean;
@@ -60,6 +64,8 @@ export const USAGE = `npm run bench -- [options]
   --log-level <level>    services' LOG_LEVEL (default info, as in production)
   --no-build             use dist/ as it is
   --keep-db              keep the mz_bench_* database for inspection
+  --cluster              run on a loopback Redis Cluster (3+3) with Postgres through PgBouncer
+                         (transaction mode), baselines included; phases: e2e, mailer, degraded
   --help`;
 
 const positiveInt = (name: string, raw: string | undefined, min = 1): number => {
@@ -89,6 +95,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     build: true,
     profile: false,
     keepDb: false,
+    cluster: false,
     logLevel: 'info',
     quick,
     help: false,
@@ -160,6 +167,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--keep-db':
         o.keepDb = true;
         break;
+      case '--cluster':
+        o.cluster = true;
+        break;
       case '--help':
       case '-h':
         o.help = true;
@@ -175,5 +185,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   // R8 compares steady states only after that.
   if (o.warmup < 0) o.warmup = Math.min(o.n, 2000);
   if (o.claimLarge <= o.claimSmall) throw new Error('--claim-large must exceed the 10,000-row small table');
+  if (o.cluster) {
+    const unsupported = o.phases.filter((p) => !CLUSTER_PHASES.includes(p));
+    if (argv.some((a) => a === '--phases' || a.startsWith('--phases='))) {
+      if (unsupported.length) throw new Error(`--cluster runs the phases ${CLUSTER_PHASES.join(', ')}; not ${unsupported.join(', ')}`);
+    } else o.phases = [...CLUSTER_PHASES];
+  }
   return o;
 }

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import type { Client } from 'pg';
 import {
   backends, connect, countLetters, databaseUrl, dropDatabase, letterIds, resetPipelineTables, roundLetters, seedLetters, seedSubscriptions, setupDatabase,
@@ -20,7 +20,9 @@ import { flowedMail, manyAddressMail, replyHeaders } from './bench-mail';
 import { type ChildHandle, freePort, type ServiceApp, type ServiceHandle, startChild, startService } from './bench-processes';
 import { aggregateStatementLog, gcTotals, summariseCpuProfile } from './bench-profile';
 import { buildReport, type BenchResults } from './bench-report';
-import { deleteKeys, peakRssMb, redisMemory, type RedisMemory, snapshot, type Usage, usageBetween } from './bench-observe';
+import { deleteKeys, peakRssMb, redisMemory, type RedisMemory, type RedisTarget, snapshot, type Usage, usageBetween } from './bench-observe';
+import { startPgBouncer, type TestPgBouncer } from '../support/pgbouncer';
+import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster';
 import { median, pairwiseRatios, ratePerSecond } from './bench-stats';
 
 const REPLY_DOMAIN = 'reply.bench.example';
@@ -69,6 +71,12 @@ function loadDist(distDir: string): Dist {
   };
 }
 
+/** `--cluster`: the distributed engines the services (and the baselines) run on. */
+interface Infra {
+  cluster: TestRedisCluster;
+  bouncer: TestPgBouncer;
+}
+
 interface Ctx {
   root: string;
   distDir: string;
@@ -78,14 +86,19 @@ interface Ctx {
   dbName: string;
   dbUrl: string;
   redisUrl: string;
-  /** Every Redis key of the run starts with this; the pipeline uses `${stem}p`. */
+  /** Every Redis key of the run starts with this (`keyStem`); the pipeline uses `${stem}p`. */
   stem: string;
   prefix: string;
+  /** A queue prefix as this run needs it: wrapped in a {hash tag} on a cluster. */
+  tagged: (prefix: string) => string;
+  /** What every key of the run starts with (`{stem` on a cluster). */
+  keyStem: string;
+  infra: Infra | null;
   outDir: string;
   logDir: string;
   profileDir: string;
   db: Client;
-  redis: Redis;
+  redis: RedisTarget;
   fakes: ChildHandle;
   env: Record<string, string>;
   dist: Dist;
@@ -128,11 +141,22 @@ export async function main(argv: string[]): Promise<void> {
   log(`database ${dbName}: create + migrate + seed`);
   setupDatabase(root, distDir, dbUrl);
   const db = await connect(dbUrl);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  let infra: Infra | null = null;
+  if (opts.cluster) {
+    log('starting a Redis Cluster (3 masters + 3 replicas) and PgBouncer (transaction mode) on loopback');
+    const [cluster, bouncer] = await Promise.all([startRedisCluster(), startPgBouncer({ poolSize: 40 })]);
+    infra = { cluster, bouncer };
+  }
+  const redis: RedisTarget = infra
+    ? new Cluster(infra.cluster.nodes, { redisOptions: { maxRetriesPerRequest: 3 } })
+    : new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const dist = loadDist(distDir);
   const secret = randomBytes(24).toString('hex');
+  // On a cluster every prefix carries a hash tag, so each queue's keys share a slot (as in production).
+  const tagged = (p: string) => (infra ? `{${p}}` : p);
   const ctxBase = {
-    root, distDir, opts, stamp, serverUrl, dbName, dbUrl, redisUrl, stem, prefix: `${stem}p`, outDir, logDir, profileDir, db, redis, dist, log,
+    root, distDir, opts, stamp, serverUrl, dbName, dbUrl, redisUrl, stem, prefix: tagged(`${stem}p`), tagged, keyStem: infra ? `{${stem}` : stem,
+    infra, outDir, logDir, profileDir, db, redis, dist, log,
     running: new Set<{ stop(): Promise<unknown> }>(),
   };
   const fakes = await startChild(join(__dirname, 'children/fakes-host.js'), { NODE_ENV: 'production' }, { logFile: join(logDir, 'fakes.log') });
@@ -140,8 +164,9 @@ export async function main(argv: string[]): Promise<void> {
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: opts.logLevel,
-    DATABASE_URL: dbUrl,
+    DATABASE_URL: infra ? infra.bouncer.urlFor(dbName) : dbUrl,
     REDIS_URL: redisUrl,
+    ...(infra ? { REDIS_CLUSTER_NODES: infra.cluster.seeds } : {}),
     QUEUE_PREFIX: ctxBase.prefix,
     LLM_BASE_URL: llmUrl,
     LLM_API_KEY: 'bench-key',
@@ -159,8 +184,9 @@ export async function main(argv: string[]): Promise<void> {
     // no public MX in a benchmark: no STARTTLS certificate, on purpose
     INBOUND_TLS: 'off',
   };
-  const connections = new dist.RedisConnections(dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix }));
-  const queues = new dist.QueueService(dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix }), connections);
+  const producerConfig = dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix, ...(infra ? { REDIS_CLUSTER_NODES: infra.cluster.seeds } : {}) });
+  const connections = new dist.RedisConnections(producerConfig);
+  const queues = new dist.QueueService(producerConfig, connections);
   const results: BenchResults = {
     startedAt: started.toISOString(),
     finishedAt: '',
@@ -205,7 +231,7 @@ export async function main(argv: string[]): Promise<void> {
       } finally {
         for (const r of [...ctx.running]) await r.stop().catch(() => undefined);
         ctx.running.clear();
-        await deleteKeys(redis, stem);
+        await deleteKeys(redis, ctx.keyStem);
       }
     }
   } finally {
@@ -214,8 +240,9 @@ export async function main(argv: string[]): Promise<void> {
     await fakes.stop().catch(() => undefined);
     await queues.close().catch(() => undefined);
     await connections.onApplicationShutdown().catch(() => undefined);
-    await deleteKeys(redis, stem).catch(() => undefined);
+    await deleteKeys(redis, ctx.keyStem).catch(() => undefined);
     redis.disconnect();
+    if (infra) await Promise.all([infra.cluster.stop(), infra.bouncer.stop()]).catch(() => undefined);
     await db.end().catch(() => undefined);
     if (!opts.keepDb) await dropDatabase(serverUrl, dbName).catch((err) => log(`could not drop ${dbName}: ${String(err)}`));
     else results.notes.push(`database ${dbName} kept (--keep-db)`);
@@ -230,7 +257,7 @@ export async function main(argv: string[]): Promise<void> {
   if (results.errors.length) process.exitCode = 1;
 }
 
-async function machine(db: Client, redis: Redis) {
+async function machine(db: Client, redis: RedisTarget) {
   const cpu = cpus();
   const pg = (await db.query(`SELECT current_setting('server_version') AS v, current_setting('shared_buffers') AS sb, current_setting('max_connections') AS mc`)).rows[0];
   const redisInfo = await redis.info('server');
@@ -285,13 +312,22 @@ async function stopServices(ctx: Ctx, list: ServiceHandle[]): Promise<Record<str
 }
 
 function watch(ctx: Ctx, list: { app?: string; pid: number }[], extra: Record<string, number> = {}) {
-  const processes: Record<string, number> = { fakes: ctx.fakes.pid, ...extra };
+  // Through PgBouncer its process is part of every statement's cost.
+  const bouncer = ctx.infra?.bouncer.pid;
+  const processes: Record<string, number> = { fakes: ctx.fakes.pid, ...(bouncer ? { pgbouncer: bouncer } : {}), ...extra };
   for (const s of list) if (s.app) processes[s.app] = s.pid;
   return { processes };
 }
 
 /** A BullMQ Queue that owns its connection (closed with it), as a producer in the harness. */
 function queue(ctx: Ctx, name: string, prefix = ctx.prefix): Queue {
+  if (ctx.infra) {
+    const connection = new Cluster(ctx.infra.cluster.nodes, { redisOptions: { maxRetriesPerRequest: 3 } });
+    const q = new Queue(name, { connection, prefix, defaultJobOptions: ctx.dist.DEFAULT_JOB_OPTIONS });
+    // A connection passed in is not closed with the queue: close it with the run's children.
+    ctx.running.add({ stop: async () => { await q.close().catch(() => undefined); connection.disconnect(); } });
+    return q;
+  }
   const url = new URL(ctx.redisUrl);
   const connection = {
     host: url.hostname,
@@ -372,7 +408,9 @@ function perLetter(u: Usage, n: number, labels: string[]) {
   for (const l of labels) out[l] = (u.processes[l] ?? Number.NaN) / n;
   out.postgres = u.pgTotal / n;
   out.redis = u.redis / n;
-  out.total = labels.reduce((s, l) => s + (u.processes[l] ?? 0), 0) / n + out.postgres + out.redis;
+  // Through PgBouncer (--cluster) its CPU is part of every statement's cost.
+  if (u.processes.pgbouncer !== undefined) out.pgbouncer = u.processes.pgbouncer / n;
+  out.total = labels.reduce((s, l) => s + (u.processes[l] ?? 0), 0) / n + out.postgres + out.redis + (out.pgbouncer ?? 0);
   return out;
 }
 
@@ -396,10 +434,10 @@ async function phaseEndToEnd(ctx: Ctx): Promise<void> {
   await resetPipelineTables(ctx.db);
   await ctx.fakes.call('setLatency', 0);
   const svc = await services(ctx, 'e2e', ['scheduler', 'composer', 'mailer']);
-  const chainPrefix = `${ctx.stem}c`;
+  const chainPrefix = ctx.tagged(`${ctx.stem}c`);
   const hop = (from: string, to: string | undefined, concurrency: number) =>
     startChild(join(__dirname, 'children/chain-hop.js'), {
-      REDIS_URL: ctx.redisUrl, QUEUE_PREFIX: chainPrefix, FROM_QUEUE: from, ...(to ? { TO_QUEUE: to } : {}), CONCURRENCY: String(concurrency),
+      REDIS_URL: ctx.redisUrl, ...(ctx.infra ? { REDIS_CLUSTER_NODES: ctx.infra.cluster.seeds } : {}), QUEUE_PREFIX: chainPrefix, FROM_QUEUE: from, ...(to ? { TO_QUEUE: to } : {}), CONCURRENCY: String(concurrency),
       JOB_OPTIONS: JSON.stringify(dist.DEFAULT_JOB_OPTIONS),
     }, { logFile: join(ctx.logDir, `chain-${from}.log`) });
   const hopA = await hop('chain-a', 'chain-b', dist.defaults.COMPOSER_CONCURRENCY);
@@ -610,7 +648,7 @@ async function phaseScheduler(ctx: Ctx): Promise<void> {
   await resetPipelineTables(ctx.db);
   const svc = await services(ctx, 'scheduler', ['scheduler']);
   const compose = queue(ctx, dist.QueueName.LettersCompose);
-  const raw = queue(ctx, 'raw-addbulk', `${ctx.stem}r`);
+  const raw = queue(ctx, 'raw-addbulk', ctx.tagged(`${ctx.stem}r`));
 
   const addBulkRound = async (n: number) => {
     const t0 = performance.now();
@@ -784,6 +822,8 @@ async function phaseLateness(ctx: Ctx): Promise<void> {
 const ON_TIME_MS = 60_000;
 /** A new wave of letters falls due every this often during the outage. */
 const DEGRADED_WAVE_MS = 30_000;
+/** After the outage, before the last wave: the circuit's open period (60 s) and a probe. */
+const RECOVERY_WAIT_MS = 75_000;
 
 async function phaseDegraded(ctx: Ctx): Promise<void> {
   const { opts } = ctx;
@@ -811,7 +851,9 @@ async function phaseDegraded(ctx: Ctx): Promise<void> {
   await sleep(Math.max(0, start + opts.outageMs - Date.now()));
   await ctx.fakes.call('setOutage', null);
   const llmStats = await ctx.fakes.call<{ llmRequests: number }>('stats');
-  // After the outage: one more wave, which the LLM should write again once the circuit closes by itself.
+  // After the outage: one more wave, which the LLM should write again once the circuit has closed
+  // by itself — its first probe comes LLM_CIRCUIT_OPEN_MS (60 s by default) after it last opened.
+  await sleep(RECOVERY_WAIT_MS);
   const afterAt = new Date(Math.ceil((Date.now() + 2 * DEGRADED_WAVE_MS) / 1000) * 1000);
   await seedSubscriptions(ctx.db, { tag: 'recov', n: perWave, at: afterAt });
   await until('degraded: the wave after the outage sent', perWave, async () => {

@@ -22,7 +22,7 @@ mkdirSync(cache, { recursive: true });
 const out = mkdtempSync(join(cache, 'mz-bench-'));
 const swc = join(root, 'node_modules/@swc/cli/bin/swc.js');
 try {
-  execFileSync(process.execPath, [swc, 'test/bench', 'test/fakes', '-d', out, '--config-file', '.swcrc', '--quiet',
+  execFileSync(process.execPath, [swc, 'test/bench', 'test/fakes', 'test/support', '-d', out, '--config-file', '.swcrc', '--quiet',
     '--ignore', '**/*.spec.ts,**/*.e2e-spec.ts'], { cwd: root, stdio: 'inherit' });
   // The services run from a private copy of dist/: other work in this tree rebuilds dist/ at any
   // moment, and a run must test one version of the code (and one set of migrations) throughout.

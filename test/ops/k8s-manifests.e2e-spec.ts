@@ -262,11 +262,18 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
     for (const s of scraped) expect(s.spec.ports.map((p: any) => p.name)).toContain(sm.spec.endpoints[0].port);
   });
 
-  it('routes / to the api and /webhooks/reply to inbound, and SMTP 25 to 2525', () => {
+  it('routes / to the api, /webhooks/reply and the mail providers\' webhooks to inbound, and SMTP 25 to 2525', () => {
     const ingress = get(objects(), 'Ingress', 'mentor-zero');
     const paths = ingress.spec.rules[0].http.paths;
     expect(paths.find((p: any) => p.path === '/')?.backend.service.name).toBe('mentor-zero-api');
     expect(paths.find((p: any) => p.path === '/webhooks/reply')?.backend.service.name).toBe('mentor-zero-inbound');
+    // Every provider endpoint the inbound service serves, matched by the most specific path (as ingress-nginx does).
+    const route = (url: string) => paths
+      .filter((p: any) => (p.pathType === 'Exact' ? url === p.path : url === p.path || url.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`)))
+      .sort((a: any, b: any) => b.path.length - a.path.length)[0]?.backend.service.name;
+    for (const url of ['/webhooks/mailgun/inbound', '/webhooks/mailgun/events', '/webhooks/sendgrid/inbound', '/webhooks/sendgrid/events', '/webhooks/postmark/inbound', '/webhooks/postmark/events', '/webhooks/ses']) {
+      expect([url, route(url)]).toEqual([url, 'mentor-zero-inbound']);
+    }
     // /metrics is not published through the ingress
     const metrics = paths.find((p: any) => p.path === '/metrics');
     expect(find(objects(), 'Service', metrics.backend.service.name)?.spec.selector).toBeUndefined();

@@ -285,6 +285,23 @@ describe('PrometheusRule', () => {
       ]);
     });
 
+    it('MentorZeroProviderWebhookRejections: per provider, a stream of unverified requests, not one', () => {
+      runUnitTests('provider-webhooks', [
+        {
+          interval: '1m',
+          input_series: [
+            { series: 'mz_provider_webhook_requests_total{provider="mailgun",endpoint="events",outcome="unverified_mismatch",pod="i1"}', values: '0x10 1+2x30' },
+            { series: 'mz_provider_webhook_requests_total{provider="ses",endpoint="events",outcome="unverified_replayed",pod="i1"}', values: '0x10 1x30' },
+            { series: 'mz_provider_webhook_requests_total{provider="ses",endpoint="events",outcome="accepted",pod="i1"}', values: '0+50x40' },
+          ],
+          alert_rule_test: [
+            { eval_time: '9m', alertname: 'MentorZeroProviderWebhookRejections', exp_alerts: [] },
+            { eval_time: '25m', alertname: 'MentorZeroProviderWebhookRejections', exp_alerts: [{ exp_labels: { severity: 'warning', provider: 'mailgun', outcome: 'unverified_mismatch' } }] },
+          ],
+        },
+      ]);
+    });
+
     it('MentorZeroInboundParseErrors: a real share of messages, not one odd message', () => {
       const inbound = (received: string, failures: string) => [
         { series: 'mz_inbound_received_total{source="smtp",pod="i1"}', values: received },

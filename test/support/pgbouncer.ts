@@ -23,6 +23,8 @@ export interface PgBouncerOptions {
 
 export interface TestPgBouncer {
   port: number;
+  /** The running pgbouncer process (its CPU is part of a request's cost through it). */
+  readonly pid: number | undefined;
   /** The URL of `database` through PgBouncer (same user and password as the direct URL). */
   urlFor(database: string): string;
   restart(): Promise<void>;
@@ -120,6 +122,9 @@ export async function startPgBouncer(opts: PgBouncerOptions = {}): Promise<TestP
   await start();
   return {
     port,
+    get pid() {
+      return proc?.pid;
+    },
     urlFor(database: string) {
       const u = new URL(upstream.toString());
       u.hostname = '127.0.0.1';

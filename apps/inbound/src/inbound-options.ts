@@ -19,6 +19,19 @@ export interface InboundOptions {
   webhookToleranceSeconds: number;
   /** Unprocessed rows older than this get their job re-queued (the gap between commit and enqueue). */
   redriveAfterMs: number;
+  /** Per client IP and provider: requests per minute to the provider webhooks (shared by replicas, in Redis). */
+  providerWebhookRequestsPerMinute: number;
+  /**
+   * Hosts an SNS SigningCertURL or SubscribeURL may name (https only). Production: `SNS_HOST`
+   * (`sns.<region>.amazonaws.com`) — no environment variable changes it; tests pass their local server.
+   */
+  snsHostPattern?: RegExp;
+  /** An extra CA for those https fetches (tests: the test CA). */
+  snsCa?: string;
+  /** An SNS message whose signed Timestamp is older than this is refused (seconds). */
+  snsMaxAgeSeconds: number;
+  /** How long a fetched SNS signing certificate is reused. */
+  snsCertCacheMs: number;
   /** Pins "now" for reply understanding (tests of relative dates); the platform Clock otherwise. */
   clock?: Clock;
   /** DNS for SPF/DKIM/DMARC/ARC (node:dns when unset); tests pass a fake zone. */
@@ -36,4 +49,7 @@ export const DEFAULT_INBOUND_OPTIONS: InboundOptions = {
   tlsReloadMs: 30_000,
   webhookToleranceSeconds: 300,
   redriveAfterMs: 60_000,
+  providerWebhookRequestsPerMinute: 1200,
+  snsMaxAgeSeconds: 3600,
+  snsCertCacheMs: 6 * 3600_000,
 };

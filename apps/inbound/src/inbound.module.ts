@@ -15,11 +15,24 @@ import { InboundStore } from './receive/inbound-store.service';
 import { InboundSmtpServer } from './receive/smtp-inbound.server';
 import { WebhookController } from './receive/webhook/webhook.controller';
 import { WebhookRawBodyMiddleware } from './receive/webhook/webhook-raw-body.middleware';
+import { ProviderEventRedrive } from './providers/provider-event-redrive.service';
+import { ProviderEventService } from './providers/provider-event.service';
+import { ProviderEventStore } from './providers/provider-event.store';
+import { ProviderMetrics } from './providers/provider.metrics';
+import { ProviderWebhookController } from './providers/provider-webhook.controller';
+import { ProviderGuards } from './providers/replay-guard';
+
+/** The provider webhooks (Mailgun, SendGrid, Postmark, SES): read as raw bytes like /webhooks/reply. */
+export const PROVIDER_WEBHOOK_ROUTES = [
+  'webhooks/mailgun/inbound', 'webhooks/mailgun/inbound/mime', 'webhooks/mailgun/events', 'webhooks/sendgrid/inbound', 'webhooks/sendgrid/events',
+  'webhooks/postmark/inbound', 'webhooks/postmark/events', 'webhooks/ses',
+] as const;
 
 /**
- * The inbound service (docs/architecture.md §4): three receivers (SMTP on INBOUND_SMTP_PORT, the IMAP poller
- * when INBOUND_IMAP_URL is set, the signed webhook on the HTTP port) feeding one store, and the
- * `replies.process` worker that understands each message and applies its effect.
+ * The inbound service (docs/architecture.md §4): the receivers (SMTP on INBOUND_SMTP_PORT, the IMAP poller
+ * when INBOUND_IMAP_URL is set, the signed webhook and the mail providers' webhooks on the HTTP port)
+ * feeding one store, and the `replies.process` worker that understands each message and applies its
+ * effect (and each provider's bounce, complaint and delivery events).
  */
 @Module({})
 export class InboundModule implements NestModule {
@@ -27,16 +40,20 @@ export class InboundModule implements NestModule {
     return {
       module: InboundModule,
       imports: [platform, DomainModule],
-      controllers: [WebhookController],
+      controllers: [WebhookController, ProviderWebhookController],
       providers: [
         { provide: INBOUND_OPTIONS, useValue: { ...DEFAULT_INBOUND_OPTIONS, ...options } },
         InboundMetrics, InboundStore, InboundSmtpServer, ImapPoller, InboundRedrive,
         InboundMessageParser, MailAuthenticator, LlmCircuit, LlmClient, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
+        ProviderMetrics, ProviderGuards, ProviderEventStore, ProviderEventService, ProviderEventRedrive,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(WebhookRawBodyMiddleware).forRoutes({ path: 'webhooks/reply', method: RequestMethod.POST });
+    consumer.apply(WebhookRawBodyMiddleware).forRoutes(
+      { path: 'webhooks/reply', method: RequestMethod.POST },
+      ...PROVIDER_WEBHOOK_ROUTES.map((path) => ({ path, method: RequestMethod.POST })),
+    );
   }
 }

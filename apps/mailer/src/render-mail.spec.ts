@@ -115,7 +115,7 @@ describe('fillTemplate / escapeHtml', () => {
 
 describe('renderLoginMail', () => {
   it('is a short automated mail with the link in both alternatives and no reply address', () => {
-    const mail = renderLoginMail({ from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
+    const mail = renderLoginMail({ loginTokenId: '6f1c2b9a-3d4e-4f5a-8b6c-7d8e9f0a1b2c', from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc&def', expiresInMinutes: 15 });
     expect(mail.replyTo).toBeUndefined();
     expect(mail.envelope).toEqual({ from: 'b+ttoken@reply.mz.test', to: 'ada@example.test' });
     expect(mail.headers).toEqual({ 'Feedback-ID': 'login:transactional:mentorzero', 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' });
@@ -123,5 +123,26 @@ describe('renderLoginMail', () => {
     expect(mail.text).toContain('expires in 15 minutes');
     expect(mail.html).toContain('href="https://mz.test/login/abc&amp;def"');
     expect(mail.messageId).toBe('<login.x@reply.mz.test>');
+  });
+});
+
+describe('provider headers on the wire', () => {
+  /** The message as nodemailer writes it (its stream transport: the bytes the relay receives). */
+  async function wire(provider: LetterMailInput['provider']): Promise<string> {
+    const nodemailer = await import('nodemailer');
+    const t = nodemailer.createTransport({ streamTransport: true, buffer: true });
+    const info = await t.sendMail({ ...renderLetterMail(input({ provider })), disableFileAccess: true, disableUrlAccess: true });
+    return (info.message as Buffer).toString('utf8');
+  }
+
+  it('writes each provider\'s JSON header as plain JSON the provider can read, never MIME-encoded', async () => {
+    expect(await wire('sendgrid')).toContain(`\r\nX-SMTPAPI: {"unique_args":{"mz_letter":"${LETTER_ID}"}}\r\n`);
+    expect(await wire('mailgun')).toContain(`\r\nX-Mailgun-Variables: {"mz_letter":"${LETTER_ID}"}\r\n`);
+    // Header names are case-insensitive; nodemailer writes its own case (the inbound side reads Postmark's Metadata keys either way).
+    expect(await wire('postmark')).toMatch(new RegExp(`\r\nX-PM-Metadata-letter: ${LETTER_ID}\r\n`, 'i'));
+    const ses = await wire('ses');
+    expect(ses).toMatch(new RegExp(`\r\nX-MZ-Letter: ${LETTER_ID}\r\n`, 'i'));
+    expect(ses).toContain(`\r\nMessage-ID: <mz.${LETTER_ID}@reply.mz.test>\r\n`);
+    expect(await wire(undefined)).not.toMatch(/X-SMTPAPI|X-Mailgun|X-PM-/);
   });
 });

@@ -4,6 +4,9 @@
  */
 import { escapeHtml, fillTemplate } from '@mz/contracts';
 
+import type { MailProvider } from '@mz/contracts';
+import { type PreparedHeader, providerHeaders } from './provider-headers';
+
 /** What nodemailer needs for one message (a subset of its SendMailOptions). */
 export interface OutgoingMail {
   from: string;
@@ -17,12 +20,15 @@ export interface OutgoingMail {
   subject: string;
   /** Angle-bracketed, stable (derived from the letter or token id). */
   messageId: string;
-  headers: Record<string, string>;
+  /** Prepared values are written as given (provider JSON headers), the rest encoded as needed. */
+  headers: Record<string, string | PreparedHeader>;
   text: string;
   html: string;
 }
 
 export interface LetterMailInput {
+  /** The relay provider (MAIL_PROVIDER): decides which of its headers carry the letter id. Default smtp. */
+  provider?: MailProvider;
   from: string;
   to: string;
   /** The letter's signed addresses on REPLY_DOMAIN: `r+…` (Reply-To) and `b+l…` (envelope sender). */
@@ -35,8 +41,11 @@ export interface LetterMailInput {
 }
 
 export interface LoginMailInput {
+  provider?: MailProvider;
   from: string;
   to: string;
+  /** The login token the mail carries a link for (named to the provider; the link itself never is). */
+  loginTokenId: string;
   /** The token's signed `b+t…` address: the envelope sender. */
   bounceAddress: string;
   messageId: string;
@@ -86,6 +95,7 @@ export function renderLetterMail(input: LetterMailInput): OutgoingMail {
       'List-Unsubscribe': `<${links.unsubscribe}>, <${links.unsubscribeMailto}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       ...AUTOMATED_HEADERS,
+      ...providerHeaders(input.provider ?? 'smtp', { letterId: letter.id }),
     },
     text,
     html,
@@ -113,7 +123,7 @@ export function renderLoginMail(input: LoginMailInput): OutgoingMail {
     envelope: { from: input.bounceAddress, to: input.to },
     subject: 'Your sign-in link for Mentor Zero',
     messageId: input.messageId,
-    headers: { 'Feedback-ID': feedbackId('login', 'transactional'), ...AUTOMATED_HEADERS },
+    headers: { 'Feedback-ID': feedbackId('login', 'transactional'), ...AUTOMATED_HEADERS, ...providerHeaders(input.provider ?? 'smtp', { loginTokenId: input.loginTokenId }) },
     text,
     html,
   };

@@ -169,6 +169,7 @@ export class SendLetterService {
     const secret = mailAddressSecret(this.config);
     const domain = this.config.REPLY_DOMAIN;
     return renderLetterMail({
+      provider: this.config.MAIL_PROVIDER,
       from: this.config.MAIL_FROM,
       to: c.email,
       addresses: { reply: signedAddress('reply', c.id, domain, secret), bounce: signedAddress('bounce_letter', c.id, domain, secret) },

@@ -79,6 +79,8 @@ export class SendLoginLinkService {
     const token = newToken();
     await m.query(`UPDATE login_token SET token_hash = $2 WHERE id = $1 AND sent_at IS NULL`, [loginTokenId, hashToken(token)]);
     const mail = renderLoginMail({
+      provider: this.config.MAIL_PROVIDER,
+      loginTokenId,
       from: this.config.MAIL_FROM,
       to: row.email,
       bounceAddress: signedAddress('bounce_transactional', loginTokenId, this.config.REPLY_DOMAIN, mailAddressSecret(this.config)),

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MAIL_PROVIDERS } from './enums';
 
 /**
  * The one configuration schema (docs/architecture.md §6). Every service validates its environment with it at
@@ -131,7 +132,7 @@ const DEV_SECRET = 'local-development-secret-change-me-0000';
  * secret). Weak: shorter than 32 characters, a value that appears in this repository (defaults,
  * examples, dev overlays — public by definition), or a placeholder by its wording.
  */
-export const SECRET_VARIABLES = ['WEBHOOK_SECRET', 'SESSION_SECRET', 'MAIL_ADDRESS_SECRET'] as const;
+export const SECRET_VARIABLES = ['WEBHOOK_SECRET', 'SESSION_SECRET', 'MAIL_ADDRESS_SECRET', 'SENDGRID_INBOUND_PASSWORD', 'POSTMARK_WEBHOOK_PASSWORD'] as const;
 export const MIN_SECRET_LENGTH = 32;
 /** Secret values written in this repository (a spec scans docker/, k8s/ and the docs so this list cannot fall behind). */
 export const PUBLIC_SECRET_VALUES: ReadonlySet<string> = new Set([
@@ -259,6 +260,25 @@ export const ConfigSchema = z
       .string()
       .default('')
       .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
+    // ---- Mail providers: what the mailer stamps for them, and their native webhooks on the inbound service ----
+    /** The relay SMTP_URL points at: the mailer stamps the letter id where this provider echoes it in its events. */
+    MAIL_PROVIDER: z.preprocess(empty, z.enum(MAIL_PROVIDERS).default('smtp')),
+    /** Mailgun's HTTP webhook signing key (Sending → Webhooks); unset → the Mailgun endpoints refuse everything. */
+    MAILGUN_WEBHOOK_SIGNING_KEY: z.preprocess(empty, z.string().min(8).optional()),
+    /** SendGrid's event webhook verification key (base64 DER, as the Mail Settings page shows it, or PEM). */
+    SENDGRID_WEBHOOK_PUBLIC_KEY: z.preprocess(empty, z.string().min(40).optional()),
+    /** HTTP Basic credentials put in the Inbound Parse URL (https://user:password@host/webhooks/sendgrid/inbound). */
+    SENDGRID_INBOUND_USER: z.preprocess(empty, z.string().min(1).max(128).regex(/^[^:]+$/, 'no ":"').optional()),
+    SENDGRID_INBOUND_PASSWORD: z.preprocess(empty, z.string().min(16, 'at least 16 characters').optional()),
+    /** HTTP Basic credentials set on Postmark's inbound and event webhooks. */
+    POSTMARK_WEBHOOK_USER: z.preprocess(empty, z.string().min(1).max(128).regex(/^[^:]+$/, 'no ":"').optional()),
+    POSTMARK_WEBHOOK_PASSWORD: z.preprocess(empty, z.string().min(16, 'at least 16 characters').optional()),
+    /** SNS topics whose notifications POST /webhooks/ses accepts (comma-separated ARNs); empty → none. */
+    SES_SNS_TOPIC_ARNS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'expected SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)'))),
     /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
     RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
     // --- local start (docs/architecture.md §13) ---
@@ -297,6 +317,9 @@ export const ConfigSchema = z
     if (c.DKIM_NEXT_SELECTOR && !c.DKIM_DOMAIN) ctx.addIssue({ code: 'custom', path: ['DKIM_DOMAIN'], message: 'required with DKIM_NEXT_SELECTOR' });
     if (c.REDIS_CLUSTER_NODES.length && c.QUEUE_PREFIX !== undefined && !hasHashTag(c.QUEUE_PREFIX)) {
       ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'on a Redis Cluster the prefix needs a {hash tag}, e.g. {mz}, so each queue\'s keys share a slot' });
+    }
+    for (const [user, password] of [['SENDGRID_INBOUND_USER', 'SENDGRID_INBOUND_PASSWORD'], ['POSTMARK_WEBHOOK_USER', 'POSTMARK_WEBHOOK_PASSWORD']] as const) {
+      if (Boolean(c[user]) !== Boolean(c[password])) ctx.addIssue({ code: 'custom', path: [c[user] ? password : user], message: `${user} and ${password} go together` });
     }
     if (c.NODE_ENV !== 'production') return;
     for (const key of SECRET_VARIABLES) {

@@ -21,7 +21,18 @@ export const PENDING_LETTER_STATUSES: readonly LetterStatus[] = ['scheduled', 'c
 export const FAILURE_CLASSES = ['rate_limit', 'network', 'processing', 'permanent'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
-export const INBOUND_SOURCES = ['smtp', 'imap', 'webhook', 'simulator'] as const;
+/**
+ * The mail providers we relay through (MAIL_PROVIDER): which headers the mailer stamps so that the
+ * provider's events name our letter, and which native webhooks are expected. `smtp`: none.
+ */
+export const MAIL_PROVIDERS = ['smtp', 'ses', 'sendgrid', 'mailgun', 'postmark'] as const;
+export type MailProvider = (typeof MAIL_PROVIDERS)[number];
+/** The providers with native webhooks on the inbound service. */
+export const WEBHOOK_PROVIDERS = ['mailgun', 'sendgrid', 'postmark', 'ses'] as const;
+export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
+
+/** How a message reached us: our own receivers, or a provider's inbound webhook (named after it). */
+export const INBOUND_SOURCES = ['smtp', 'imap', 'webhook', 'simulator', ...WEBHOOK_PROVIDERS] as const;
 export type InboundSource = (typeof INBOUND_SOURCES)[number];
 
 export const INBOUND_KINDS = ['reply', 'auto_reply', 'bounce', 'complaint', 'unmatched'] as const;
@@ -36,7 +47,7 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 export const EVENT_TYPES = [
   'LETTER_SCHEDULED', 'LETTER_COMPOSED', 'LETTER_SENT', 'LETTER_FAILED', 'LETTER_SKIPPED', 'LETTER_CANCELLED',
   'LETTER_RETRY_REQUESTED', 'REPLY_PROCESSED', 'UNSUBSCRIBE', 'PAUSE', 'SUPPRESSED', 'SUPPRESSION_LIFTED', 'LOGIN', 'LOGOUT',
-  'ADMIN_ACTION', 'USER_DELETED', 'LETTER_DONE',
+  'ADMIN_ACTION', 'USER_DELETED', 'LETTER_DONE', 'PROVIDER_EVENT',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

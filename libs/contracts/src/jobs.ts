@@ -12,6 +12,8 @@ export const ComposeLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid
 export const SendLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid });
 export const SendLoginLinkJob = z.strictObject({ v: z.literal(1), loginTokenId: uuid });
 export const ProcessReplyJob = z.strictObject({ v: z.literal(1), inboundMessageId: uuid });
+/** A verified provider event (bounce, complaint, delivery) stored in `provider_event`. */
+export const ProcessProviderEventJob = z.strictObject({ v: z.literal(1), providerEventId: uuid });
 export const MaintenanceJob = z.strictObject({ v: z.literal(1) });
 /**
  * A sample letter for the console's preview: composed by the real composer from the topic's saved
@@ -47,6 +49,7 @@ export type ComposeLetterJob = z.infer<typeof ComposeLetterJob>;
 export type SendLetterJob = z.infer<typeof SendLetterJob>;
 export type SendLoginLinkJob = z.infer<typeof SendLoginLinkJob>;
 export type ProcessReplyJob = z.infer<typeof ProcessReplyJob>;
+export type ProcessProviderEventJob = z.infer<typeof ProcessProviderEventJob>;
 export type MaintenanceJob = z.infer<typeof MaintenanceJob>;
 export type PreviewLetterJob = z.infer<typeof PreviewLetterJob>;
 
@@ -57,6 +60,7 @@ export const JOBS = {
   [JobName.SendLetter]: { queue: QueueName.LettersSend, schema: SendLetterJob },
   [JobName.SendLoginLink]: { queue: QueueName.MailTransactional, schema: SendLoginLinkJob },
   [JobName.ProcessReply]: { queue: QueueName.RepliesProcess, schema: ProcessReplyJob },
+  [JobName.ProcessProviderEvent]: { queue: QueueName.RepliesProcess, schema: ProcessProviderEventJob },
   [JobName.CleanupExpiredAuth]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
   [JobName.RollupKpis]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
   [JobName.SweepStuckLetters]: { queue: QueueName.Maintenance, schema: MaintenanceJob },

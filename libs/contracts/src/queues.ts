@@ -20,6 +20,7 @@ export const JobName = Object.freeze({
   SendLetter: 'send-letter',
   SendLoginLink: 'send-login-link',
   ProcessReply: 'process-reply',
+  ProcessProviderEvent: 'process-provider-event',
   CleanupExpiredAuth: 'cleanup-expired-auth',
   RollupKpis: 'rollup-kpis',
   SweepStuckLetters: 'sweep-stuck-letters',

@@ -1,7 +1,7 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
-import { AppConfigRepository, FooterRepository, InboundMessageRepository, LetterRepository, ProgressRepository, SuppressionRepository } from '@mz/db';
+import { AppConfigRepository, FooterRepository, InboundMessageRepository, LetterRepository, ProgressRepository, ProviderEventRepository, SuppressionRepository } from '@mz/db';
 import { Clock } from './clock';
 import { Database } from './database';
 import { HealthController, HealthService, Lifecycle } from './health';
@@ -14,7 +14,7 @@ import { APP_CONFIG, LOGGER, SERVICE_NAME } from './tokens';
 import type { Logger } from 'pino';
 
 /** The tables' owners (libs/db/src/repositories): one instance per process, over its DataSource. */
-const REPOSITORIES = [LetterRepository, SuppressionRepository, ProgressRepository, InboundMessageRepository, AppConfigRepository, FooterRepository];
+const REPOSITORIES = [LetterRepository, SuppressionRepository, ProgressRepository, InboundMessageRepository, AppConfigRepository, FooterRepository, ProviderEventRepository];
 
 export interface PlatformOptions { service: string; config: AppConfig; logger: Logger }
 

@@ -5,7 +5,7 @@
  * 'done' with the time its TARGET-th job completed.
  */
 import { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { requireEnv, send, serve } from './child-ipc';
 
 const JOB_OPTIONS = JSON.parse(requireEnv('JOB_OPTIONS'));
@@ -19,13 +19,17 @@ async function main(): Promise<void> {
   let target = Number.POSITIVE_INFINITY;
   let completed = 0;
 
-  const next = to ? new Queue(to, { connection: new Redis(url, { maxRetriesPerRequest: 3 }), prefix, defaultJobOptions: JOB_OPTIONS }) : undefined;
+  // REDIS_CLUSTER_NODES (bench --cluster): the same cluster the services use, seeds "host:port,…".
+  const seeds = (process.env.REDIS_CLUSTER_NODES ?? '').split(',').filter(Boolean).map((s) => ({ host: s.split(':')[0], port: Number(s.split(':')[1]) }));
+  const connect = (maxRetriesPerRequest: number | null) =>
+    seeds.length ? new Cluster(seeds, { redisOptions: { maxRetriesPerRequest } }) : new Redis(url, { maxRetriesPerRequest });
+  const next = to ? new Queue(to, { connection: connect(3), prefix, defaultJobOptions: JOB_OPTIONS }) : undefined;
   const worker = new Worker(
     from,
     async (job) => {
       if (next) await next.add(job.name, job.data, { jobId: job.id });
     },
-    { connection: new Redis(url, { maxRetriesPerRequest: null }), prefix, concurrency },
+    { connection: connect(null), prefix, concurrency },
   );
   worker.on('error', (err) => console.error('worker error', err));
   worker.on('completed', () => {

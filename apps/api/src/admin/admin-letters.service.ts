@@ -38,7 +38,8 @@ export class AdminLettersService {
               l.body_html AS "bodyHtml", l.summary, l.themes, l.tone, l.advice_focus AS "adviceFocus", l.variation_tags AS "variationTags",
               l.prompt_template_id AS "promptTemplateId", l.prompt_tokens AS "promptTokens", l.completion_tokens AS "completionTokens",
               l.compose_ms AS "composeMs", l.send_ms AS "sendMs", l.composed_at AS "composedAt", l.lease_until AS "leaseUntil",
-              l.smtp_response AS "smtpResponse", l.fallback_reason AS "fallbackReason"
+              l.smtp_response AS "smtpResponse", l.fallback_reason AS "fallbackReason",
+              l.delivered_at AS "deliveredAt", l.delivered_by AS "deliveredBy"
          FROM letter l JOIN topic t ON t.id = l.topic_id JOIN app_user u ON u.id = l.user_id WHERE l.id = $1`,
       [id],
     );

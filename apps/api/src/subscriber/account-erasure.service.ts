@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { logEvent, SuppressionRepository } from '@mz/db';
+import { logEvent, ProviderEventRepository, SuppressionRepository } from '@mz/db';
 import { LetterCommands } from '@mz/domain';
 
 /** Metadata values kept on an erased person's events: ids, enums, dates, numbers — never prose. */
@@ -12,7 +12,7 @@ export const tombstoneEmail = (userId: string) => `deleted+${userId}@invalid`;
  * Erasure (GDPR art. 17), for `DELETE /api/me` and the admin's delete. In one transaction:
  * pending letters are cancelled, then letters, prompts, progress, subscriptions, tokens, sessions
  * and quote history are deleted; received mail keeps only its Message-ID (so a re-delivery stays
- * a no-op) with raw bytes, text and addresses wiped; suppressions of the address go (the person
+ * a no-op) with raw bytes, text and addresses wiped, as do mail providers' events about them; suppressions of the address go (the person
  * asked to be forgotten — should they come back, it is a new consent); events about them keep
  * only non-prose metadata; the account row stays as a tombstone (status deleted, email
  * `deleted+<id>@invalid`, no name) so ids in the audit trail still resolve to "a deleted user".
@@ -20,7 +20,12 @@ export const tombstoneEmail = (userId: string) => `deleted+${userId}@invalid`;
  */
 @Injectable()
 export class AccountErasureService {
-  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, private readonly suppressions: SuppressionRepository) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly letters: LetterCommands,
+    private readonly suppressions: SuppressionRepository,
+    private readonly providerEvents: ProviderEventRepository,
+  ) {}
 
   /** `inTransaction` runs inside the erasure's transaction (the admin's audit entry commits with it). */
   async erase(userId: string, by: { actor: string; kind: 'self' | 'admin' }, inTransaction?: (m: EntityManager) => Promise<void>): Promise<void> {
@@ -41,6 +46,8 @@ export class AccountErasureService {
           WHERE matched_user_id = $1 OR lower(from_address) = $2 OR lower(envelope_from) = $2 OR matched_letter_id = ANY($3::uuid[])`,
         [userId, email, letters.map((l) => l.id)],
       );
+      const tokens: { id: string }[] = await m.query(`SELECT id FROM login_token WHERE user_id = $1`, [userId]);
+      await this.providerEvents.erase(m, email, letters.map((l) => l.id), tokens.map((t) => t.id));
       // letter_prompt and progress go with their letters and subscriptions (ON DELETE CASCADE).
       await m.query(`DELETE FROM letter WHERE user_id = $1`, [userId]);
       await m.query(`DELETE FROM subscription WHERE user_id = $1`, [userId]);

@@ -368,6 +368,11 @@ describe('subscriber API', () => {
       await reply(me.user.id, null, 'unmatched words from me', { from: email });
       await h.ds.query(`INSERT INTO progress (subscription_id, letter_id, completed, note) VALUES ($1, $2, true, 'progress note pp4')`, [sub.id, sent]);
       await h.ds.query(`INSERT INTO suppression (address, reason) VALUES ($1, 'manual')`, [email]);
+      // A mail provider's event about the letter (its address, and what the provider said).
+      await h.ds.query(
+        `INSERT INTO provider_event (provider, event_key, type, recipient, letter_id, message_id, detail) VALUES ('mailgun', 'ev-1', 'delivery', $1, $2, '<mz.xk9@reply>', $3::jsonb)`,
+        [email, sent, JSON.stringify({ description: `delivered to ${email} xk9` })],
+      );
       await h.ds.query(`INSERT INTO event_log (type, user_id, metadata) VALUES ('REPLY_PROCESSED', $1, $2::jsonb)`, [me.user.id, JSON.stringify({ intent: 'note', note: 'reply note xk9', from: email })]);
       await h.loginToken(me.user.id);
 

@@ -210,6 +210,9 @@ export interface AdminLetterDetail extends AdminLetter {
   composedAt: string | null;
   leaseUntil: string | null;
   smtpResponse: string | null;
+  /** The first delivery event a mail provider reported, and which provider (the letter's History has every provider event). */
+  deliveredAt: string | null;
+  deliveredBy: string | null;
   /** Degraded mode: why the offline composer wrote it although an LLM is configured. */
   fallbackReason: string | null;
   prompt: { messages: unknown; response: string | null; createdAt: string } | null;

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AppConfig } from '@mz/contracts';
 import type { WorkerRegistry } from '@mz/platform';
+import type { ProviderEventService } from '../providers/provider-event.service';
 import { ProcessReplyProcessor } from './process-reply.processor';
 import type { ProcessOutcome, ProcessReplyService } from './process-reply.service';
 
@@ -21,7 +22,7 @@ const job = (attemptsMade: number, attempts = 12) => ({ attemptsMade, opts: { at
 const payload = { v: 1 as const, inboundMessageId: '7d1c7c53-6a57-4a43-9f53-2f0c2b1a8e11' };
 
 function processor(service: ServiceDouble): ProcessReplyProcessor {
-  return new ProcessReplyProcessor({} as WorkerRegistry, service as unknown as ProcessReplyService, { INBOUND_CONCURRENCY: 4 } as AppConfig);
+  return new ProcessReplyProcessor({} as WorkerRegistry, service as unknown as ProcessReplyService, {} as ProviderEventService, { INBOUND_CONCURRENCY: 4 } as AppConfig);
 }
 
 describe('ProcessReplyProcessor', () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { type AppConfig, JobName, type ProcessReplyJob, QueueName } from '@mz/contracts';
 import { APP_CONFIG, classifyError, maskText, WorkerRegistry } from '@mz/platform';
+import { ProviderEventService } from '../providers/provider-event.service';
 import { type ProcessOutcome, ProcessReplyService } from './process-reply.service';
 
 /**
@@ -15,13 +16,18 @@ export class ProcessReplyProcessor implements OnModuleInit {
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly service: ProcessReplyService,
+    private readonly providerEvents: ProviderEventService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.registry.register(
       QueueName.RepliesProcess,
-      { [JobName.ProcessReply]: (payload, job) => this.process(payload, job) },
+      {
+        [JobName.ProcessReply]: (payload, job) => this.process(payload, job),
+        // Provider events (bounces, complaints, deliveries) share the queue and its workers.
+        [JobName.ProcessProviderEvent]: (payload, job) => this.providerEvents.handle(payload, job),
+      },
       { concurrency: this.config.INBOUND_CONCURRENCY },
     );
   }

@@ -40,13 +40,18 @@ type UntrustedReason =
   /** DMARC fails for the From domain and its policy is quarantine or reject. */
   | 'dmarc_fail';
 type Header = Pick<InboundResult, 'fromAddress' | 'subject'>;
-/** The one message (and so one address) a DSN or complaint is about. */
-interface ReportTarget {
+/** The one message (and so one address) a DSN, a complaint or a provider's event is about. */
+export interface ReportTarget {
   email: string;
   userId: string;
   /** Null for a sign-in mail. */
   letter: MatchedSubscription | null;
-  by: 'bounce_address' | 'embedded_original';
+  by: 'bounce_address' | 'embedded_original' | 'provider_event';
+}
+/** What a verified report came as, for the suppression's detail and the events' metadata. */
+export interface ReportOrigin {
+  detail: string;
+  metadata: Record<string, unknown>;
 }
 /** Everything the decision rules read besides the parsed message. */
 interface Context {
@@ -407,12 +412,19 @@ export class ProcessReplyService implements OnModuleInit {
       matchedUserId: target.userId, matchedLetterId: target.letter?.letterId ?? null, matchedTopicId: target.letter?.topicId ?? null,
     };
     return this.commit(id, result, async (tx) => {
-      if (!c.hard) return [];
-      await this.suppressions.add(tx, {
-        address: target.email, reason: 'hard_bounce', detail: `bounce ${c.status ?? 'without status'} (inbound ${id})`,
-        event: { userId: target.userId, letterId: target.letter?.letterId ?? null, metadata: { status: c.status ?? null, inbound_message_id: id } },
-      });
+      if (c.hard) await this.suppressHardBounce(tx, target, c.status ?? null, { detail: `bounce ${c.status ?? 'without status'} (inbound ${id})`, metadata: { inbound_message_id: id } });
       return [];
+    });
+  }
+
+  /**
+   * The effect of a verified permanent failure — a DSN at a bounce address, or a provider's signed
+   * event: that one address suppressed, with its SUPPRESSED event. False when it already was.
+   */
+  async suppressHardBounce(tx: EntityManager, target: ReportTarget, status: string | null, origin: ReportOrigin): Promise<boolean> {
+    return this.suppressions.add(tx, {
+      address: target.email, reason: 'hard_bounce', detail: origin.detail,
+      event: { userId: target.userId, letterId: target.letter?.letterId ?? null, metadata: { status, ...origin.metadata } },
     });
   }
 
@@ -445,18 +457,25 @@ export class ProcessReplyService implements OnModuleInit {
       analysis: this.trust(ctx, { classification: 'complaint', matchedBy: t.by, ...details }),
       matchedUserId: t.userId, matchedLetterId: t.letter?.letterId ?? null, matchedTopicId: t.letter?.topicId ?? null,
     };
-    return this.commit(id, result, async (tx) => {
-      const cancelled: string[] = [];
-      await this.suppressions.add(tx, {
-        address: t.email, reason: 'complaint', detail: `feedback report (inbound ${id})`,
-        event: { userId: t.userId, letterId: t.letter?.letterId ?? null, metadata: { inbound_message_id: id } },
-      });
-      if (t.letter && (await this.repo.disableSubscription(tx, t.letter.subscriptionId))) {
-        cancelled.push(...(await this.letters.cancelPending(tx, t.letter.subscriptionId, 'complaint')));
-        await logEvent(tx, { type: 'UNSUBSCRIBE', userId: t.userId, subscriptionId: t.letter.subscriptionId, metadata: { source: 'complaint', inbound_message_id: id } });
-      }
-      return cancelled;
+    return this.commit(id, result, async (tx) => (await this.applyComplaint(tx, t, { detail: `feedback report (inbound ${id})`, metadata: { inbound_message_id: id } })).cancelled);
+  }
+
+  /**
+   * The effect of a verified complaint — a feedback report, or a provider's signed event: that one
+   * address suppressed and the letter's subscription turned off. Returns the cancelled letters
+   * (their jobs go after commit) and whether the address was newly suppressed.
+   */
+  async applyComplaint(tx: EntityManager, t: ReportTarget, origin: ReportOrigin): Promise<{ suppressed: boolean; cancelled: string[] }> {
+    const cancelled: string[] = [];
+    const suppressed = await this.suppressions.add(tx, {
+      address: t.email, reason: 'complaint', detail: origin.detail,
+      event: { userId: t.userId, letterId: t.letter?.letterId ?? null, metadata: origin.metadata },
     });
+    if (t.letter && (await this.repo.disableSubscription(tx, t.letter.subscriptionId))) {
+      cancelled.push(...(await this.letters.cancelPending(tx, t.letter.subscriptionId, 'complaint')));
+      await logEvent(tx, { type: 'UNSUBSCRIBE', userId: t.userId, subscriptionId: t.letter.subscriptionId, metadata: { source: 'complaint', ...origin.metadata } });
+    }
+    return { suppressed, cancelled };
   }
 
   /**

@@ -48,6 +48,9 @@ export class Letter {
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
   @Column('text', { name: 'smtp_response', nullable: true }) smtpResponse: string | null;
+  /** The first delivery event a mail provider reported for this letter, and which provider (MAIL_PROVIDER) said so. */
+  @Column('timestamptz', { name: 'delivered_at', nullable: true }) deliveredAt: Date | null;
+  @Column('text', { name: 'delivered_by', nullable: true }) deliveredBy: string | null;
   @Column('text', { name: 'skip_reason', nullable: true }) skipReason: string | null;
   @Column('uuid', { name: 'quote_id', nullable: true }) quoteId: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

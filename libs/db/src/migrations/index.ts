@@ -7,6 +7,7 @@ import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
 import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
+import { ProviderEvents1796400400000 } from './1796400400000-provider-events';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -17,6 +18,8 @@ export const MIGRATIONS = [
   PersonaVoiceSettings1796356698000,
   InboundEnvelope1796357400000,
   SessionScope1796357852000,
+  // Listed in timestamp order, which is the order TypeORM runs them in.
   SessionScopeFailClosed1796400000000,
   TlsRptReport1796400364128,
+  ProviderEvents1796400400000,
 ];

@@ -6,3 +6,4 @@ export * from './inbound-message.repository';
 export * from './inbound-message-key';
 export * from './app-config.repository';
 export * from './footer.repository';
+export * from './provider-event.repository';

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type FailureClass, type LetterKind, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
 import { logEvent, logEventSql } from '../events';
 import { namedStatement, queryNamed } from '../named-statement';
-import { queryRows } from './rows';
+import { queryRows, type Queryable } from './rows';
 import { SuppressionRepository } from './suppression.repository';
 
 /**
@@ -517,6 +517,21 @@ export class LetterRepository {
       `SELECT id, scheduled_for, body_text IS NOT NULL AS has_body FROM letter WHERE ${where} AND id > $2 ORDER BY id LIMIT ${Math.trunc(limit)}`,
       [before, afterId],
     );
+  }
+
+  // ── what happened after the send ─────────────────────────────────────────────────────────
+
+  /**
+   * A provider's delivery report (docs/architecture.md §8): the first one wins — a provider's
+   * duplicate or a second provider's report changes nothing. The status stays `sent`.
+   */
+  async markDelivered(m: Queryable, letterId: string, provider: string, at: Date): Promise<boolean> {
+    const rows = await queryRows(
+      m,
+      `UPDATE letter SET delivered_at = $3, delivered_by = $2, updated_at = now() WHERE id = $1 AND delivered_at IS NULL RETURNING id`,
+      [letterId, provider, at],
+    );
+    return rows.length > 0;
   }
 
   // ── commands (console, settings, replies) ─────────────────────────────────────────────────

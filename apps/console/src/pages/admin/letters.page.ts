@@ -144,6 +144,7 @@ export async function adminLetterPage(ctx: PageContext): Promise<HTMLElement> {
     ['Timings', `compose ${formatDuration(l.composeMs)} · send ${formatDuration(l.sendMs)}`],
     ['Message-ID', h('code', null, l.messageId)],
     ['SMTP response', l.smtpResponse ? h('code', null, l.smtpResponse) : '—'],
+    ['Delivered', l.deliveredAt ? `${formatDateTime(l.deliveredAt)} · reported by ${humanize(l.deliveredBy ?? 'provider')}` : '—'],
   ];
 
   return h(
