@@ -6,6 +6,7 @@ import { PersonaVoiceSettings1796356698000 } from './1796356698000-persona-voice
 import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
+import { LoginTokenSignupChoice1796431700000 } from './1796431700000-login-token-signup-choice';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   InboundEnvelope1796357400000,
   SessionScope1796357852000,
   SessionScopeFailClosed1796400000000,
+  LoginTokenSignupChoice1796431700000,
 ];
