@@ -199,4 +199,25 @@ describe('auth: sign-up choice carried by a sign-in link', () => {
     const [event] = await h.ds.query(`SELECT e.metadata FROM event_log e JOIN app_user u ON u.id = e.user_id WHERE u.email = $1 AND e.type = 'LOGIN'`, [email]);
     expect(event.metadata.signup).toEqual({ subscribed: ['focus'], resumed: [], kept: [], unavailable: ['writing'] });
   });
+
+  describe('GET /api/topics/:topic/sample (public)', () => {
+    it('refuses a malformed code with 400 and an unknown or inactive topic with 404', async () => {
+      expect((await h.request('GET', '/api/topics/Not%20A%20Code/sample', { headers: ip() })).status).toBe(400);
+      expect((await h.request('GET', '/api/topics/astrology/sample', { headers: ip() })).status).toBe(404);
+      await h.ds.query(`UPDATE topic SET active = false WHERE code = 'writing'`);
+      try {
+        expect((await h.request('GET', '/api/topics/writing/sample', { headers: ip() })).status).toBe(404);
+      } finally {
+        await h.ds.query(`UPDATE topic SET active = true WHERE code = 'writing'`);
+      }
+    });
+
+    it('limits one IP to 60 requests in 15 minutes (429 with Retry-After)', async () => {
+      const from = ip();
+      for (let i = 0; i < 60; i++) expect((await h.request('GET', '/api/topics/astrology/sample', { headers: from })).status).toBe(404);
+      const over = await h.request('GET', '/api/topics/astrology/sample', { headers: from });
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+  });
 });

@@ -8,12 +8,15 @@ export interface LimitSpec { points: number; durationSec: number }
 /**
  * Limits, in one place. A login link per address: 5 an hour stops mail-bombing someone's inbox;
  * per IP: 30 in 15 minutes lets an office share one address while stopping address enumeration
- * and sign-up spam. Send-now calls the LLM and sends a mail, so it is bounded per user.
+ * and sign-up spam. Send-now calls the LLM and sends a mail, so it is bounded per user. The landing page's
+ * sample letters are offline-composed and cached, and bounded per IP all the same.
  */
 export const RATE_LIMITS = {
   loginLinkPerAddress: { points: 5, durationSec: 3600 },
   loginLinkPerIp: { points: 30, durationSec: 900 },
   sendNowPerUser: { points: 10, durationSec: 3600 },
+  // The landing page asks for a sample when a visitor opens one; it is cached, this bounds scraping.
+  topicSamplePerIp: { points: 60, durationSec: 900 },
 } as const satisfies Record<string, LimitSpec>;
 export type LimitName = keyof typeof RATE_LIMITS;
 

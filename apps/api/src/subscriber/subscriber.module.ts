@@ -8,13 +8,14 @@ import { AccountController } from './account.controller';
 import { MyLettersService } from './my-letters.service';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionsModule } from './subscriptions.module';
+import { TopicSampleService } from './topic-sample.service';
 import { TopicsController } from './topics.controller';
 
 /** What a subscriber does: topics, settings, schedule preview, letters, export and erasure. */
 @Module({
   imports: [AuthModule, CommonModule, DomainModule, SubscriptionsModule],
   controllers: [TopicsController, SubscriptionsController, AccountController],
-  providers: [MyLettersService, AccountExportService, AccountErasureService],
+  providers: [TopicSampleService, MyLettersService, AccountExportService, AccountErasureService],
   exports: [SubscriptionsModule, AccountExportService, AccountErasureService],
 })
 export class SubscriberModule {}
