@@ -2,7 +2,7 @@
  * Signing up for something from the landing page, in a real browser against the real services
  * (api, offline composer, mailer, capturing SMTP server): read a topic's sample letter, tick two
  * topics, keep the time zone the browser reports and pick a time, ask for the link, open the link
- * from the captured mail and confirm — and the subscriptions exist, in the browser's zone, once
+ * from the captured mail (which names the choice) and confirm — and the subscriptions exist, in the browser's zone, once
  * (docs/architecture.md §5).
  */
 import type { Browser } from 'playwright-core';
@@ -94,6 +94,9 @@ describe('landing page sign-up (browser)', () => {
   it('opens the emailed link, sees what confirming will start, confirms: the subscriptions exist in the browser\'s zone, once', track('confirm', async () => {
     const { page, problems, consoleErrors } = visitor;
     const link = await loginLinkFor(stack.smtp, EMAIL, stack.baseUrl);
+    // The mail itself says what confirming starts, before anyone opens the link.
+    const mail = stack.smtp.messages.find((m) => m.envelope.to.includes(EMAIL) && (m.text ?? '').includes(link))!;
+    expect(mail.text).toContain(`also starts your daily letters: Resilience, Curiosity, at 06:15 (${BROWSER_ZONE})`);
     await eventually(
       async () => (await stack.ds.query(`SELECT 1 FROM login_token t JOIN app_user u ON u.id = t.user_id WHERE u.email = $1 AND t.sent_at IS NOT NULL`, [EMAIL])).length > 0,
       'the login mail committed',

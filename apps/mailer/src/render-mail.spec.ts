@@ -123,5 +123,15 @@ describe('renderLoginMail', () => {
     expect(mail.text).toContain('expires in 15 minutes');
     expect(mail.html).toContain('href="https://mz.test/login/abc&amp;def"');
     expect(mail.messageId).toBe('<login.x@reply.mz.test>');
+    expect(mail.text).not.toContain('also starts');
+  });
+
+  it('says what confirming the link also starts (a landing-page choice), escaped in HTML', () => {
+    const mail = renderLoginMail({
+      from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc', expiresInMinutes: 15,
+      starts: { topicNames: ['Resilience', 'Art & <Craft>'], sendTime: '06:15', timezone: 'Australia/Adelaide' },
+    });
+    expect(mail.text).toContain('also starts your daily letters: Resilience, Art & <Craft>, at 06:15 (Australia/Adelaide)');
+    expect(mail.html).toContain('Resilience, Art &amp; &lt;Craft&gt;, at 06:15 (Australia/Adelaide)');
   });
 });
