@@ -94,7 +94,7 @@ export class LoginService {
       // read from it here, never from the confirm request: it applies to the token's own account,
       // once, because the UPDATE above hands this row to one POST only (docs/architecture.md §5).
       const choice = row.purpose === 'login' ? storedChoice(row.signup_choice) : null;
-      if (row.signup_choice !== null && row.signup_choice !== undefined && !choice) this.logger.warn('login token carries a sign-up choice that no longer parses; ignored');
+      if (row.purpose === 'login' && row.signup_choice != null && !choice) this.logger.warn('login token carries a sign-up choice that no longer parses; ignored');
       const signup = choice ? await this.subscriptions.applySignupChoice(m, row.user_id, choice) : null;
       await logEvent(m, { type: 'LOGIN', actor: row.user_id, userId: row.user_id, metadata: { via: row.purpose, scope, ...(signup ? { signup } : {}) } });
       return { userId: row.user_id, role: row.role, scope, sessionToken: session.token, expiresAt: session.expiresAt, signup };

@@ -141,6 +141,13 @@ describe('auth: sign-up choice carried by a sign-in link', () => {
     expect(await subscriptionsOf('attacker@example.test')).toEqual([]);
     expect((await subscriptionsOf('victim@example.test')).map((s: { code: string }) => s.code)).toEqual(['curiosity', 'resilience']);
 
+    // A stored choice that does not parse any more (hand-edited, or a topic code grown invalid) is ignored whole, not half-applied.
+    const oddUser = await h.createUser({ email: 'odd@example.test' });
+    const oddToken = await h.loginToken(oddUser.id);
+    await h.ds.query(`UPDATE login_token SET signup_choice = $2 WHERE token_hash = $1`, [hashToken(oddToken), JSON.stringify({ ...choice, timezone: 'Nowhere/Atlantis' })]);
+    expect((await h.request('POST', `/login/${oddToken}`)).status).toBe(303);
+    expect(await subscriptionsOf(oddUser.email)).toEqual([]);
+
     // A footer link (a letter's, forwardable) never carries a choice, even if a row says so.
     const footerUser = await h.createUser({ email: 'footer@example.test' });
     const footerToken = await h.loginToken(footerUser.id, { purpose: 'footer_login' });
