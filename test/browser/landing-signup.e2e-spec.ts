@@ -7,7 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { eventually } from '../support/services';
-import { auditAccessibility, type ConsoleStack, launchBrowser, loginLinkFor, openPage, screenshot, startConsoleStack, type TrackedPage, wallClock } from './browser-harness';
+import { auditAccessibility, type ConsoleStack, launchBrowser, loginLinkFor, openPage, overflowsHorizontally, PHONE, screenshot, startConsoleStack, type TrackedPage, wallClock } from './browser-harness';
 
 jest.setTimeout(120_000);
 
@@ -124,5 +124,24 @@ describe('landing page sign-up (browser)', () => {
     expect((await page.goto(link))?.status()).toBe(410);
     expect(await subscriptions()).toEqual(subs);
     expect(problems).toEqual([]);
+  }));
+
+  it('on a 390 px phone: the choice, time and zone fit, with a sample letter open', track('phone', async () => {
+    const phone = await openPage(browser, { viewport: PHONE, timezoneId: BROWSER_ZONE });
+    try {
+      const { page } = phone;
+      await page.goto(`${stack.baseUrl}/`);
+      await page.getByLabel('Send me Focus').check();
+      await page.getByTestId('signup-zone').waitFor();
+      const card = page.locator('li[data-topic="focus"]');
+      await card.getByText(/Read a sample letter/).click();
+      await card.getByTestId('sample-subject-focus').waitFor({ timeout: 20_000 });
+      expect(await overflowsHorizontally(page)).toBe(false);
+      await screenshot(page, 'landing-signup-phone');
+      expect(await auditAccessibility(page)).toEqual([]);
+      expect(phone.problems).toEqual([]);
+    } finally {
+      await phone.ctx.close();
+    }
   }));
 });
