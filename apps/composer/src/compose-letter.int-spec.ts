@@ -412,6 +412,17 @@ describe('composer with an LLM endpoint', () => {
     expect(await ds.query(`SELECT 1 FROM event_log WHERE letter_id IS NULL AND type = 'LETTER_COMPOSED'`)).toEqual([]);
   });
 
+  it('writes an offline preview (the landing page\'s public sample) without calling the LLM, though one is configured', async () => {
+    const job = await queues.enqueue(JobName.PreviewLetter, { v: 1, topicId, offline: true, voice: { creativity: 0.5, responseLength: 'medium', temperature: null, instructions: '' } }, { attempts: 1 });
+    const preview = await eventually(async () => {
+      const j = await queues.queue(QueueName.LettersCompose).getJob(job.id!);
+      return j && (await j.getState()) === 'completed' ? j.returnvalue : null;
+    }, 'offline preview job completed');
+    expect(preview).toMatchObject({ model: 'offline', promptVersion: null, fallbackReason: null });
+    expect(preview.subject).toMatch(/\[mz:resilience\]$/);
+    expect(llm.requests).toHaveLength(0);
+  });
+
   describe('letter quality guard', () => {
     const letterJson = (over: Record<string, unknown> = {}) => JSON.stringify({
       subject: 'On steady days', summary: 'A letter about steady days.', themes: ['steadiness'], tone: 'warm', advice_focus: 'one small step',

@@ -172,7 +172,7 @@ export class ComposeLetterService {
     };
     const trace: Trace = { prompt: null, llmFailed: false };
     let written: Written;
-    if (!this.llm.configured) {
+    if (job.offline || !this.llm.configured) {
       written = this.writeOffline(ctx);
     } else {
       const settings = await this.repo.loadSettings();

@@ -55,7 +55,14 @@ function header(user: Me | null, path: string): HTMLElement {
   );
 }
 
+/** The site's contact address, from the shell's meta tag (CONTACT_EMAIL, else MAIL_FROM's address). */
+function contactAddress(): string | null {
+  const value = document.querySelector<HTMLMetaElement>('meta[name="mz-contact"]')?.content.trim() ?? '';
+  return /^[^\s@<>"]+@[^\s@<>"]+$/.test(value) ? value : null;
+}
+
 function footer(): HTMLElement {
+  const contact = contactAddress();
   return h(
     'footer',
     { class: 'site-footer' },
@@ -67,6 +74,8 @@ function footer(): HTMLElement {
       h('a', { href: '/guide', 'data-external': '' }, 'How it works'),
       ' · ',
       h('a', { href: '/architecture', 'data-external': '' }, 'Architecture'),
+      contact ? ' · ' : null,
+      contact ? h('a', { href: `mailto:${contact}`, 'data-external': '', 'data-testid': 'contact' }, `Contact: ${contact}`) : null,
     ),
   );
 }

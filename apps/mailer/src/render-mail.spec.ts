@@ -123,6 +123,16 @@ describe('renderLoginMail', () => {
     expect(mail.text).toContain('expires in 15 minutes');
     expect(mail.html).toContain('href="https://mz.test/login/abc&amp;def"');
     expect(mail.messageId).toBe('<login.x@reply.mz.test>');
+    expect(mail.text).not.toContain('also starts');
+  });
+
+  it('says what confirming the link also starts (a landing-page choice), escaped in HTML', () => {
+    const mail = renderLoginMail({
+      loginTokenId: '6f1c2b9a-3d4e-4f5a-8b6c-7d8e9f0a1b2c', from: 'MZ <m@mz.test>', to: 'ada@example.test', bounceAddress: 'b+ttoken@reply.mz.test', messageId: '<login.x@reply.mz.test>', link: 'https://mz.test/login/abc', expiresInMinutes: 15,
+      starts: { topicNames: ['Resilience', 'Art & <Craft>'], sendTime: '06:15', timezone: 'Australia/Adelaide' },
+    });
+    expect(mail.text).toContain('also starts your daily letters: Resilience, Art & <Craft>, at 06:15 (Australia/Adelaide)');
+    expect(mail.html).toContain('Resilience, Art &amp; &lt;Craft&gt;, at 06:15 (Australia/Adelaide)');
   });
 });
 

@@ -51,6 +51,11 @@ export interface LoginMailInput {
   messageId: string;
   link: string;
   expiresInMinutes: number;
+  /**
+   * What confirming this link also starts (the landing page's choice stored on its token): said
+   * in the mail so its owner knows before opening it (docs/architecture.md §5).
+   */
+  starts?: { topicNames: string[]; sendTime: string; timezone: string } | null;
 }
 
 /**
@@ -104,15 +109,21 @@ export function renderLetterMail(input: LetterMailInput): OutgoingMail {
 
 export function renderLoginMail(input: LoginMailInput): OutgoingMail {
   const minutes = `${input.expiresInMinutes} minutes`;
+  const starts = input.starts?.topicNames.length ? input.starts : null;
+  const startsLine = starts
+    ? `Signing in with it also starts your daily letters: ${starts.topicNames.join(', ')}, at ${starts.sendTime} (${starts.timezone}). Topics you already receive keep their settings.`
+    : null;
   const text = [
     'Hello,',
     `Here is your link to sign in to Mentor Zero. It works once and expires in ${minutes}:`,
     input.link,
+    startsLine,
     'If you did not ask for it, you can ignore this email: nobody can sign in without the link.',
-  ].join('\n\n') + '\n';
+  ].filter((p): p is string => p !== null).join('\n\n') + '\n';
   const html = htmlDocument([
     '<p>Hello,</p>',
     `<p>Here is your link to sign in to Mentor Zero. It works once and expires in ${minutes}.</p>`,
+    startsLine ? `<p>${escapeHtml(startsLine)}</p>` : '',
     `<p><a href="${escapeHtml(input.link)}" style="display:inline-block;padding:10px 18px;background:#2b2b2b;color:#ffffff;text-decoration:none;border-radius:4px">Sign in to Mentor Zero</a></p>`,
     `<p style="color:#6b6b6b;font-size:13px">Or paste this address into your browser:<br>${escapeHtml(input.link)}</p>`,
     '<p style="color:#6b6b6b;font-size:13px">If you did not ask for it, you can ignore this email: nobody can sign in without the link.</p>',

@@ -40,6 +40,20 @@ export class SendLoginLinkService {
     this.log = logger.child({ component: 'send-login-link' });
   }
 
+  /**
+   * The landing-page choice waiting on this token, in words for the mail: the active topics' names
+   * in the order chosen. The api validated it when it was stored; anything else is left out.
+   */
+  private async signupStarts(m: EntityManager, raw: unknown): Promise<{ topicNames: string[]; sendTime: string; timezone: string } | null> {
+    const c = raw as { topics?: unknown; sendTime?: unknown; timezone?: unknown } | null;
+    if (!c || !Array.isArray(c.topics) || typeof c.sendTime !== 'string' || typeof c.timezone !== 'string') return null;
+    const codes = c.topics.filter((t): t is string => typeof t === 'string');
+    const rows: { code: string; name: string }[] = await m.query(`SELECT code, name FROM topic WHERE active AND code = ANY($1::text[])`, [codes]);
+    const names = new Map(rows.map((r) => [r.code, r.name]));
+    const topicNames = codes.filter((code) => names.has(code)).map((code) => names.get(code)!);
+    return topicNames.length ? { topicNames, sendTime: c.sendTime, timezone: c.timezone } : null;
+  }
+
   /** `attempt` is the 1-based attempt of the job. Throws RetryLaterError or UnrecoverableError. */
   async send(loginTokenId: string, attempt: number): Promise<SendLoginLinkResult> {
     const qr = this.ds.createQueryRunner();
@@ -61,7 +75,7 @@ export class SendLoginLinkService {
   private async sendLocked(m: EntityManager, loginTokenId: string, attempt: number): Promise<SendLoginLinkResult> {
     // SKIP LOCKED: a concurrent job for the same token is already sending it; this one has nothing to do.
     const [row] = await m.query(
-      `SELECT t.id, t.purpose, t.expires_at, t.used_at, t.sent_at, u.email, u.status AS user_status
+      `SELECT t.id, t.purpose, t.expires_at, t.used_at, t.sent_at, t.signup_choice, u.email, u.status AS user_status
          FROM login_token t JOIN app_user u ON u.id = t.user_id
         WHERE t.id = $1 AND t.purpose = 'login'
           FOR UPDATE OF t SKIP LOCKED`,
@@ -88,6 +102,7 @@ export class SendLoginLinkService {
       link: links.login(this.config.APP_BASE_URL, token),
       // Honest about a link minted late (after retries): the expiry was fixed when it was requested.
       expiresInMinutes: minutesLeft(expiresAt, now),
+      starts: await this.signupStarts(m, row.signup_choice),
     });
 
     const started = performance.now();

@@ -8,7 +8,7 @@ export * from './subscriber';
 
 import type { z } from 'zod';
 import type { ConversationView, FooterPreview, FooterPut, PersonaCreate, PromptCreate, SimulateReply, TopicCreate } from './admin';
-import type { LetterView, PreviewResponse, ReplyView, SubscriptionsPut, SubscriptionView, TopicView } from './subscriber';
+import type { LetterView, PreviewResponse, ReplyView, SignupChoice, SubscriptionsPut, SubscriptionView, TopicSampleView, TopicView } from './subscriber';
 
 // What a client sends (defaults may be left out: z.input) and what it gets back (z.output of
 // the response views, which describe dates as ISO strings — exactly the JSON on the wire).
@@ -24,4 +24,6 @@ export type SubscriptionViewJson = z.output<typeof SubscriptionView>;
 export type ReplyViewJson = z.output<typeof ReplyView>;
 export type LetterViewJson = z.output<typeof LetterView>;
 export type ConversationViewJson = z.output<typeof ConversationView>;
+export type SignupChoiceBody = z.input<typeof SignupChoice>;
+export type TopicSampleJson = z.output<typeof TopicSampleView>;
 export type PreviewRunJson = z.output<typeof PreviewResponse>['runs'][number];

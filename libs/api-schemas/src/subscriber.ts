@@ -20,6 +20,30 @@ export const SubscriptionsPut = z.strictObject({
 });
 export type SubscriptionsPutInput = z.infer<typeof SubscriptionsPut>;
 
+/**
+ * The landing page's sign-up choice, sent with the sign-in request and applied when that link is
+ * confirmed (docs/architecture.md §5): which topics, at what local time, in which zone (the
+ * browser's, editable). Codes are checked against the active topics before anything is stored.
+ */
+export const SignupChoice = z.strictObject({
+  topics: z
+    .array(TopicCode)
+    .min(1, 'choose at least one topic')
+    .max(20)
+    .refine((codes) => new Set(codes).size === codes.length, { message: 'each topic once' }),
+  sendTime: SendTime,
+  timezone: Timezone,
+});
+export type SignupChoiceInput = z.infer<typeof SignupChoice>;
+
+/** The sample letter the landing page shows for a topic (offline-composed, cached: §5). */
+export const TopicSampleView = z.object({
+  topic: z.string(),
+  subject: z.string(),
+  bodyHtml: z.string().describe('sanitised HTML, as a letter is rendered'),
+  bodyText: z.string(),
+});
+
 export const PreviewQuery = z.object({
   timezone: Timezone,
   sendTime: SendTime,

@@ -2,9 +2,18 @@ import express from 'express';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseConfig, parseDuration, PUBLIC_SECRET_VALUES, SECRET_VARIABLES, weakSecretReason } from './config';
+import { ConfigError, contactEmail, parseConfig, parseDuration, PUBLIC_SECRET_VALUES, SECRET_VARIABLES, weakSecretReason } from './config';
 
 describe('config schema', () => {
+  it('CONTACT_EMAIL: the footer\'s address, else the one inside MAIL_FROM; a bad value is refused', () => {
+    expect(contactEmail(parseConfig({}))).toBe('mentor@mentor.localhost');
+    expect(contactEmail(parseConfig({ MAIL_FROM: 'letters@example.org' }))).toBe('letters@example.org');
+    expect(contactEmail(parseConfig({ MAIL_FROM: '"Mentor, Zero" <hello@example.org>', CONTACT_EMAIL: '' }))).toBe('hello@example.org');
+    expect(contactEmail(parseConfig({ MAIL_FROM: 'Mentor Zero <mentor@example.org>', CONTACT_EMAIL: 'help@example.org' }))).toBe('help@example.org');
+    expect(contactEmail(parseConfig({ MAIL_FROM: 'no address here' }))).toBeNull();
+    expect(() => parseConfig({ CONTACT_EMAIL: 'not-an-address' })).toThrow(/CONTACT_EMAIL/);
+  });
+
   it('gives working local defaults for an empty environment', () => {
     const c = parseConfig({});
     expect(c.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/mentor');

@@ -192,6 +192,8 @@ export const ConfigSchema = z
     LLM_CIRCUIT_OPEN_MS: int(60_000, 100, 3_600_000),
     APP_BASE_URL: url(['http', 'https']).default('http://localhost:3000').transform((v) => v.replace(/\/+$/, '')),
     MAIL_FROM: z.string().min(3).default('Mentor Zero <mentor@mentor.localhost>'),
+    /** The address the site's footer offers as "Contact" (a mailto:). Unset: the address in MAIL_FROM. */
+    CONTACT_EMAIL: z.preprocess(empty, z.email({ message: 'expected an email address' }).optional()),
     REPLY_DOMAIN: z
       .string()
       .regex(/^[a-z0-9.-]+\.[a-z0-9-]+$|^[a-z0-9-]+$/i, 'expected a domain name')
@@ -355,6 +357,16 @@ export function smtpRequiresTls(c: Pick<AppConfig, 'SMTP_URL' | 'SMTP_REQUIRE_TL
   if (c.SMTP_REQUIRE_TLS !== undefined) return c.SMTP_REQUIRE_TLS;
   const host = new URL(c.SMTP_URL).hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return !(host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host));
+}
+
+/**
+ * The footer's contact address: CONTACT_EMAIL, else the address inside MAIL_FROM
+ * ("Mentor Zero <mentor@example.org>" → mentor@example.org), else none.
+ */
+export function contactEmail(c: Pick<AppConfig, 'CONTACT_EMAIL' | 'MAIL_FROM'>): string | null {
+  if (c.CONTACT_EMAIL) return c.CONTACT_EMAIL;
+  const m = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(c.MAIL_FROM) ?? /^\s*([^<>\s"]+@[^<>\s"]+)\s*$/.exec(c.MAIL_FROM);
+  return m ? m[1] : null;
 }
 
 /** Whether an LLM endpoint is configured; without one the offline composer and rule-based intents run. */

@@ -30,6 +30,11 @@ export const PreviewLetterJob = z.strictObject({
     temperature: z.number().min(0).max(2).nullable(),
     instructions: z.string().max(4000),
   }),
+  /**
+   * true: written by the offline composer even when an LLM is configured — the landing page's
+   * public sample, so an anonymous visitor never costs an LLM call (docs/architecture.md §5).
+   */
+  offline: z.boolean().optional(),
 });
 /** What the preview returns (the job's return value). */
 export interface LetterPreview {

@@ -35,14 +35,15 @@ export class AuthController {
     summary: 'Email a one-time sign-in link (creates the account on first use)',
     description:
       'Always 202 with the same body, whether the address is new, known, suspended or over its per-address limit (5/hour: no mail is sent then). ' +
-      'More than 30 requests in 15 minutes from one IP get 429 with Retry-After. A form-encoded post (no-JS landing form) gets an HTML page instead of JSON.',
+      'More than 30 requests in 15 minutes from one IP get 429 with Retry-After. A form-encoded post (no-JS landing form) gets an HTML page instead of JSON. ' +
+      'An optional `signup` ({ topics, sendTime, timezone }) is stored with this link\'s token and applied when that link is confirmed; an inactive or unknown topic is a 400 and nothing is stored or sent.',
   })
   @ZodBody(LoginLinkBody)
   @ApiAcceptedResponse({ schema: openApiSchema(LoginLinkAccepted, 'output') })
   @ApiTooManyRequestsResponse({ description: 'Per-IP limit reached' })
   async loginLink(@Body(body(LoginLinkBody)) input: LoginLinkBodyInput, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
-      await this.links.request(input.email, req.ip ?? '');
+      await this.links.request(input.email, req.ip ?? '', input.signup);
     } catch (err) {
       if (!(err instanceof IpRateLimitedError)) throw err;
       res.setHeader('Retry-After', String(err.retryAfterSec));

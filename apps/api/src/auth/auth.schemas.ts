@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { singleLine } from '@mz/contracts';
+import { SignupChoice } from '@mz/api-schemas';
 
 export const LoginLinkBody = z.strictObject({
   email: z
@@ -8,6 +9,8 @@ export const LoginLinkBody = z.strictObject({
     .toLowerCase()
     .max(320)
     .pipe(z.email({ message: 'expected an email address' })),
+  /** Optional: topics, time and zone chosen on the landing page, applied when this link is confirmed. */
+  signup: SignupChoice.optional(),
 });
 export type LoginLinkBodyInput = z.infer<typeof LoginLinkBody>;
 

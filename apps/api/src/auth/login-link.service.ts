@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { SignupChoiceInput } from '@mz/api-schemas';
 import { type AppConfig, JobName, type UserStatus } from '@mz/contracts';
 import { hashToken, LOGIN_LINK_TTL_MS } from '@mz/domain';
 import { APP_CONFIG, MetricsService, QueueService } from '@mz/platform';
@@ -49,10 +50,15 @@ export class LoginLinkService {
 
   private readonly requested: Counter<'outcome'>;
 
-  /** Throws IpRateLimitedError over the per-IP limit; otherwise resolves whatever happened. */
-  async request(email: string, ip: string): Promise<LoginLinkOutcome> {
+  /**
+   * Throws IpRateLimitedError over the per-IP limit, BadRequestException for a sign-up choice
+   * naming a topic that is not active (before anything is counted or stored); otherwise resolves
+   * whatever happened. A `signup` choice is stored on this request's token only.
+   */
+  async request(email: string, ip: string, signup?: SignupChoiceInput): Promise<LoginLinkOutcome> {
+    if (signup) await this.checkTopics(signup.topics);
     try {
-      const outcome = await this.requestLink(email, ip);
+      const outcome = await this.requestLink(email, ip, signup ?? null);
       this.requested.inc({ outcome });
       return outcome;
     } catch (err) {
@@ -61,7 +67,14 @@ export class LoginLinkService {
     }
   }
 
-  private async requestLink(email: string, ip: string): Promise<LoginLinkOutcome> {
+  private async checkTopics(codes: string[]): Promise<void> {
+    const rows: { code: string }[] = await this.ds.query(`SELECT code FROM topic WHERE active AND code = ANY($1::text[])`, [codes]);
+    const known = new Set(rows.map((r) => r.code));
+    const unknown = codes.filter((c) => !known.has(c));
+    if (unknown.length) throw new BadRequestException(`Unknown topic: ${unknown.map((c) => `"${c}"`).join(', ')}`);
+  }
+
+  private async requestLink(email: string, ip: string, signup: SignupChoiceInput | null): Promise<LoginLinkOutcome> {
     const byIp = await this.limits.consume('loginLinkPerIp', ip || 'unknown');
     if (!byIp.allowed) throw new IpRateLimitedError(byIp.retryAfterSec);
     // Keyed on the inbox (hashed: no addresses in Redis), whoever asks and however it is spelled.
@@ -80,8 +93,8 @@ export class LoginLinkService {
       );
       if (user.status !== 'active') return null;
       const [row]: { id: string }[] = await m.query(
-        `INSERT INTO login_token (user_id, token_hash, purpose, expires_at) VALUES ($1, NULL, 'login', $2) RETURNING id`,
-        [user.id, new Date(Date.now() + LOGIN_LINK_TTL_MS)],
+        `INSERT INTO login_token (user_id, token_hash, purpose, expires_at, signup_choice) VALUES ($1, NULL, 'login', $2, $3) RETURNING id`,
+        [user.id, new Date(Date.now() + LOGIN_LINK_TTL_MS), signup ? JSON.stringify(signup) : null],
       );
       return row.id;
     });

@@ -33,11 +33,17 @@ export class LoginPageController {
       return;
     }
     const action = `/login/${encodeURIComponent(token)}`;
+    // What confirming will also do, said before the button: whoever asked for this link chose it,
+    // and only the address's owner, who opened it, can agree (docs/architecture.md §5).
+    const signup = pending.signup?.topics.length
+      ? html`<p data-testid="signup-choice">Signing in also starts your daily letters: <strong>${pending.signup.topics.map((t) => t.name).join(', ')}</strong>, at ${pending.signup.sendTime} (${pending.signup.timezone}). Topics you already receive keep their settings.</p>`
+      : html``;
     res.status(200).type('html').send(
       page(
         'Sign in',
         html`<h1>Sign in to Mentor Zero</h1>
 <p>You are signing in as <strong>${maskEmail(pending.email)}</strong>.</p>
+${signup}
 <form method="post" action="${action}"><button type="submit">Sign in</button></form>
 <p class="muted">The link works once. If you did not ask for it, close this page: nothing happens.</p>`,
       ),

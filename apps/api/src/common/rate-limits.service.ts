@@ -10,13 +10,16 @@ export interface LimitSpec { points: number; durationSec: number }
  * per IP: 30 in 15 minutes lets an office share one address while stopping address enumeration
  * and sign-up spam. Send-now calls the LLM and sends a mail, so it is bounded per user. A sending
  * domain posts about one TLS report a day per policy: 60 an hour per IP leaves room for a large
- * provider's shared egress and its retries while bounding what a flood can write.
+ * provider's shared egress and its retries while bounding what a flood can write. The landing page's
+ * sample letters are offline-composed and cached, and bounded per IP all the same.
  */
 export const RATE_LIMITS = {
   loginLinkPerAddress: { points: 5, durationSec: 3600 },
   loginLinkPerIp: { points: 30, durationSec: 900 },
   sendNowPerUser: { points: 10, durationSec: 3600 },
   tlsRptPerIp: { points: 60, durationSec: 3600 },
+  // The landing page asks for a sample when a visitor opens one; it is cached, this bounds scraping.
+  topicSamplePerIp: { points: 60, durationSec: 900 },
 } as const satisfies Record<string, LimitSpec>;
 export type LimitName = keyof typeof RATE_LIMITS;
 

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { LOGGER } from '@mz/platform';
+import { type AppConfig, contactEmail } from '@mz/contracts';
+import { APP_CONFIG, LOGGER } from '@mz/platform';
 import type { Logger } from 'pino';
 import { assertManifest, type ConsoleManifest, renderShell } from './console-shell';
 
@@ -31,7 +32,11 @@ export class ConsoleAssets {
   private files = new Map<string, string>();
   private problem: string | null = null;
 
-  constructor(@Optional() @Inject(CONSOLE_WEB_DIR) webDir?: string, @Optional() @Inject(LOGGER) private readonly logger?: Logger) {
+  constructor(
+    @Optional() @Inject(CONSOLE_WEB_DIR) webDir?: string,
+    @Optional() @Inject(LOGGER) private readonly logger?: Logger,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+  ) {
     this.webDir = webDir ?? defaultWebDir();
     this.load();
   }
@@ -48,7 +53,7 @@ export class ConsoleAssets {
       for (const url of Object.values(manifest)) {
         if (url && !this.files.has(url.slice('/assets/'.length))) throw new Error(`manifest names a missing file: ${url}`);
       }
-      this.shellHtml = renderShell(manifest);
+      this.shellHtml = renderShell(manifest, { contactEmail: this.config ? contactEmail(this.config) : null });
       this.problem = null;
     } catch (err) {
       this.problem = `web console not built (${(err as Error).message}); run "npm run build"`;

@@ -14,6 +14,13 @@ describe('console shell', () => {
     expect(html).toContain('class="skip-link" href="#main"');
   });
 
+  it('names the contact address in a meta tag for the bundle and in the no-JS footer, escaped', () => {
+    const html = renderShell(assertManifest(manifest), { contactEmail: 'help+"x"@example.org' });
+    expect(html).toContain('<meta name="mz-contact" content="help+&quot;x&quot;@example.org">');
+    expect(html).toContain('<a href="mailto:help+&quot;x&quot;@example.org">');
+    expect(renderShell(assertManifest(manifest))).not.toContain('mz-contact');
+  });
+
   it('refuses a manifest pointing outside /assets or missing entries', () => {
     expect(() => assertManifest({ ...manifest, 'main.js': 'https://evil.example/x.js' })).toThrow(/malformed/);
     expect(() => assertManifest({ ...manifest, 'main.js': '/assets/"><script>.js' })).toThrow(/malformed/);

@@ -23,7 +23,10 @@ export function assertManifest(value: unknown): ConsoleManifest {
   return m as unknown as ConsoleManifest;
 }
 
-export function renderShell(manifest: ConsoleManifest): string {
+/** `contactEmail`: the footer's "Contact" address (CONTACT_EMAIL or MAIL_FROM's), read by the bundle from a meta tag. */
+export function renderShell(manifest: ConsoleManifest, site: { contactEmail?: string | null } = {}): string {
+  const contact = site.contactEmail ? `<meta name="mz-contact" content="${esc(site.contactEmail)}">\n` : '';
+  const contactLink = site.contactEmail ? `\n<footer class="site-footer"><p><a href="mailto:${esc(site.contactEmail)}">Contact: ${esc(site.contactEmail)}</a></p></footer>` : '';
   const icon = manifest['favicon.svg'] ? `<link rel="icon" href="${esc(manifest['favicon.svg'])}" type="image/svg+xml">` : '';
   return `<!doctype html>
 <html lang="en">
@@ -35,7 +38,7 @@ export function renderShell(manifest: ConsoleManifest): string {
 <meta name="theme-color" content="#242320" media="(prefers-color-scheme: dark)">
 <meta name="description" content="Mentor Zero: one calm letter a day per topic, in the voice of a philosopher or scientist. Reply to it; that is the whole interface.">
 <meta name="mz-letter-css" content="${esc(manifest['letter.css'])}">
-<title>Mentor Zero</title>
+${contact}<title>Mentor Zero</title>
 ${icon}
 <link rel="stylesheet" href="${esc(manifest['main.css'])}">
 <script type="module" src="${esc(manifest['main.js'])}"></script>
@@ -53,7 +56,7 @@ ${icon}
 <div class="field"><label for="nojs-email">Email address</label><input id="nojs-email" type="email" name="email" autocomplete="email" required></div>
 <button type="submit" class="btn btn-primary">Email me a sign-in link</button>
 </form>
-</section></main>
+</section></main>${contactLink}
 </noscript>
 </div>
 </body>

@@ -7,14 +7,15 @@ import { AccountExportService } from './account-export.service';
 import { AccountController } from './account.controller';
 import { MyLettersService } from './my-letters.service';
 import { SubscriptionsController } from './subscriptions.controller';
-import { SubscriptionsService } from './subscriptions.service';
+import { SubscriptionsModule } from './subscriptions.module';
+import { TopicSampleService } from './topic-sample.service';
 import { TopicsController } from './topics.controller';
 
 /** What a subscriber does: topics, settings, schedule preview, letters, export and erasure. */
 @Module({
-  imports: [AuthModule, CommonModule, DomainModule],
+  imports: [AuthModule, CommonModule, DomainModule, SubscriptionsModule],
   controllers: [TopicsController, SubscriptionsController, AccountController],
-  providers: [SubscriptionsService, MyLettersService, AccountExportService, AccountErasureService],
-  exports: [SubscriptionsService, AccountExportService, AccountErasureService],
+  providers: [TopicSampleService, MyLettersService, AccountExportService, AccountErasureService],
+  exports: [SubscriptionsModule, AccountExportService, AccountErasureService],
 })
 export class SubscriberModule {}

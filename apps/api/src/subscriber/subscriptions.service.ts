@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LetterCommands } from '@mz/domain';
 import { Clock } from '@mz/platform';
-import type { SubscriptionSettingsInput } from '@mz/api-schemas';
+import type { SignupChoiceInput, SubscriptionSettingsInput } from '@mz/api-schemas';
 
 export interface TopicSummary { code: string; name: string; description: string; persona: { name: string; era: string } }
 
@@ -22,6 +22,18 @@ export interface SubscriptionItem {
 }
 
 const DEFAULT_SEND_TIME = '07:30';
+
+/** What confirming a landing-page choice did, per topic code (recorded on the LOGIN event). */
+export interface SignupApplied {
+  /** New subscriptions, at the chosen time and zone. */
+  subscribed: string[];
+  /** Switched-off subscriptions switched back on, at the chosen time and zone (note and pause kept). */
+  resumed: string[];
+  /** Already receiving it: left exactly as it was (its own time, zone, note, pause). */
+  kept: string[];
+  /** No longer active when the link was confirmed: not joined. */
+  unavailable: string[];
+}
 
 /**
  * A subscriber's topics. Every save goes through LetterCommands.applySubscriptionChange in the
@@ -79,6 +91,41 @@ export class SubscriptionsService {
     });
     if (cancelled.length) await this.letters.removeQueuedJobs(cancelled);
     return this.list(userId);
+  }
+
+  /**
+   * Applies a landing-page choice inside the transaction that consumes its login token
+   * (docs/architecture.md §5), so it happens exactly once, for the token's own account. It only ever
+   * adds: a topic already on keeps its time, zone, note and pause (someone who signs in again from
+   * the landing page must not have their settings rewritten by a form's defaults); a topic they had
+   * switched off comes back on at the chosen time and zone; topics not chosen are not touched.
+   */
+  async applySignupChoice(m: EntityManager, userId: string, choice: SignupChoiceInput): Promise<SignupApplied> {
+    const applied: SignupApplied = { subscribed: [], resumed: [], kept: [], unavailable: [] };
+    for (const code of choice.topics) {
+      const [topic] = await m.query(`SELECT id FROM topic WHERE code = $1 AND active`, [code]);
+      if (!topic) {
+        applied.unavailable.push(code);
+        continue;
+      }
+      // The WHERE leaves an enabled subscription alone (no row back); xmax = 0 tells an insert from an update.
+      const [row] = await m.query(
+        `INSERT INTO subscription (user_id, topic_id, enabled, send_time_local, timezone)
+         VALUES ($1, $2, true, $3, $4)
+         ON CONFLICT (user_id, topic_id) DO UPDATE SET
+           enabled = true, send_time_local = EXCLUDED.send_time_local, timezone = EXCLUDED.timezone, updated_at = now()
+         WHERE NOT subscription.enabled
+         RETURNING id, (xmax = 0) AS inserted`,
+        [userId, topic.id, choice.sendTime, choice.timezone],
+      );
+      if (!row) {
+        applied.kept.push(code);
+        continue;
+      }
+      await this.letters.applySubscriptionChange(m, row.id, this.clock.now());
+      (row.inserted ? applied.subscribed : applied.resumed).push(code);
+    }
+    return applied;
   }
 
   private async saveOne(m: EntityManager, userId: string, c: SubscriptionSettingsInput & { topic: string }): Promise<string[]> {

@@ -1,23 +1,47 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpException, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { previewRuns } from '@mz/schedule';
 import { ZodOk, ZodQuery } from '../common/openapi';
-import { query } from '../common/zod-validation.pipe';
-import { PreviewQuery, PreviewResponse, TopicView, type PreviewParams } from '@mz/api-schemas';
+import { query, ZodPipe } from '../common/zod-validation.pipe';
+import { RateLimits } from '../common/rate-limits.service';
+import { PreviewQuery, PreviewResponse, TopicCode, TopicSampleView, TopicView, type PreviewParams } from '@mz/api-schemas';
 import { SubscriptionsService } from './subscriptions.service';
+import { TopicSampleService } from './topic-sample.service';
+
+const TopicParam = new ZodPipe(TopicCode, 'parameter');
 
 /** Public, read-only: what the landing page and the settings page need before anyone signs in. */
 @ApiTags('public')
 @Controller('api')
 export class TopicsController {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(private readonly subscriptions: SubscriptionsService, private readonly samples: TopicSampleService, private readonly limits: RateLimits) {}
 
   @Get('topics')
   @ApiOperation({ summary: 'Active topics with their persona' })
   @ZodOk(z.object({ topics: z.array(TopicView) }))
   async topics() {
     return { topics: await this.subscriptions.topics() };
+  }
+
+  @Get('topics/:topic/sample')
+  @ApiOperation({
+    summary: 'A sample letter of an active topic, for the landing page',
+    description: 'Written by the offline composer (never the LLM, whoever asks), once per topic per UTC day, and the same for every visitor that day. 60 requests per 15 minutes per IP.',
+  })
+  @ZodOk(TopicSampleView)
+  @ApiNotFoundResponse({ description: 'Unknown or inactive topic' })
+  @ApiTooManyRequestsResponse()
+  async sample(@Param('topic', TopicParam) topic: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const limit = await this.limits.consume('topicSamplePerIp', req.ip || 'unknown');
+    if (!limit.allowed) {
+      res.setHeader('Retry-After', String(limit.retryAfterSec));
+      throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: `Too many sample letters; try again in ${limit.retryAfterSec} s` }, 429);
+    }
+    // The same letter all day: a browser may keep it for an hour.
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    return this.samples.sample(topic);
   }
 
   @Get('schedule/preview')

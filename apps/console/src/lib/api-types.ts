@@ -3,7 +3,7 @@
  * documents them with (libs/api-schemas; OpenAPI at /api/docs): type-only imports, erased from
  * the bundle. Dates arrive as ISO strings.
  */
-import type { LetterViewJson, PreviewRunJson, ReplyViewJson, SubscriptionChangeBody, SubscriptionViewJson, TopicViewJson } from '@mz/api-schemas';
+import type { LetterViewJson, PreviewRunJson, ReplyViewJson, SignupChoiceBody, SubscriptionChangeBody, SubscriptionViewJson, TopicSampleJson, TopicViewJson } from '@mz/api-schemas';
 import { api } from './http.client';
 
 export type PublicTopic = TopicViewJson;
@@ -13,6 +13,8 @@ export type SubscriptionChange = SubscriptionChangeBody;
 export type PreviewRun = PreviewRunJson;
 export type Reply = ReplyViewJson;
 export type MyLetter = LetterViewJson;
+export type SignupChoice = SignupChoiceBody;
+export type TopicSample = TopicSampleJson;
 
 export interface Paged<T> {
   items: T[];
@@ -35,6 +37,10 @@ export function listOf<T>(res: unknown, ...keys: string[]): T[] {
 
 export async function loadTopics(): Promise<PublicTopic[]> {
   return listOf<PublicTopic>(await api.get('/api/topics'), 'topics');
+}
+
+export function loadTopicSample(code: string): Promise<TopicSample> {
+  return api.get<TopicSample>(`/api/topics/${encodeURIComponent(code)}/sample`);
 }
 
 export async function loadSubscriptions(): Promise<Subscription[]> {

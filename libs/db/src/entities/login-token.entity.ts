@@ -13,5 +13,7 @@ export class LoginToken {
   @Column('timestamptz', { name: 'used_at', nullable: true }) usedAt: Date | null;
   /** Set when the login-link mail was accepted by SMTP: the job is then a no-op (idempotent by id). */
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  /** The landing page's sign-up choice `{ topics, sendTime, timezone }`, applied when this token is confirmed (docs/architecture.md §5). */
+  @Column('jsonb', { name: 'signup_choice', nullable: true }) signupChoice: { topics: string[]; sendTime: string; timezone: string } | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

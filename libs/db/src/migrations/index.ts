@@ -8,6 +8,7 @@ import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
 import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
 import { ProviderEvents1796400400000 } from './1796400400000-provider-events';
+import { LoginTokenSignupChoice1796431700000 } from './1796431700000-login-token-signup-choice';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   SessionScopeFailClosed1796400000000,
   TlsRptReport1796400364128,
   ProviderEvents1796400400000,
+  LoginTokenSignupChoice1796431700000,
 ];
