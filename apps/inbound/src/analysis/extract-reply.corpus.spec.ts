@@ -348,6 +348,43 @@ describe('reply corpus: when unsure, keep and say so', () => {
   });
 });
 
+describe('reply corpus: forwards and the blocks around an <hr> (where talon differs, README)', () => {
+  // A forward is someone else's mail: it reaches the rules, the LLM and the notes only through the
+  // subscriber's own note above it. Kept, its list footer ("Unsubscribe …") would read as a request.
+  const note = 'FYI, this is the newsletter I told you about.';
+  const foreign = 'Ten ways to run faster this winter.\n\nUnsubscribe from Daily Running: https://news.example/unsub?id=42';
+  const fwdHeader = 'From: Daily Running <news@running.example>\nDate: Thu, Dec 3, 2026 at 9:00 AM\nSubject: Winter running\nTo: sam@example.com';
+
+  it('Gmail "Forwarded message" of someone else\'s mail: only the note above it', () => {
+    expectBoth(`${note}\n\n---------- Forwarded message ---------\n${fwdHeader}\n\n${foreign}\n`, note);
+  });
+
+  it('Apple "Begin forwarded message:" of someone else\'s mail: only the note above it', () => {
+    expectBoth(`${note}\n\nBegin forwarded message:\n\n${fwdHeader}\n\n${foreign}\n`, note);
+  });
+
+  it('HTML-only Gmail forward (the header in its gmail_quote container): only the note', () => {
+    const html = `<div dir="ltr">${esc(note)}<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: <b class="gmail_sendername">Daily Running</b> &lt;news@running.example&gt;<br>Date: Thu, Dec 3, 2026 at 9:00 AM<br></div><br><p>Ten ways to run faster this winter.</p><p><a href="https://news.example/unsub?id=42">Unsubscribe</a></p></div></div>`;
+    expectBoth(html, note, { html: true });
+  });
+
+  it('a forward with no note at all is empty and goes to review (empty_extraction), not read as content', () => {
+    expect(analyseReply({ text: `---------- Forwarded message ---------\n${fwdHeader}\n\n${foreign}\n`, html: null })).toMatchObject({ text: '', uncertain: true, reasons: ['empty_extraction'] });
+  });
+
+  it('a name written in the same <div> as the <hr> over a quoted header stays (only what follows the <hr> is history)', () => {
+    const html = `<div><div>Done, and it helped.</div><div>Sam<hr><b>From:</b> ${esc(ADDR)}<br><b>Sent:</b> Thursday, November 26, 2026 7:00 AM<br><b>Subject:</b> Resilience<br><br>${LETTER_HTML}</div></div>`;
+    expectBoth(html, 'Done, and it helped.\nSam', { html: true });
+  });
+
+  it('a body that is one bare <blockquote> with an attribution inside: the text above the attribution, marked uncertain', () => {
+    const html = `<blockquote>Done at lunch.<div>On Thu, Nov 26, 2026 at 7:00 AM, ${esc(ADDR)} wrote:</div><div>Try it for ten minutes before lunch.</div></blockquote>`;
+    for (const letter of [undefined, LETTER]) {
+      expect(analyseReply({ text: '', html }, letter)).toMatchObject({ text: 'Done at lunch.', uncertain: true, reasons: ['kept_unattributed_quote'] });
+    }
+  });
+});
+
 describe('reply corpus: forged and hostile', () => {
   it('our footer pasted unquoted with a foreign "Unsubscribe" never survives', () => {
     expectBoth(`Keep them coming.\n\nUnsubscribe from Resilience: https://mentor.example/u/forgedtoken123\n`, 'Keep them coming.');
