@@ -65,6 +65,12 @@ def talon_str(node, env):
             and getattr(node.func.value, "id", "") == "RE_WHITESPACE" and len(node.args) == 2:
         s = talon_str(node.args[1], env)
         return None if s is None else re.sub(r"\s", "", s)
+    # msg_body.replace('\n', '\r\n') (test_CRLF)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace" \
+            and len(node.args) == 2 and not node.keywords:
+        s, a, b = talon_str(node.func.value, env), talon_str(node.args[0], env), talon_str(node.args[1], env)
+        if None not in (s, a, b):
+            return s.replace(a, b)
     return None
 
 
@@ -81,6 +87,18 @@ def talon_call(node):
     return None
 
 
+def talon_result(node, results):
+    """talon_call's answer for a name bound to such a call, maybe inside RE_WHITESPACE.sub."""
+    stripped = False
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "sub" \
+            and getattr(node.func.value, "id", "") == "RE_WHITESPACE" and len(node.args) == 2:
+        node, stripped = node.args[1], True
+    if isinstance(node, ast.Name) and node.id in results:
+        name, args = results[node.id]
+        return name, args, stripped
+    return None
+
+
 def talon_tests(path):
     tree = ast.parse(read("talon", path))
     for fn in tree.body:
@@ -89,21 +107,28 @@ def talon_tests(path):
         if fn.decorator_list:
             continue
         env = {}
+        # Names bound to a call ("extracted = quotations.extract_from_html(msg_body)", then
+        # "eq_(expected, extracted)"): the call with its body as it was at that line.
+        results = {}
         n = 0
         for stmt in fn.body:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
                 s = talon_str(stmt.value, env)
                 if s is not None:
                     env[stmt.targets[0].id] = s
+                call = talon_call(stmt.value)
+                if call is not None:
+                    name, args, _ = call
+                    results[stmt.targets[0].id] = (name, [ast.Constant(talon_str(a, env)) for a in args])
                 continue
             if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
                     and getattr(stmt.value.func, "id", "") == "eq_" and len(stmt.value.args) >= 2):
                 continue
             expected_node, actual_node = stmt.value.args[0], stmt.value.args[1]
-            call = talon_call(actual_node)
+            call = talon_call(actual_node) or talon_result(actual_node, results)
             if call is None:
                 expected_node, actual_node = actual_node, expected_node
-                call = talon_call(actual_node)
+                call = talon_call(actual_node) or talon_result(actual_node, results)
             if call is None:
                 continue
             name, args, _stripped = call
