@@ -351,6 +351,7 @@ describe('reply corpus: when unsure, keep and say so', () => {
 describe('reply corpus: forwards and the blocks around an <hr> (where talon differs, README)', () => {
   // A forward is someone else's mail: it reaches the rules, the LLM and the notes only through the
   // subscriber's own note above it. Kept, its list footer ("Unsubscribe …") would read as a request.
+  // With no note at all, the extraction is empty and flagged, so a person sees what was sent.
   const note = 'FYI, this is the newsletter I told you about.';
   const foreign = 'Ten ways to run faster this winter.\n\nUnsubscribe from Daily Running: https://news.example/unsub?id=42';
   const fwdHeader = 'From: Daily Running <news@running.example>\nDate: Thu, Dec 3, 2026 at 9:00 AM\nSubject: Winter running\nTo: sam@example.com';
@@ -370,6 +371,19 @@ describe('reply corpus: forwards and the blocks around an <hr> (where talon diff
 
   it('a forward with no note at all is empty and goes to review (empty_extraction), not read as content', () => {
     expect(analyseReply({ text: `---------- Forwarded message ---------\n${fwdHeader}\n\n${foreign}\n`, html: null })).toMatchObject({ text: '', uncertain: true, reasons: ['empty_extraction'] });
+  });
+
+  it('HTML-only Gmail forward with no note: empty, and a person reviews it (the forward is not silently dropped)', () => {
+    const html = `<div dir="ltr"><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: <b class="gmail_sendername">Daily Running</b> &lt;news@running.example&gt;<br>Date: Thu, Dec 3, 2026 at 9:00 AM<br></div><br><p>Ten ways to run faster this winter.</p></div></div>`;
+    for (const letter of [undefined, LETTER]) {
+      expect(analyseReply({ text: '', html }, letter)).toMatchObject({ text: '', uncertain: true, reasons: ['empty_extraction'] });
+    }
+  });
+
+  it('HTML-only Gmail forward of our letter with a note: the note, and our letter is recognised in it', () => {
+    const html = `<div dir="ltr">Did it with my sister tonight.<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: <b class="gmail_sendername">Mentor Zero</b> &lt;mentor@mentor.example&gt;<br>Date: Thu, Nov 26, 2026 at 7:00 AM<br>Subject: Resilience<br></div><br>${SENT_HTML}</div></div>`;
+    expect(analyseReply({ text: '', html })).toMatchObject({ text: 'Did it with my sister tonight.', uncertain: false });
+    expect(analyseReply({ text: '', html }, LETTER)).toMatchObject({ text: 'Did it with my sister tonight.', uncertain: false, letterFound: true });
   });
 
   it('a name written in the same <div> as the <hr> over a quoted header stays (only what follows the <hr> is history)', () => {

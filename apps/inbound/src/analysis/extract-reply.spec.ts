@@ -224,6 +224,7 @@ describe('analyseReply: pathological mail stays cheap (R9: event loop never stal
   const htmlCases: [string, { text: string; html: string | null }][] = [
     ['5 000 nested <blockquote>', { text: '', html: `${'<blockquote>'.repeat(5000)}x${'</blockquote>'.repeat(5000)}` }],
     ['2 MB of HTML text', { text: '', html: `<div>${'word '.repeat(400_000)}</div>` }],
+    ['Gmail forward containers, many and nested', { text: '', html: `${'<div class="gmail_quote">---------- Forwarded message ---------<br>x'.repeat(150)}${'</div>'.repeat(150)}${'<div class="gmail_quote">---------- Forwarded message ---------<br>From: a@b.example<br>x</div>'.repeat(3000)}` }],
   ];
 
   it.each([...cases.map(([n, m]) => [n, m, 400] as const), ...htmlCases.map(([n, m]) => [n, m, 2000] as const)])('%s', (_name, m, bound) => {

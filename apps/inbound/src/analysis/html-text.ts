@@ -15,6 +15,16 @@ export const HR_MARK = '\uE001';
  */
 export const QUOTE_MARK = '\uE002';
 
+/**
+ * A forward's separator line ("---------- Forwarded message ---------", "Begin forwarded
+ * message:", translated). Gmail puts a forward in the same container as a quote; a container
+ * that starts with one is handed to the text rules after a {@link QUOTE_CUT} instead of being
+ * removed, so that they treat it as they treat a plain-text forward (history; with nothing
+ * written above it, an empty extraction a person reviews).
+ */
+const FORWARD_SEPARATOR =
+  /^[-–—_=*\s]*(forwarded message|begin forwarded message|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|message transféré|début du message réexpédié|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande|転送されたメッセージ)\s*:?[-–—_=*\s]*$/i;
+
 const BLOCK_TAGS = ['div', 'p', 'br', 'hr', 'li', 'ul', 'ol', 'tr', 'table', 'blockquote', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'td', 'th'];
 const DROP = 'mzdrop';
 const CUT = 'mzcut';
@@ -54,9 +64,16 @@ function isCutMarker(tag: string, attribs: Record<string, string>): boolean {
   return tag === 'div' && /border-top: ?solid #(e1e1e1|b5c4df)/.test(style);
 }
 
+/** The first line with text in it, trimmed (at most the first 2 000 characters are looked at). */
+function firstLine(text: string): string {
+  const head = text.slice(0, 2000).split('\n');
+  for (const l of head) if (l.trim()) return l.trim();
+  return '';
+}
+
 /**
- * Converts an HTML mail body to plain text, dropping quoted history containers and marking
- * Outlook's quote start with {@link QUOTE_CUT}.
+ * Converts an HTML mail body to plain text, dropping quoted history containers (but for a
+ * forward, see FORWARD_SEPARATOR) and marking Outlook's quote start with {@link QUOTE_CUT}.
  *
  * Two passes: sanitize-html (htmlparser2: tolerant of broken markup, full entity decoding,
  * scripts/styles dropped) reduces the input to a handful of known tags without attributes,
@@ -84,6 +101,10 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
 
   const out: string[] = [];
   let dropDepth = 0;
+  // Where the outermost container being removed started in `out`: its text is written as usual
+  // and, when the container closes, taken back out unless it is a forward (FORWARD_SEPARATOR).
+  let dropStart = 0;
+  let saved = { markDepth: 0, inPre: 0 };
   let markDepth = 0;
   let inPre = 0;
   const tagRe = /<(\/?)([a-z][a-z0-9]*)\s*\/?>/g;
@@ -97,7 +118,7 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
     return true;
   };
   const emitText = (raw: string) => {
-    if (dropDepth > 0 || !raw) return;
+    if (!raw) return;
     const decoded = raw.replace(/[\uE000-\uE002]/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
     // HTML collapses whitespace runs (newlines included) except inside <pre>.
     let text = inPre ? decoded : decoded.replace(/[ \t\r\n\f]+/g, ' ');
@@ -113,11 +134,22 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
     const closing = m[1] === '/';
     const tag = m[2];
     if (tag === DROP) {
+      if (!closing && dropDepth === 0) {
+        dropStart = out.length;
+        saved = { markDepth, inPre };
+        markDepth = 0;
+        inPre = 0;
+      }
       dropDepth = Math.max(0, dropDepth + (closing ? -1 : 1));
-      if (closing && dropDepth === 0) out.push('\n');
+      if (closing && dropDepth === 0) {
+        const first = firstLine(out.slice(dropStart).join(''));
+        if (FORWARD_SEPARATOR.test(first)) out.splice(dropStart, 0, `\n${QUOTE_CUT}\n`);
+        else out.length = dropStart;
+        ({ markDepth, inPre } = saved);
+        out.push('\n');
+      }
       continue;
     }
-    if (dropDepth > 0) continue;
     if (tag === MARK) {
       markDepth = Math.max(0, markDepth + (closing ? -1 : 1));
       if (!atLineStart()) out.push('\n');
@@ -136,6 +168,7 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
     else if (!atLineStart()) out.push('\n');
   }
   emitText(clean.slice(last));
+  if (dropDepth > 0) out.length = dropStart; // never closed: removed, as before
   return out
     .join('')
     .split('\n')
