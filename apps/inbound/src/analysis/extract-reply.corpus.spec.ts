@@ -386,6 +386,16 @@ describe('reply corpus: forwards and the blocks around an <hr> (where talon diff
     expect(analyseReply({ text: '', html }, LETTER)).toMatchObject({ text: 'Did it with my sister tonight.', uncertain: false, letterFound: true });
   });
 
+  it('HTML-only Apple Mail forward with no note (the header above a cite blockquote): empty, and a person reviews it', () => {
+    const html = '<div><br><div>Begin forwarded message:</div><br><blockquote type="cite"><div><b>From: </b>Daily Running &lt;news@running.example&gt;</div><div><b>Subject: </b>Winter running</div><br><div>Ten ways to run faster this winter.</div></blockquote></div>';
+    expect(analyseReply({ text: '', html })).toMatchObject({ text: '', uncertain: true, reasons: ['empty_extraction'] });
+  });
+
+  it('words written below a Gmail forward container stay (the forward goes to the text rules only when it ends the body)', () => {
+    const fwd = `<div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: Daily Running &lt;news@running.example&gt;<br></div><br><p>Ten ways to run faster this winter.</p></div>`;
+    expectBoth(`<div>${esc(note)}</div>${fwd}<div>My take: the third one is what I will try.</div>`, `${note}\n\nMy take: the third one is what I will try.`, { html: true });
+  });
+
   it('a name written in the same <div> as the <hr> over a quoted header stays (only what follows the <hr> is history)', () => {
     const html = `<div><div>Done, and it helped.</div><div>Sam<hr><b>From:</b> ${esc(ADDR)}<br><b>Sent:</b> Thursday, November 26, 2026 7:00 AM<br><b>Subject:</b> Resilience<br><br>${LETTER_HTML}</div></div>`;
     expectBoth(html, 'Done, and it helped.\nSam', { html: true });

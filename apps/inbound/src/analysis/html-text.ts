@@ -17,10 +17,13 @@ export const QUOTE_MARK = '\uE002';
 
 /**
  * A forward's separator line ("---------- Forwarded message ---------", "Begin forwarded
- * message:", translated). Gmail puts a forward in the same container as a quote; a container
- * that starts with one is handed to the text rules after a {@link QUOTE_CUT} instead of being
- * removed, so that they treat it as they treat a plain-text forward (history; with nothing
- * written above it, an empty extraction a person reviews).
+ * message:", translated). Gmail puts a forward in the same container as a quote, Apple Mail may
+ * put the forwarded mail in a cite blockquote right under the header; such a container (one that
+ * starts with the header, or comes right after it) is handed to the text rules after a
+ * {@link QUOTE_CUT} instead of being removed, so that they treat it as they treat a plain-text
+ * forward (history; with nothing written above it, an empty extraction a person reviews). Only
+ * when nothing but the forward follows: words written below a forward container were kept before
+ * and must not now fall behind a cut (an earlier such container is removed as before).
  */
 const FORWARD_SEPARATOR =
   /^[-–—_=*\s]*(forwarded message|begin forwarded message|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|message transféré|début du message réexpédié|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande|転送されたメッセージ)\s*:?[-–—_=*\s]*$/i;
@@ -64,6 +67,13 @@ function isCutMarker(tag: string, attribs: Record<string, string>): boolean {
   return tag === 'div' && /border-top: ?solid #(e1e1e1|b5c4df)/.test(style);
 }
 
+/** The last line with text in it before `end` in `out`, trimmed (the last 20 chunks at most). */
+function lastLine(out: string[], end: number): string {
+  const lines = out.slice(Math.max(0, end - 20), end).join('').slice(-2000).split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i].trim()) return lines[i].trim();
+  return '';
+}
+
 /** The first line with text in it, trimmed (at most the first 2 000 characters are looked at). */
 function firstLine(text: string): string {
   const head = text.slice(0, 2000).split('\n');
@@ -105,6 +115,8 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
   // and, when the container closes, taken back out unless it is a forward (FORWARD_SEPARATOR).
   let dropStart = 0;
   let saved = { markDepth: 0, inPre: 0 };
+  // Forward containers handed on, as [start, end) in `out`.
+  const forwards: [number, number][] = [];
   let markDepth = 0;
   let inPre = 0;
   const tagRe = /<(\/?)([a-z][a-z0-9]*)\s*\/?>/g;
@@ -143,8 +155,10 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
       dropDepth = Math.max(0, dropDepth + (closing ? -1 : 1));
       if (closing && dropDepth === 0) {
         const first = firstLine(out.slice(dropStart).join(''));
-        if (FORWARD_SEPARATOR.test(first)) out.splice(dropStart, 0, `\n${QUOTE_CUT}\n`);
-        else out.length = dropStart;
+        if (FORWARD_SEPARATOR.test(first) || FORWARD_SEPARATOR.test(lastLine(out, dropStart))) {
+          out.splice(dropStart, 0, `\n${QUOTE_CUT}\n`);
+          forwards.push([dropStart, out.length]);
+        } else out.length = dropStart;
         ({ markDepth, inPre } = saved);
         out.push('\n');
       }
@@ -169,6 +183,13 @@ export function htmlToReplyText(html: string, opts: { keepQuotes?: boolean } = {
   }
   emitText(clean.slice(last));
   if (dropDepth > 0) out.length = dropStart; // never closed: removed, as before
+  // Only the last forward container, and only when no text follows it, goes on to the text rules.
+  // (Blanked, not spliced: regions are disjoint, so this stays linear with thousands of them.)
+  forwards.forEach(([start, end], k) => {
+    const last = k === forwards.length - 1;
+    if (last && !/[^\s\uE000-\uE002]/.test(out.slice(end).join(''))) return;
+    for (let i = start; i < Math.min(end, out.length); i++) out[i] = '';
+  });
   return out
     .join('')
     .split('\n')
