@@ -174,7 +174,9 @@ async function withStack(opts: Parameters<typeof startStack>[0], fn: (s: Stack) 
 }
 
 // The three runs are independent (own database, queue prefix, fakes and processes) and mostly
-// wait on the clock, so they run concurrently to keep the file near two minutes.
+// wait on the clock, so they run concurrently to keep the file near two minutes. Their timeouts
+// are twice that: on a loaded 2-core machine starting three stacks at once takes a minute alone,
+// and each test's own waits (90 s for the mail) bound it long before a timeout would.
 describe('letter pipeline end to end', () => {
   it.concurrent('200 subscriptions in 30 zones, three scheduler replicas: every letter exactly once, with every header', () =>
     withStack({ schedulers: 3, leaseMs: 60_000, llmLatencyMs: 50, smtpDelayMs: 0 }, async (s) => {
@@ -224,7 +226,7 @@ describe('letter pipeline end to end', () => {
       expect(await metricSum([s.mailer], 'mz_letter_lateness_seconds_count')).toBe(200);
       expect(await metricSum(s.schedulers, 'mz_letters_scheduled_total')).toBe(200);
       expect(await metricSum(s.schedulers, 'mz_ambiguous_resends_total')).toBe(0);
-    }), 120_000);
+    }), 240_000);
 
   it.concurrent('kill -9 of composer and mailer mid-batch, then restart: nothing lost, duplicates only as counted ambiguous resends', () =>
     // A slow model (at most 8 letters/s) keeps composition going while the first slots are sent.
@@ -258,7 +260,7 @@ describe('letter pipeline end to end', () => {
       );
       expect(reDriven.map((r) => r.was)).toEqual(['composing', 'sending']);
       expect(ambiguous).toBe(reDriven.find((r) => r.was === 'sending')!.n);
-    }), 150_000);
+    }), 270_000);
 
   it.concurrent('every Redis key of the run deleted mid-run: the sweeper rebuilds the jobs from Postgres, every letter still sent once', () =>
     withStack({ schedulers: 1, leaseMs: 60_000, llmLatencyMs: 200, smtpDelayMs: 0 }, async (s) => {
@@ -279,5 +281,5 @@ describe('letter pipeline end to end', () => {
       for (const r of rows) expect(seen.get(r.message_id)).toBe(1);
       expect(await metricSum(s.schedulers, 'mz_sweeper_jobs_rebuilt_total')).toBeGreaterThan(0);
       expect(await metricSum(s.schedulers, 'mz_ambiguous_resends_total')).toBe(0);
-    }), 120_000);
+    }), 240_000);
 });
