@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { type AppConfig, smtpRequiresTls } from '@mz/contracts';
 import { loadDkimKeys } from '@mz/domain';
-import { APP_CONFIG, LOGGER, MetricsService } from '@mz/platform';
+import { APP_CONFIG, LOGGER, MetricsService, SpanKind, withSpan } from '@mz/platform';
 import type { OutgoingMail } from './render-mail';
 
 export interface SmtpAccepted {
@@ -44,7 +44,12 @@ export class SmtpTransport implements OnApplicationShutdown {
   /** Pool connections already counted in mz_smtp_connections_total (each once, whatever it sends). */
   private readonly counted = new WeakSet<object>();
 
+  /** The relay's host and port, for spans (no credentials: SMTP_URL may carry them). */
+  private readonly relay: { 'server.address': string; 'server.port'?: number };
+
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(LOGGER) logger: Logger, metrics: MetricsService) {
+    const relayUrl = new URL(config.SMTP_URL);
+    this.relay = { 'server.address': relayUrl.hostname, ...(relayUrl.port ? { 'server.port': Number(relayUrl.port) } : {}) };
     this.requireTls = smtpRequiresTls(config);
     this.tlsFailures = metrics.counter('mz_smtp_tls_failures_total', 'SMTP attempts that failed to set up TLS with the relay (no STARTTLS, untrusted certificate, old protocol): nothing was sent');
     this.connections = metrics.counter('mz_smtp_connections_total', 'Connections to the SMTP relay that carried mail, by negotiated TLS version (TLSv1.2, TLSv1.3; none: plaintext, possible only without SMTP_REQUIRE_TLS)', ['tls_version']);
@@ -76,7 +81,12 @@ export class SmtpTransport implements OnApplicationShutdown {
    * Resolves when the server accepted the message for its one recipient; rejects with nodemailer's
    * error (responseCode/code) otherwise — `classifySmtpError` decides what that means.
    */
-  async send(mail: OutgoingMail): Promise<SmtpAccepted> {
+  send(mail: OutgoingMail): Promise<SmtpAccepted> {
+    // One client span per SMTP transaction: the relay, never the recipient (docs/architecture.md §6).
+    return withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'network.protocol.name': 'smtp', ...this.relay } }, () => this.transact(mail));
+  }
+
+  private async transact(mail: OutgoingMail): Promise<SmtpAccepted> {
     let info;
     try {
       info = await this.transporter.sendMail({ ...mail, disableFileAccess: true, disableUrlAccess: true });

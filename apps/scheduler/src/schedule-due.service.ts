@@ -6,7 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type AppConfig, JobName } from '@mz/contracts';
 import { namedStatement, queryNamed } from '@mz/db';
 import { letterMessageId, lettersScheduledCounter } from '@mz/domain';
-import { APP_CONFIG, Clock, LOGGER, MetricsService, QueueService } from '@mz/platform';
+import { APP_CONFIG, Clock, LOGGER, MetricsService, type OpenSpan, openSpan, QueueService, ROOT_TRACE_CONTEXT, tracingEnabled } from '@mz/platform';
 import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from './schedule-decision';
 
 /** A tick never loops forever, whatever the data looks like; the next tick carries on. */
@@ -154,12 +154,13 @@ export class ScheduleDueService {
     // flight — the next starts only once the previous has settled — and the tick returns only
     // after the last one, so shutdown still waits for it.
     let committed: string[] = [];
+    let claimedAt = 0;
     let enqueuing: Promise<number> | undefined;
     let latest: NodeJS.Timeout | undefined;
     const startEnqueue = () => {
       clearTimeout(latest);
       if (enqueuing || !committed.length) return;
-      enqueuing = this.enqueueCompose(committed);
+      enqueuing = this.enqueueCompose(committed, claimedAt);
       committed = [];
     };
     const settle = async () => {
@@ -171,8 +172,10 @@ export class ScheduleDueService {
     };
     try {
       for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
+        const batchStarted = Date.now();
         const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid, startEnqueue);
         await settle();
+        claimedAt = batchStarted;
         if (batch.claimed === 0) break;
         result.batches++;
         result.scheduled += batch.toCompose.length;
@@ -291,20 +294,29 @@ export class ScheduleDueService {
    * After commit. A failure leaves the rows `scheduled`; the sweeper queues them after its grace.
    * Never rejects: returns how many letters could not be queued.
    */
-  private async enqueueCompose(letterIds: string[]): Promise<number> {
+  private async enqueueCompose(letterIds: string[], claimedAt: number): Promise<number> {
     // Let a statement just handed to node-pg go out before BullMQ's synchronous work.
     await new Promise((resolve) => setImmediate(resolve));
     let failed = 0;
     for (let i = 0; i < letterIds.length; i += ENQUEUE_CHUNK) {
       const chunk = letterIds.slice(i, i + ENQUEUE_CHUNK);
+      // Each letter's trace starts here: a root span from its batch's claim to its compose job
+      // being queued (docs/architecture.md §6). Nothing is allocated when tracing is off.
+      const spans = tracingEnabled() ? chunk.map((letterId) => this.letterSpan(letterId, claimedAt)) : undefined;
       try {
-        await this.queues.enqueueBulk(JobName.ComposeLetter, chunk.map((letterId) => ({ payload: { v: 1 as const, letterId }, opts: { jobId: letterId } })));
+        await this.queues.enqueueBulk(JobName.ComposeLetter, chunk.map((letterId, k) => ({ payload: { v: 1 as const, letterId }, opts: { jobId: letterId }, trace: spans?.[k]?.context })));
+        spans?.forEach((s) => s?.end());
       } catch (err) {
+        spans?.forEach((s) => s?.end(err));
         failed += chunk.length;
         this.logger.error({ err, letters: chunk.length }, 'could not queue compose jobs; the sweeper will re-drive these letters');
       }
     }
     return failed;
+  }
+
+  private letterSpan(letterId: string, claimedAt: number): OpenSpan | undefined {
+    return openSpan('letter.schedule', { parent: ROOT_TRACE_CONTEXT, startTime: claimedAt || undefined, attributes: { 'mz.letter.id': letterId } });
   }
 
   /** Runs a schedule computation for a row; an invalid stored schedule is reported, not fatal. */

@@ -283,6 +283,18 @@ export const ConfigSchema = z
       .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'expected SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)'))),
     /** Multiplies every computed retry delay (RetryLaterError); tests use e.g. 0.01 so backoffs take milliseconds. */
     RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
+    // --- tracing (docs/architecture.md §6): off unless an OTLP endpoint is set ---
+    /** OTLP/HTTP base URL of a collector (e.g. http://otel-collector:4318); spans go to <it>/v1/traces. Unset: no tracing at all. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(empty, url(['http', 'https']).optional()),
+    /** The full traces URL, when the collector's path is not /v1/traces (overrides the above for traces). */
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(empty, url(['http', 'https']).optional()),
+    /**
+     * Extra headers for the exporter (read by it; e.g. a vendor's API key), `key=value,key2=value2`.
+     * Checked here only for shape, so a typo stops the service instead of silently dropping spans.
+     */
+    OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(empty, z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, 'expected key=value pairs separated by commas').optional()),
+    /** Share of new traces kept (0..1), e.g. 0.1; a job's spans follow its letter's or reply's decision. */
+    OTEL_TRACES_SAMPLER_ARG: z.preprocess(empty, z.coerce.number().min(0).max(1).default(1)),
     // --- local start (docs/architecture.md §13) ---
     /** Names this process in /health/ready; `npm start` passes one per run to know its own children answered. */
     INSTANCE_ID: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only').optional()),

@@ -8,13 +8,25 @@ import { JobName, QueueName } from './queues';
  */
 const uuid = z.uuid();
 
-export const ComposeLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid });
-export const SendLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid });
-export const SendLoginLinkJob = z.strictObject({ v: z.literal(1), loginTokenId: uuid });
-export const ProcessReplyJob = z.strictObject({ v: z.literal(1), inboundMessageId: uuid });
+/**
+ * W3C Trace Context `traceparent`, version 00 (docs/architecture.md §6): the producer's span, so
+ * the worker's span continues the same trace. Lower-case hex; all-zero trace or span ids are
+ * invalid by the spec.
+ */
+export const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+/**
+ * Every payload may carry it (QueueService adds it when tracing is on); optional, so jobs queued
+ * without it (tracing off, or before it existed) still parse.
+ */
+const traced = { traceparent: z.string().regex(TRACEPARENT, 'expected a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)').optional() };
+
+export const ComposeLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid, ...traced });
+export const SendLetterJob = z.strictObject({ v: z.literal(1), letterId: uuid, ...traced });
+export const SendLoginLinkJob = z.strictObject({ v: z.literal(1), loginTokenId: uuid, ...traced });
+export const ProcessReplyJob = z.strictObject({ v: z.literal(1), inboundMessageId: uuid, ...traced });
 /** A verified provider event (bounce, complaint, delivery) stored in `provider_event`. */
-export const ProcessProviderEventJob = z.strictObject({ v: z.literal(1), providerEventId: uuid });
-export const MaintenanceJob = z.strictObject({ v: z.literal(1) });
+export const ProcessProviderEventJob = z.strictObject({ v: z.literal(1), providerEventId: uuid, ...traced });
+export const MaintenanceJob = z.strictObject({ v: z.literal(1), ...traced });
 /**
  * A sample letter for the console's preview: composed by the real composer from the topic's saved
  * persona and prompt with the voice settings being edited (not yet saved, so they travel in the
@@ -22,6 +34,7 @@ export const MaintenanceJob = z.strictObject({ v: z.literal(1) });
  */
 export const PreviewLetterJob = z.strictObject({
   v: z.literal(1),
+  ...traced,
   topicId: uuid,
   voice: z.strictObject({
     creativity: z.number().min(0).max(1),

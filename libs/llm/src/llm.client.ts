@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { type AppConfig, llmConfigured, stripNul } from '@mz/contracts';
-import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS } from '@mz/platform';
+import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS, SpanKind, withSpan } from '@mz/platform';
 import { classifyLlmError } from './classify-llm-error';
 import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
 import { costUsd, priceFor, type TokenUsage } from './llm-pricing';
@@ -84,7 +84,30 @@ export class LlmClient {
     return this.config.LLM_MODEL;
   }
 
-  async complete(req: LlmRequest): Promise<LlmCompletion> {
+  /**
+   * With tracing on, a client span per call (OpenTelemetry GenAI conventions): the model asked
+   * for and the one that answered, token counts, cost — never the messages or the answer
+   * (docs/architecture.md §6).
+   */
+  complete(req: LlmRequest): Promise<LlmCompletion> {
+    return withSpan(`chat ${req.model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': 'chat', 'gen_ai.system': 'openai', 'gen_ai.request.model': req.model,
+        'gen_ai.request.temperature': req.temperature, ...(req.maxTokens ? { 'gen_ai.request.max_tokens': req.maxTokens } : {}), 'mz.llm.purpose': req.purpose,
+      },
+    }, async (span) => {
+      const result = await this.call(req);
+      span?.setAttributes({
+        'gen_ai.response.model': result.model, 'gen_ai.usage.input_tokens': result.promptTokens, 'gen_ai.usage.output_tokens': result.completionTokens,
+        'mz.llm.cached_input_tokens': result.cachedTokens, ...(result.finishReason ? { 'gen_ai.response.finish_reasons': [result.finishReason] } : {}),
+        ...(result.costUsd !== null ? { 'mz.llm.cost_usd': result.costUsd } : {}),
+      });
+      return result;
+    });
+  }
+
+  private async call(req: LlmRequest): Promise<LlmCompletion> {
     if (!this.client) throw new Error('LLM_BASE_URL is not configured');
     const client = this.client;
     const started = performance.now();

@@ -9,6 +9,7 @@ import { requestMetrics } from './http';
 import { createLogger, PinoNestLogger } from './logger';
 import { MetricsService } from './metrics';
 import { PlatformModule } from './platform.module';
+import { startTracing, tracingEnabled } from './tracing';
 
 export interface ServiceDefinition {
   service: 'api' | 'scheduler' | 'composer' | 'mailer' | 'inbound';
@@ -32,11 +33,21 @@ export interface RunningService {
 /** Starts one service. Throws ConfigError (naming every bad variable) before anything connects. */
 export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = parseConfig(env);
-  const logger = createLogger(def.service, config.LOG_LEVEL);
-  const app = await NestFactory.create<NestExpressApplication>(
-    def.rootModule(PlatformModule.forRoot({ service: def.service, config, logger })),
-    { logger: new PinoNestLogger(logger), bodyParser: false },
-  );
+  // Before anything else so the first spans and log lines already see it; off without an endpoint (docs/architecture.md §6).
+  const tracing = await startTracing({ service: def.service, config });
+  const logger = createLogger(def.service, config.LOG_LEVEL, undefined, { traceIds: tracingEnabled() });
+  // The collector's host only: a URL may carry credentials.
+  if (tracing) logger.info({ collector: hostOf(config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT), sampleRatio: config.OTEL_TRACES_SAMPLER_ARG }, 'tracing on');
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(
+      def.rootModule(PlatformModule.forRoot({ service: def.service, config, logger })),
+      { logger: new PinoNestLogger(logger), bodyParser: false },
+    );
+  } catch (err) {
+    await tracing?.shutdown().catch(() => undefined);
+    throw err;
+  }
   // Whose X-Forwarded-For to believe (req.ip, per-IP limits, session records): only TRUST_PROXY's.
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestMetrics(app.get(MetricsService)));
@@ -52,11 +63,20 @@ export async function startService(def: ServiceDefinition, env: NodeJS.ProcessEn
     close() {
       closing ??= (async () => {
         app.get(Lifecycle).shuttingDown = true;
-        await app.close();
+        try {
+          await app.close();
+        } finally {
+          // Last: the spans of the jobs that finished during the close are flushed too.
+          await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'could not flush the last spans'));
+        }
       })();
       return closing;
     },
   };
+}
+
+function hostOf(u: string | undefined): string | undefined {
+  return u ? new URL(u).host : undefined;
 }
 
 /**

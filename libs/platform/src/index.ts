@@ -12,3 +12,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './read-cache';
 export * from './letter-leases';
+export * from './tracing';

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -20,10 +21,20 @@ export function maskText(s: string): string {
   return s.replace(EMAIL, '[email]').replace(TOKEN_IN_URL, '$1[token]');
 }
 
-export function createLogger(service: string, level: string = 'info', destination?: pino.DestinationStream): Logger {
+/** trace_id and span_id of the span active where a line is logged, so a log line finds its trace (docs/architecture.md §6). */
+export function traceIdsMixin(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** `traceIds`: add the active span's ids to each line; only when tracing is on, so a line costs nothing more when it is off. */
+export function createLogger(service: string, level: string = 'info', destination?: pino.DestinationStream, opts: { traceIds?: boolean } = {}): Logger {
   return pino({
     level,
     base: { service },
+    ...(opts.traceIds ? { mixin: traceIdsMixin } : {}),
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },

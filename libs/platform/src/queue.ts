@@ -8,6 +8,18 @@ import { classifyError, MAX_JOB_ATTEMPTS, RetryLaterError } from './failure';
 import { MetricsService } from './metrics';
 import { RedisConnections, throttledErrorLog } from './redis';
 import { APP_CONFIG, LOGGER } from './tokens';
+import { contextFromTraceparent, currentTraceparent, openSpan, SpanKind, type TraceContext, tracingEnabled, withSpan } from './tracing';
+
+/** Span attributes of a job (OpenTelemetry messaging conventions): queue, job name and id — ids only, never payload text. */
+function jobAttributes(queue: QueueName, name: string, jobId: string | undefined, operation: 'send' | 'process') {
+  return {
+    'messaging.system': 'bullmq',
+    'messaging.operation.type': operation,
+    'messaging.destination.name': queue,
+    'mz.job.name': name,
+    ...(jobId ? { 'messaging.message.id': jobId } : {}),
+  };
+}
 
 /** Bounded retention: Redis memory stays flat however many letters go through. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -38,16 +50,37 @@ export class QueueService {
     return q;
   }
 
+  /**
+   * With tracing on, a producer span (child of the active span, or a new trace) wraps the add and
+   * its traceparent goes into the payload, so the worker continues the trace (docs/architecture.md §6).
+   */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: JobsOptions = {}): Promise<Job> {
-    const data = parseJobPayload(name, payload);
-    return this.queue(JOBS[name].queue).add(name, data, opts);
+    const queue = JOBS[name].queue;
+    if (!tracingEnabled()) return this.queue(queue).add(name, parseJobPayload(name, payload), opts);
+    return withSpan(`${queue} publish`, { kind: SpanKind.PRODUCER, attributes: jobAttributes(queue, name, opts.jobId, 'send') }, () =>
+      this.queue(queue).add(name, parseJobPayload(name, { ...payload, traceparent: currentTraceparent() }), opts),
+    );
   }
 
-  /** One round trip for many jobs of one kind (the scheduler's batches). */
-  async enqueueBulk<N extends JobName>(name: N, items: { payload: JobPayload<N>; opts?: JobsOptions }[]): Promise<Job[]> {
+  /**
+   * One round trip for many jobs of one kind (the scheduler's batches). With tracing on each job
+   * gets its own producer span, a child of its item's `trace` context (the scheduler gives each
+   * letter its own trace) or else of the active one.
+   */
+  async enqueueBulk<N extends JobName>(name: N, items: { payload: JobPayload<N>; opts?: JobsOptions; trace?: TraceContext }[]): Promise<Job[]> {
     if (!items.length) return [];
-    const jobs = items.map((i) => ({ name, data: parseJobPayload(name, i.payload), opts: i.opts }));
-    return this.queue(JOBS[name].queue).addBulk(jobs);
+    const queue = JOBS[name].queue;
+    if (!tracingEnabled()) return this.queue(queue).addBulk(items.map((i) => ({ name, data: parseJobPayload(name, i.payload), opts: i.opts })));
+    const spans = items.map((i) => openSpan(`${queue} publish`, { kind: SpanKind.PRODUCER, parent: i.trace, attributes: jobAttributes(queue, name, i.opts?.jobId, 'send') }));
+    try {
+      const jobs = items.map((i, k) => ({ name, data: parseJobPayload(name, { ...i.payload, traceparent: currentTraceparent(spans[k]?.context) }), opts: i.opts }));
+      const added = await this.queue(queue).addBulk(jobs);
+      for (const s of spans) s?.end();
+      return added;
+    } catch (err) {
+      for (const s of spans) s?.end(err);
+      throw err;
+    }
   }
 
   /**
@@ -157,6 +190,17 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
       if (err instanceof InvalidJobPayloadError) throw new UnrecoverableError(err.message);
       throw err;
     }
+    if (!tracingEnabled()) return this.run(r, handler, payload, job);
+    // The consumer span continues the producer's trace (a letter's or a reply's); a job queued
+    // without a traceparent starts its own (docs/architecture.md §6).
+    return withSpan(`${r.queue} process`, {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromTraceparent(payload.traceparent),
+      attributes: { ...jobAttributes(r.queue, job.name, job.id, 'process'), 'mz.job.attempt': job.attemptsMade + 1 },
+    }, () => this.run(r, handler, payload, job));
+  }
+
+  private async run(r: Registration, handler: JobHandler<JobName>, payload: JobPayload<JobName>, job: Job): Promise<unknown> {
     try {
       return await handler(payload, job);
     } catch (err) {
