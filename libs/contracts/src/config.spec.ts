@@ -24,6 +24,23 @@ describe('config schema', () => {
     expect(c.QUEUE_PREFIX).toBe('mz');
   });
 
+  it('OTEL_*: tracing off by default; endpoints must be http(s) URLs, headers key=value pairs, the ratio 0..1', () => {
+    const off = parseConfig({});
+    expect(off.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(off.OTEL_TRACES_SAMPLER_ARG).toBe(1);
+    const on = parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc, x-team=mz', OTEL_TRACES_SAMPLER_ARG: '0.25' });
+    expect(on.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
+    expect(on.OTEL_TRACES_SAMPLER_ARG).toBe(0.25);
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    const bad = () => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4317', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://x', OTEL_EXPORTER_OTLP_HEADERS: 'just-a-key', OTEL_TRACES_SAMPLER_ARG: '2' });
+    expect(bad).toThrow(ConfigError);
+    try {
+      bad();
+    } catch (err) {
+      for (const v of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_TRACES_SAMPLER_ARG']) expect((err as Error).message).toContain(v);
+    }
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
