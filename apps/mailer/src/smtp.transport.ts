@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { type AppConfig, smtpRequiresTls } from '@mz/contracts';
 import { loadDkimKeys } from '@mz/domain';
-import { APP_CONFIG, LOGGER, MetricsService, SpanKind, withSpan } from '@mz/platform';
+import { APP_CONFIG, LOGGER, MetricsService, SpanKind, tracingEnabled, withSpan } from '@mz/platform';
 import type { OutgoingMail } from './render-mail';
 
 export interface SmtpAccepted {
@@ -83,6 +83,7 @@ export class SmtpTransport implements OnApplicationShutdown {
    */
   send(mail: OutgoingMail): Promise<SmtpAccepted> {
     // One client span per SMTP transaction: the relay, never the recipient (docs/architecture.md §6).
+    if (!tracingEnabled()) return this.transact(mail);
     return withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'network.protocol.name': 'smtp', ...this.relay } }, () => this.transact(mail));
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { type AppConfig, llmConfigured, stripNul } from '@mz/contracts';
-import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS, SpanKind, withSpan } from '@mz/platform';
+import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS, SpanKind, tracingEnabled, withSpan } from '@mz/platform';
 import { classifyLlmError } from './classify-llm-error';
 import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
 import { costUsd, priceFor, type TokenUsage } from './llm-pricing';
@@ -90,6 +90,7 @@ export class LlmClient {
    * (docs/architecture.md §6).
    */
   complete(req: LlmRequest): Promise<LlmCompletion> {
+    if (!tracingEnabled()) return this.call(req);
     return withSpan(`chat ${req.model}`, {
       kind: SpanKind.CLIENT,
       attributes: {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type AppConfig, JobName } from '@mz/contracts';
 import { InboundMessageRepository, type StoreInboundInput } from '@mz/db';
-import { APP_CONFIG, LOGGER, QueueService, SpanKind, withSpan } from '@mz/platform';
+import { APP_CONFIG, LOGGER, QueueService, SpanKind, tracingEnabled, withSpan } from '@mz/platform';
 import { InboundMetrics } from '../inbound.metrics';
 
 export type StoreInput = StoreInboundInput;
@@ -43,20 +43,26 @@ export class InboundStore {
    * the worker continues. Attributes are the path, the row id and sizes — no addresses, no text.
    */
   store(input: StoreInput): Promise<StoreResult> {
+    if (!tracingEnabled()) return this.storeAndEnqueue(input);
     return withSpan('reply.receive', { kind: SpanKind.SERVER, attributes: { 'mz.inbound.source': input.source } }, async (span) => {
-      this.metrics.received.inc({ source: input.source });
-      const stored = await withSpan('reply.store', {}, async (s) => {
-        const row = await this.messages.store(input, this.config.INBOUND_SMTP_MAX_BYTES);
-        s?.setAttributes({ 'mz.inbound_message.id': row.id, 'mz.inbound.duplicate': row.duplicate });
-        return row;
-      });
-      span?.setAttributes({ 'mz.inbound_message.id': stored.id, 'mz.inbound.duplicate': stored.duplicate });
-      if (!stored.duplicate) return { id: stored.id, messageId: stored.messageId, duplicate: false, queued: await this.enqueue(stored.id) };
-      this.metrics.duplicates.inc({ source: input.source });
-      // Still unprocessed: make sure its job exists (a no-op when it is waiting or running).
-      const queued = stored.processed ? true : await this.enqueue(stored.id);
-      return { id: stored.id, messageId: stored.messageId, duplicate: true, queued };
+      const result = await this.storeAndEnqueue(input);
+      span?.setAttributes({ 'mz.inbound_message.id': result.id, 'mz.inbound.duplicate': result.duplicate });
+      return result;
     });
+  }
+
+  private async storeAndEnqueue(input: StoreInput): Promise<StoreResult> {
+    this.metrics.received.inc({ source: input.source });
+    const stored = await withSpan('reply.store', {}, async (s) => {
+      const row = await this.messages.store(input, this.config.INBOUND_SMTP_MAX_BYTES);
+      s?.setAttributes({ 'mz.inbound_message.id': row.id, 'mz.inbound.duplicate': row.duplicate });
+      return row;
+    });
+    if (!stored.duplicate) return { id: stored.id, messageId: stored.messageId, duplicate: false, queued: await this.enqueue(stored.id) };
+    this.metrics.duplicates.inc({ source: input.source });
+    // Still unprocessed: make sure its job exists (a no-op when it is waiting or running).
+    const queued = stored.processed ? true : await this.enqueue(stored.id);
+    return { id: stored.id, messageId: stored.messageId, duplicate: true, queued };
   }
 
   /** Queues (or confirms) the processing job of a stored row; job id = row id. */
