@@ -14,7 +14,7 @@ import { QueueService, type RunningService, startService } from '@mz/platform';
 import { localDateOf, nextRun } from '@mz/schedule';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
-import { ScheduleDueService } from './schedule-due.service';
+import { ScheduleDueService } from '@mz/domain';
 import { SchedulerLoopService } from './scheduler-loop.service';
 import { SchedulerModule } from './scheduler.module';
 import { SweepStuckLettersService } from './sweep-stuck-letters.service';

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
 import { APP_CONFIG, LOGGER, MetricsService } from '@mz/platform';
 import { MaintenanceSchedulesService } from './maintenance-schedules.service';
-import { ScheduleDueService } from './schedule-due.service';
+import { ScheduleDueService } from '@mz/domain';
 
 /**
  * Runs the scheduler tick every SCHEDULER_TICK_MS, one at a time per process: the next tick is

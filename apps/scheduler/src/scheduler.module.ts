@@ -3,7 +3,7 @@ import { CleanupExpiredAuthService } from './cleanup-expired-auth.service';
 import { MaintenanceSchedulesService } from './maintenance-schedules.service';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { RollupKpisService } from './rollup-kpis.service';
-import { ScheduleDueService } from './schedule-due.service';
+import { ScheduleDueService } from '@mz/domain';
 import { SchedulerLoopService } from './scheduler-loop.service';
 import { SchedulerMetricsService } from './scheduler-metrics.service';
 import { SweepStuckLettersService } from './sweep-stuck-letters.service';

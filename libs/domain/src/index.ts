@@ -5,3 +5,4 @@ export * from './links/mail-address';
 export * from './mail/dkim-keys';
 export * from './mail/mta-sts';
 export * from './letters';
+export * from './scheduling';

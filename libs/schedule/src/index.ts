@@ -10,3 +10,5 @@ export {
   previewRuns,
 } from './schedule';
 export type { NextRunInput, PreviewRunsInput, Run } from './schedule';
+export { CATCH_UP_SKIP_REASON, decideDue, initialRun, slotLocalDate } from './schedule-decision';
+export type { DueDecision, DueSubscription } from './schedule-decision';

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const { createDataSource } = load('libs/db/src/index.js');
   const { Clock, MetricsService, QueueService, RedisConnections } = load('libs/platform/src/index.js');
   // The product's own claim statement, for the bare timing and the plan.
-  const { CLAIM_DUE_SQL: CLAIM_SQL, ScheduleDueService } = load('apps/scheduler/src/schedule-due.service.js');
+  const { CLAIM_DUE_SQL: CLAIM_SQL, ScheduleDueService } = load('libs/domain/src/scheduling/schedule-due.service.js');
 
   const config = parseConfig(process.env);
   const ds = createDataSource({ url: config.DATABASE_URL, poolMax: 2, applicationName: 'mz-bench-claim' });

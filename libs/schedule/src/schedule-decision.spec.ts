@@ -1,4 +1,4 @@
-import { ScheduleError } from '@mz/schedule';
+import { ScheduleError } from './schedule';
 import { decideDue, initialRun, slotLocalDate } from './schedule-decision';
 
 const H = 3_600_000;

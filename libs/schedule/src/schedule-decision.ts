@@ -1,4 +1,4 @@
-import { isPastCatchUpWindow, localDateOf, type NextRunInput, nextRun, type Run } from '@mz/schedule';
+import { isPastCatchUpWindow, localDateOf, type NextRunInput, nextRun, type Run } from './schedule';
 
 /** What the scheduler knows about a due subscription (the locked row). */
 export interface DueSubscription {

@@ -5,9 +5,10 @@ import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type AppConfig, JobName } from '@mz/contracts';
 import { namedStatement, queryNamed } from '@mz/db';
-import { letterMessageId, lettersScheduledCounter } from '@mz/domain';
+import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from '@mz/schedule';
 import { APP_CONFIG, Clock, LOGGER, MetricsService, type OpenSpan, openSpan, QueueService, ROOT_TRACE_CONTEXT, tracingEnabled } from '@mz/platform';
-import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from './schedule-decision';
+import { lettersScheduledCounter } from '../letters/letter-metrics';
+import { letterMessageId } from '../links/message-id';
 
 /** A tick never loops forever, whatever the data looks like; the next tick carries on. */
 const MAX_BATCHES_PER_TICK = 1000;
