@@ -6,3 +6,4 @@ export * from './mail/dkim-keys';
 export * from './mail/mta-sts';
 export * from './letters';
 export * from './scheduling';
+export * from './admin';

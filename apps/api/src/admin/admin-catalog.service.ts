@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { SessionUser } from '../auth/session.service';
-import { changesOf, logAdminAction } from './admin-audit';
+import { changesOf, logAdminAction } from '@mz/domain';
 import type { PersonaCreateInput, PersonaPatchInput, TopicCreateInput, TopicPatchInput } from '@mz/api-schemas';
 
 const TOPIC_COLUMNS: Record<keyof TopicPatchInput, string> = {

@@ -1,12 +1,11 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiCookieAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { LetterCommands } from '@mz/domain';
+import { LetterCommands, logAdminAction } from '@mz/domain';
 import { ZodQuery } from '../common/openapi';
 import { query, UuidParam } from '../common/zod-validation.pipe';
 import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
-import { logAdminAction } from './admin-audit';
 import { AdminLettersService } from './admin-letters.service';
 import { LettersAdminQuery, type LettersAdminParams } from '@mz/api-schemas';
 

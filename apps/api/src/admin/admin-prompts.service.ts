@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { DataSource, type EntityManager } from 'typeorm';
 import { lineDiff, unifiedDiff } from '@mz/line-diff';
 import type { SessionUser } from '../auth/session.service';
-import { logAdminAction } from './admin-audit';
+import { logAdminAction } from '@mz/domain';
 import type { PromptCreateInput, PromptWeightsInput } from '@mz/api-schemas';
 
 const PROMPT_SELECT = `

@@ -1,10 +1,9 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { LetterCommands } from '@mz/domain';
+import { LetterCommands, logAdminAction } from '@mz/domain';
 import type { Page } from '../common/pagination';
 import type { SessionUser } from '../auth/session.service';
 import { UnsubscribeService } from '../unsubscribe/unsubscribe.service';
-import { logAdminAction } from './admin-audit';
 import type { RepliesParams } from '@mz/api-schemas';
 
 /**

@@ -2,12 +2,11 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { DataSource } from 'typeorm';
 import { type AppConfig, escapeHtml, fillTemplate, isRuntimeSettingKey, RUNTIME_SETTINGS, TEMPLATE_PLACEHOLDER } from '@mz/contracts';
 import { AppConfigRepository, FooterRepository } from '@mz/db';
-import { links, signUnsubscribeToken } from '@mz/domain';
+import { changesOf, links, logAdminAction, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG } from '@mz/platform';
 import { sanitizeFooterHtml } from '../common/sanitize';
 import { validationError, zodIssues } from '../common/zod-validation.pipe';
 import type { SessionUser } from '../auth/session.service';
-import { changesOf, logAdminAction } from './admin-audit';
 import type { FooterPreviewInput, FooterPutInput } from '@mz/api-schemas';
 
 /** The footer's placeholders (the mailer fills them with the same fillTemplate: unknown ones stay visible). */

@@ -1,9 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { logEvent, SuppressionRepository, type SuppressionRow } from '@mz/db';
+import { SuppressionRepository, type SuppressionRow } from '@mz/db';
+import { AdminCommandError, AdminCommands } from '@mz/domain';
 import type { SessionUser } from '../auth/session.service';
 import { likeEscape, type Page } from '../common/pagination';
-import { logAdminAction } from './admin-audit';
 import type { SuppressionsParams } from '@mz/api-schemas';
 
 /**
@@ -13,7 +12,7 @@ import type { SuppressionsParams } from '@mz/api-schemas';
  */
 @Injectable()
 export class AdminSuppressionsService {
-  constructor(private readonly ds: DataSource, private readonly suppressions: SuppressionRepository) {}
+  constructor(private readonly suppressions: SuppressionRepository, private readonly commands: AdminCommands) {}
 
   async list(q: SuppressionsParams): Promise<Page<SuppressionRow>> {
     const { items, total } = await this.suppressions.list({
@@ -24,12 +23,11 @@ export class AdminSuppressionsService {
 
   /** Removes the address from the list; audited, and a SUPPRESSION_LIFTED event on the user's history. */
   async lift(admin: SessionUser, id: string): Promise<void> {
-    await this.ds.transaction(async (m) => {
-      const row = await this.suppressions.lift(m, id);
-      if (!row) throw new NotFoundException('Suppression not found');
-      const details = { suppressionId: id, reason: row.reason, suppressedAt: row.createdAt };
-      await logAdminAction(m, admin, { action: 'suppression.lift', userId: row.userId, details });
-      if (row.userId) await logEvent(m, { type: 'SUPPRESSION_LIFTED', actor: admin.id, userId: row.userId, metadata: { reason: row.reason } });
-    });
+    try {
+      await this.commands.liftSuppression(admin, id);
+    } catch (err) {
+      if (err instanceof AdminCommandError && err.kind === 'not_found') throw new NotFoundException(err.message);
+      throw err;
+    }
   }
 }

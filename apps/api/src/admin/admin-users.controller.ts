@@ -8,7 +8,7 @@ import { AdminGuard, CurrentUser } from '../auth/session.guard';
 import type { SessionUser } from '../auth/session.service';
 import { AccountErasureService } from '../subscriber/account-erasure.service';
 import { AccountExportService } from '../subscriber/account-export.service';
-import { logAdminAction } from './admin-audit';
+import { logAdminAction } from '@mz/domain';
 import { AdminUsersService } from './admin-users.service';
 import { UsersQuery, type UsersParams } from '@mz/api-schemas';
 

@@ -4,7 +4,7 @@ import { likeEscape, type Page } from '../common/pagination';
 import { sanitizeLetterHtml } from '../common/sanitize';
 import type { SessionUser } from '../auth/session.service';
 import { SubscriptionsService } from '../subscriber/subscriptions.service';
-import { logAdminAction } from './admin-audit';
+import { logAdminAction } from '@mz/domain';
 import type { UsersParams } from '@mz/api-schemas';
 
 export type ThreadItem =

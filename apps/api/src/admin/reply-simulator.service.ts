@@ -4,10 +4,9 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { DataSource } from 'typeorm';
 import { type AppConfig, fillTemplate, JobName } from '@mz/contracts';
 import { FooterRepository, InboundMessageRepository } from '@mz/db';
-import { links, mailAddressSecret, signedAddress, signUnsubscribeToken } from '@mz/domain';
+import { links, logAdminAction, mailAddressSecret, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, QueueService } from '@mz/platform';
 import type { SessionUser } from '../auth/session.service';
-import { logAdminAction } from './admin-audit';
 import type { SimulateReplyInput } from '@mz/api-schemas';
 
 /**

@@ -14,5 +14,5 @@ export const pageSchema = <T extends z.ZodType>(item: T) =>
 
 export const offsetOf = (p: PageParams) => (p.page - 1) * p.pageSize;
 
-/** Escapes LIKE wildcards so a search for "a_b%" matches those characters literally. */
-export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+// Shared with the operator CLI's searches; the one definition is in libs/db (docs/architecture.md §14).
+export { likeEscape } from '@mz/db';

@@ -149,6 +149,17 @@ const RECENT_NOTES = 5;
  * grouped per letter (a "done" and a later note on the same letter count once), newest first,
  * letters marked done until the first that was not.
  */
+export interface FailedLetterFilter {
+  since: Date;
+  until: Date;
+  /** Topic code; any topic when absent. */
+  topic?: string;
+  /** Failure class (FAILURE_CLASSES); any when absent. */
+  errorType?: FailureClass;
+}
+
+export interface FailedLetterRow { id: string; topic: string; errorType: FailureClass | null; failedAt: Date }
+
 export const streakSql = (sub: string) => `(SELECT count(*) FROM (
            SELECT bool_and(g.done) OVER (ORDER BY g.at DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS unbroken
              FROM (SELECT bool_or(pr.completed) AS done, max(pr.created_at) AS at
@@ -532,6 +543,25 @@ export class LetterRepository {
       [letterId, provider, at],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * One keyset page (by id, after `afterId`) of `failed` letters matching an operator's filter,
+   * for `mz redrive` (docs/operations.md): topic code, error class, and when it failed — the row's
+   * last transition (`updated_at`), `since` inclusive, `until` exclusive. Read-only: each letter
+   * is then reset by `resetForRetry` through LetterCommands.retryNow.
+   */
+  failedPage(f: FailedLetterFilter, afterId: string, limit: number): Promise<FailedLetterRow[]> {
+    return queryRows(
+      this.ds,
+      `SELECT l.id, t.code AS topic, l.error_type AS "errorType", l.updated_at AS "failedAt"
+         FROM letter l JOIN topic t ON t.id = l.topic_id
+        WHERE l.status = 'failed' AND l.updated_at >= $1 AND l.updated_at < $2
+          AND ($3::text IS NULL OR t.code = $3) AND ($4::text IS NULL OR l.error_type = $4)
+          AND l.id > $5
+        ORDER BY l.id LIMIT ${Math.trunc(limit)}`,
+      [f.since, f.until, f.topic ?? null, f.errorType ?? null, afterId],
+    );
   }
 
   // ── commands (console, settings, replies) ─────────────────────────────────────────────────

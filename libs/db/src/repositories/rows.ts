@@ -16,3 +16,6 @@ export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
 export async function queryRows<T = Record<string, unknown>>(q: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
   return rowsOf<T>(await q.query(sql, params));
 }
+
+/** Escapes LIKE wildcards so a search for "a_b%" matches those characters literally (console and CLI searches). */
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 import { logEvent } from '@mz/db';
-import type { SessionUser } from '../auth/session.service';
 
 export interface AdminActionInput {
   /** Dotted verb naming what was done: 'topic.update', 'user.suspend', 'prompt.activate', … */
@@ -12,8 +11,14 @@ export interface AdminActionInput {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Who did it: a signed-in admin (their user id; the audit page shows their email) or the operator
+ * CLI (`ops-cli`, docs/operations.md), so console and CLI actions sit in one audit log.
+ */
+export interface AdminActor { id: string }
+
 /** Every mutating admin call writes one ADMIN_ACTION event in the transaction of its change. */
-export function logAdminAction(m: EntityManager, admin: SessionUser, a: AdminActionInput): Promise<void> {
+export function logAdminAction(m: EntityManager, admin: AdminActor, a: AdminActionInput): Promise<void> {
   return logEvent(m, {
     type: 'ADMIN_ACTION',
     actor: admin.id,
