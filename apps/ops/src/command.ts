@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /**
  * One operator command of `npm run mz -- <command> [options]`. Commands are plain objects in a
  * registry (commands/index.ts): adding one is adding a file and a line there.
@@ -25,20 +27,44 @@ export class UsageError extends Error {
   }
 }
 
-/** `--name value` / `--name=value` / `--flag` options; anything else is a usage error. */
-export function parseOptions(args: string[], spec: Record<string, 'string' | 'boolean'>): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(args[i]);
-    if (!m || !(m[1] in spec)) throw new UsageError(`unknown option ${args[i]}`);
-    if (spec[m[1]] === 'boolean') {
-      if (m[2] !== undefined) throw new UsageError(`--${m[1]} takes no value`);
-      out[m[1]] = true;
-    } else {
-      const value = m[2] ?? args[++i];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${m[1]} needs a value`);
-      out[m[1]] = value;
+export type OptionSpec = Record<string, 'string' | 'boolean'>;
+
+/**
+ * `--name value` / `--name=value` / `--flag` options and positional arguments, parsed by
+ * node:util parseArgs (strict); anything it refuses is a UsageError naming the argument.
+ * `positionals`: how many positional arguments the command takes (exactly).
+ */
+export function parseCommandLine(args: string[], spec: OptionSpec, positionals = 0): { options: Record<string, string | boolean>; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args, strict: true, allowPositionals: positionals > 0,
+      options: Object.fromEntries(Object.entries(spec).map(([k, type]) => [k, { type }])),
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const arg = /'(-[^'\s]*)/.exec(e.message)?.[1] ?? '';
+    const name = arg.replace(/^-+/, '');
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${arg}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${/'([^']*)'/.exec(e.message)?.[1] ?? ''}`.trim());
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(spec[name] === 'boolean' ? `--${name} takes no value` : `--${name} needs a value`);
     }
+    throw new UsageError(e.message);
   }
-  return out;
+  const options: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(parsed.values)) if (typeof v === 'string' || typeof v === 'boolean') options[k] = v;
+  for (const [k, v] of Object.entries(options)) {
+    // `--email --topic x` would make "--topic" the email: a value never starts with "--".
+    if (typeof v === 'string' && v.startsWith('--')) throw new UsageError(`--${k} needs a value`);
+    if (typeof v === 'string' && v === '' && spec[k] === 'string') throw new UsageError(`--${k} needs a value`);
+  }
+  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${parsed.positionals[positionals]}`);
+  if (parsed.positionals.length < positionals) throw new UsageError('missing argument');
+  return { options, positionals: parsed.positionals };
+}
+
+/** Options only (no positional arguments). */
+export function parseOptions(args: string[], spec: OptionSpec): Record<string, string | boolean> {
+  return parseCommandLine(args, spec).options;
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from '@mz/contracts';
-import { DkimKeyError } from '@mz/domain';
+import { DkimKeyError, LetterCommandError } from '@mz/domain';
 import { type OpsCommand, type OpsIo, UsageError } from './command';
 import { COMMANDS } from './commands';
 
@@ -17,11 +17,15 @@ function help(io: OpsIo, commands: readonly OpsCommand[], name?: string): number
   return 0;
 }
 
-/** Dispatches to a registered command; configuration and usage errors are one message and exit 2. */
+/**
+ * Dispatches to a registered command. Exit codes: 0 done, 1 the command failed or was refused,
+ * 2 a usage or configuration error (the message, then the command's usage).
+ */
 export async function runCli(argv: string[], io: OpsIo, commands: readonly OpsCommand[] = COMMANDS): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') return help(io, commands, args[0]);
   const command = commands.find((c) => c.name === name);
+  if (command && (args.includes('--help') || args.includes('-h'))) return help(io, commands, name);
   if (!command) {
     io.err(`mz: unknown command "${name}"`);
     help({ ...io, out: io.err }, commands);
@@ -32,7 +36,16 @@ export async function runCli(argv: string[], io: OpsIo, commands: readonly OpsCo
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof DkimKeyError) {
       io.err(`mz ${name}: ${err.message}`);
+      if (err instanceof UsageError) {
+        io.err(`usage: npm run mz -- ${name} [options]`);
+        for (const line of command.usage) io.err(`  ${line}`);
+      }
       return 2;
+    }
+    // A refusal of a domain command (no such subscription, letter not retryable): a clear message, exit 1.
+    if (err instanceof LetterCommandError) {
+      io.err(`mz ${name}: ${err.message}`);
+      return 1;
     }
     throw err;
   }
