@@ -165,6 +165,11 @@ describe('docker/entrypoint.sh', () => {
         setInterval(() => {}, 1000);
       `);
     }
+    mkdirSync(join(root, 'dist', 'apps', 'ops', 'src'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'apps', 'ops', 'src', 'main.js'), `
+      require('node:fs').writeFileSync(process.env.REPORT, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid }));
+      process.exit(process.argv[2] === 'frobnicate' ? 2 : 0);
+    `);
     mkdirSync(join(root, 'dist', 'libs', 'db', 'src'), { recursive: true });
     writeFileSync(join(root, 'dist', 'libs', 'db', 'src', 'cli.js'), `
       require('node:fs').appendFileSync(process.env.REPORT, process.argv[2] + '\\n');
@@ -220,6 +225,15 @@ describe('docker/entrypoint.sh', () => {
         }
       }, 50);
     });
+  });
+
+  it('runs the operator CLI for `mz <command>` (or APP=mz), passing its arguments and exit code through', () => {
+    const first = run({}, ['mz', 'redrive', '--since', '2026-12-01', '--dry-run']);
+    expect(first.status).toBe(0);
+    expect(JSON.parse(readFileSync(first.report, 'utf8')).argv).toEqual(['redrive', '--since', '2026-12-01', '--dry-run']);
+    const byEnv = run({ APP: 'mz' }, ['schedule-now']);
+    expect(JSON.parse(readFileSync(byEnv.report, 'utf8')).argv).toEqual(['schedule-now']);
+    expect(run({}, ['mz', 'frobnicate']).status).toBe(2);
   });
 
   it('APP=migrate runs migrations, then seed, and stops at a failed migration', () => {

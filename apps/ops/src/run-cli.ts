@@ -23,7 +23,11 @@ function help(io: OpsIo, commands: readonly OpsCommand[], name?: string): number
  */
 export async function runCli(argv: string[], io: OpsIo, commands: readonly OpsCommand[] = COMMANDS): Promise<number> {
   const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') return help(io, commands, args[0]);
+  if (name === 'help' || name === '--help' || name === '-h') return help(io, commands, args[0]);
+  if (!name) {
+    help({ ...io, out: io.err }, commands);
+    return 2;
+  }
   const command = commands.find((c) => c.name === name);
   if (command && (args.includes('--help') || args.includes('-h'))) return help(io, commands, name);
   if (!command) {

@@ -111,8 +111,11 @@ describe('npm run mz -- dns-records', () => {
     expect(err.join('\n')).toMatch(/APP_BASE_URL is not https: no _smtp\._tls record/);
     expect(out.filter((l) => !l.startsWith(';')).join('\n')).not.toMatch(/_smtp\._tls/);
     expect(out[0]).toMatch(/^; WARNING/);
-    const help = await cli([]);
+    const help = await cli(['--help']);
     expect(help.out.join('\n')).toMatch(/dns-records\s+Print the DNS records/);
+    const bare = await cli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.err.join('\n')).toMatch(/dns-records\s+Print the DNS records/);
     expect((await cli(['nope'])).code).toBe(2);
   });
 
