@@ -27,6 +27,14 @@ export class UsageError extends Error {
   }
 }
 
+/** The command could not do its work (a dependency is down); the message is for the operator. Exit 1. */
+export class OpsFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OpsFailure';
+  }
+}
+
 export type OptionSpec = Record<string, 'string' | 'boolean'>;
 
 /**

@@ -4,8 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
 import { parseConfig } from '@mz/contracts';
 import { DomainModule, ScheduleDueService } from '@mz/domain';
-import { createLogger, PinoNestLogger, PlatformModule } from '@mz/platform';
-import type { OpsIo } from './command';
+import { createLogger, PinoNestLogger, PlatformModule, RedisConnections } from '@mz/platform';
+import { OpsFailure, type OpsIo } from './command';
 
 /**
  * What the database commands need: the platform (config, Postgres, Redis, queues, the table
@@ -38,5 +38,27 @@ export async function withOpsApp<T>(io: OpsIo, fn: (app: INestApplicationContext
     return await fn(app);
   } finally {
     await app.close();
+  }
+}
+
+const REDIS_CHECK_MS = 5_000;
+
+/**
+ * Commands that queue jobs check Redis first: BullMQ waits for a connection without limit (right
+ * for a service, which carries on once Redis is back), which would leave the operator looking at
+ * a command that never ends. Unreachable within 5 s: exit 1 before anything changed.
+ */
+export async function requireRedis(app: INestApplicationContext): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OpsFailure(`Redis is not reachable (no answer within ${REDIS_CHECK_MS / 1000} s); nothing was changed`)), REDIS_CHECK_MS);
+  });
+  try {
+    await Promise.race([app.get(RedisConnections).shared.ping(), timeout]);
+  } catch (err) {
+    if (err instanceof OpsFailure) throw err;
+    throw new OpsFailure(`Redis is not reachable (${(err as Error).message}); nothing was changed`);
+  } finally {
+    clearTimeout(timer);
   }
 }

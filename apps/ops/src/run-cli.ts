@@ -1,6 +1,6 @@
 import { ConfigError } from '@mz/contracts';
 import { DkimKeyError, LetterCommandError } from '@mz/domain';
-import { type OpsCommand, type OpsIo, UsageError } from './command';
+import { type OpsCommand, OpsFailure, type OpsIo, UsageError } from './command';
 import { COMMANDS } from './commands';
 
 function help(io: OpsIo, commands: readonly OpsCommand[], name?: string): number {
@@ -47,7 +47,7 @@ export async function runCli(argv: string[], io: OpsIo, commands: readonly OpsCo
       return 2;
     }
     // A refusal of a domain command (no such subscription, letter not retryable): a clear message, exit 1.
-    if (err instanceof LetterCommandError) {
+    if (err instanceof LetterCommandError || err instanceof OpsFailure) {
       io.err(`mz ${name}: ${err.message}`);
       return 1;
     }

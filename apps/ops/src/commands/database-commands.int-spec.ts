@@ -4,6 +4,7 @@
  * what it refuses (exit 2 for usage, 1 for a refusal, nothing changed).
  */
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -23,10 +24,10 @@ describe('npm run mz -- (database commands)', () => {
     return queues.get(name)!;
   };
 
-  async function cli(args: string[]) {
+  async function cli(args: string[], vars: Record<string, string> = {}) {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(args, { env: env.vars, out: (l) => out.push(...l.split('\n')), err: (l) => err.push(l) });
+    const code = await runCli(args, { env: { ...env.vars, ...vars }, out: (l) => out.push(...l.split('\n')), err: (l) => err.push(l) });
     return { code, out, err };
   }
 
@@ -65,6 +66,25 @@ describe('npm run mz -- (database commands)', () => {
       expect(again.code).toBe(0);
       expect(JSON.parse(again.out.join('\n'))).toMatchObject({ scheduled: 0, enqueueFailed: 0 });
       expect(await ds.query(`SELECT id FROM letter WHERE subscription_id = $1`, [sub])).toHaveLength(1);
+    });
+
+    it('with Redis unreachable, fails within seconds (exit 1) and creates no letter', async () => {
+      const user = await makeUser(ds);
+      const sub = await makeSubscription(ds, user.id, { topic: 'focus', timezone: 'UTC', nextRunAt: new Date(Date.now() - 60_000) });
+      const closed = await new Promise<number>((resolve) => {
+        const srv = createServer();
+        srv.listen(0, '127.0.0.1', () => {
+          const port = (srv.address() as AddressInfo).port;
+          srv.close(() => resolve(port));
+        });
+      });
+      const started = Date.now();
+      const r = await cli(['schedule-now'], { REDIS_URL: `redis://127.0.0.1:${closed}` });
+      expect(r.code).toBe(1);
+      expect(r.err.join('\n')).toMatch(/Redis is not reachable .*nothing was changed/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await ds.query(`SELECT id FROM letter WHERE subscription_id = $1`, [sub])).toEqual([]);
+      await ds.query(`UPDATE subscription SET enabled = false WHERE id = $1`, [sub]); // not for the next pass
     });
 
     it('refuses arguments it does not know', async () => {

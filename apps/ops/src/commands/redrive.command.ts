@@ -3,7 +3,7 @@ import { FAILURE_CLASSES, type FailureClass } from '@mz/contracts';
 import { type FailedLetterRow, LetterRepository } from '@mz/db';
 import { LetterCommandError, LetterCommands, logAdminAction } from '@mz/domain';
 import { type OpsCommand, parseOptions, UsageError } from '../command';
-import { OPS_ACTOR, withOpsApp } from '../ops-app';
+import { OPS_ACTOR, requireRedis, withOpsApp } from '../ops-app';
 import { countArg, instantArg, topicArg } from './args';
 
 const PAGE = 200;
@@ -39,6 +39,7 @@ export const redriveCommand: OpsCommand = {
     const dryRun = o['dry-run'] === true;
 
     return withOpsApp(io, async (app) => {
+      if (!dryRun) await requireRedis(app);
       const letters = app.get(LetterRepository);
       const commands = app.get(LetterCommands);
       const ds = app.get(DataSource);

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ScheduleDueService } from '@mz/domain';
 import { type OpsCommand, parseOptions } from '../command';
-import { withOpsApp } from '../ops-app';
+import { requireRedis, withOpsApp } from '../ops-app';
 
 /**
  * `npm run mz -- schedule-now`: one scheduler pass in this process, with the scheduler's own code
@@ -21,6 +21,7 @@ export const scheduleNowCommand: OpsCommand = {
         io.err('mz schedule-now: pending migrations; run the migrate job first (docs/operations.md)');
         return 1;
       }
+      await requireRedis(app);
       const result = await app.get(ScheduleDueService).scheduleDue();
       if (o.json) io.out(JSON.stringify(result, null, 2));
       else {

@@ -1,6 +1,6 @@
 import { AdminCommands, LetterCommands } from '@mz/domain';
 import { type OpsCommand, parseOptions, UsageError } from '../command';
-import { OPS_ACTOR, withOpsApp } from '../ops-app';
+import { OPS_ACTOR, requireRedis, withOpsApp } from '../ops-app';
 import { emailArg, topicArg } from './args';
 
 /** `npm run mz -- send-letter --email <addr> --topic <code>`: the subscriber's "send now" (LetterCommands.sendNow). */
@@ -14,6 +14,7 @@ export const sendLetterCommand: OpsCommand = {
     const email = emailArg('--email', o.email as string);
     const topic = topicArg('--topic', o.topic as string);
     return withOpsApp(io, async (app) => {
+      await requireRedis(app);
       const userId = await app.get(AdminCommands).userIdByEmail(email);
       if (!userId) {
         io.err('mz send-letter: no user with that address');
