@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
-import { parseConfig } from '@mz/contracts';
+import { OPS_CLI_ACTOR, parseConfig } from '@mz/contracts';
 import { DomainModule, ScheduleDueService } from '@mz/domain';
 import { createLogger, PinoNestLogger, PlatformModule, RedisConnections } from '@mz/platform';
 import { OpsFailure, type OpsIo } from './command';
@@ -20,7 +20,7 @@ class OpsModule {
 }
 
 /** Who the audit log names for CLI actions (ADMIN_ACTION and letter events): not a user id. */
-export const OPS_ACTOR = { id: 'ops-cli' } as const;
+export const OPS_ACTOR = { id: OPS_CLI_ACTOR } as const;
 
 /**
  * Runs `fn` with the services wired as in the services themselves, then closes every pool and

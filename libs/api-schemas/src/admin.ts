@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_CHAR_MESSAGE, FAILURE_CLASSES, hasControlChars, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, PreviewLetterJob, readerVarsIn, REPLY_INTENTS, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
+import { CONTROL_CHAR_MESSAGE, FAILURE_CLASSES, hasControlChars, INBOUND_KINDS, LETTER_KINDS, LETTER_STATUSES, OPS_CLI_ACTOR, PreviewLetterJob, readerVarsIn, REPLY_INTENTS, RESPONSE_LENGTHS, USER_ROLES, USER_STATUSES } from '@mz/contracts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 /** Names and labels: one line, no control characters. */
@@ -169,7 +169,8 @@ export type SuppressionsParams = z.infer<typeof SuppressionsQuery>;
 
 export const AuditQuery = z.object({
   action: z.string().regex(/^[a-z_.-]{1,64}$/).optional(),
-  actor: z.uuid().optional(),
+  /** An admin's user id, or the operator CLI's actor name. */
+  actor: z.union([z.uuid(), z.literal(OPS_CLI_ACTOR)]).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -59,3 +59,9 @@ export type LoginTokenPurpose = (typeof LOGIN_TOKEN_PURPOSES)[number];
 /** What a session may do: `settings` (from a letter's footer link) never reaches the admin console. */
 export const SESSION_SCOPES = ['full', 'settings'] as const;
 export type SessionScope = (typeof SESSION_SCOPES)[number];
+
+/**
+ * The audit actor of the operator CLI (apps/ops): event_log.actor is a user id for console
+ * actions and this name for the CLI's, so both sit in one audit log and can be filtered.
+ */
+export const OPS_CLI_ACTOR = 'ops-cli';

@@ -505,5 +505,13 @@ describe('admin API', () => {
       const [{ n }] = await h.ds.query(`SELECT count(*)::int AS n FROM event_log WHERE type = 'ADMIN_ACTION'`);
       expect(all.body.total).toBe(n);
     });
+
+    it('filters by the operator CLI as actor (its actions have no user id)', async () => {
+      await h.ds.query(`INSERT INTO event_log (type, actor, metadata) VALUES ('ADMIN_ACTION', 'ops-cli', '{"action":"user.demote"}')`);
+      const cli = await api('GET', '/api/admin/audit?actor=ops-cli');
+      expect(cli.status).toBe(200);
+      expect(cli.body.items).toEqual([expect.objectContaining({ actorId: 'ops-cli', actorEmail: null, action: 'user.demote' })]);
+      expect((await api('GET', '/api/admin/audit?actor=someone')).status).toBe(400);
+    });
   });
 });
