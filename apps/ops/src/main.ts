@@ -4,12 +4,20 @@
  */
 import { runCli } from './run-cli';
 
+/**
+ * A one-shot command: once it has finished, nothing may keep the process alive — e.g. a Redis
+ * connection opened before Postgres refused us, which no application context exists to close.
+ * Normally the process has already exited by then; the grace lets stdout/stderr drain into a pipe.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
+
 runCli(process.argv.slice(2), { env: process.env, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  finish,
   (err: unknown) => {
     process.stderr.write(`mz: ${(err as Error)?.stack ?? err}\n`);
-    process.exitCode = 1;
+    finish(1);
   },
 );

@@ -30,10 +30,16 @@ export const OPS_ACTOR = { id: OPS_CLI_ACTOR } as const;
 export async function withOpsApp<T>(io: OpsIo, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const config = parseConfig(io.env);
   const logger = createLogger('ops', io.env.LOG_LEVEL ?? 'warn', pino.destination({ fd: 2, sync: true }));
-  const app = await NestFactory.createApplicationContext(OpsModule.register(PlatformModule.forRoot({ service: 'ops', config, logger })), {
-    logger: new PinoNestLogger(logger),
-    abortOnError: false,
-  });
+  let app: INestApplicationContext;
+  try {
+    app = await NestFactory.createApplicationContext(OpsModule.register(PlatformModule.forRoot({ service: 'ops', config, logger })), {
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    });
+  } catch (err) {
+    // Postgres unreachable or refusing us: one line for the operator (main.ts ends the process).
+    throw new OpsFailure(`could not start: ${(err as Error).message}`);
+  }
   try {
     return await fn(app);
   } finally {
