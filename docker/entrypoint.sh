@@ -15,8 +15,11 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # `mz` as the first argument: the rest are the CLI's. APP=mz: every argument is the CLI's.
+# APP=mz tells the configuration this is not the inbound service (whose certificate checks would
+# otherwise apply to the CLI in production).
 if [ "${1:-}" = mz ]; then
   shift
+  export APP=mz
   exec node dist/apps/ops/src/main.js "$@"
 fi
 if [ "${APP:-}" = mz ]; then

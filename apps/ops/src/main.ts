@@ -14,7 +14,9 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), 2_000).unref();
 }
 
-runCli(process.argv.slice(2), { env: process.env, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }).then(
+// The CLI is not the inbound service: without APP the configuration would hold it to the MX's
+// production checks (a TLS certificate it never serves).
+runCli(process.argv.slice(2), { env: { APP: 'mz', ...process.env }, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }).then(
   finish,
   (err: unknown) => {
     process.stderr.write(`mz: ${(err as Error)?.stack ?? err}\n`);
