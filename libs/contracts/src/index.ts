@@ -5,3 +5,4 @@ export * from './config';
 export * from './llm';
 export * from './text';
 export * from './runtime-settings';
+export * from './language';

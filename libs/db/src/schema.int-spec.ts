@@ -124,6 +124,15 @@ describe('schema', () => {
       await expect(ds.query(`UPDATE subscription SET send_time_local = '25:00' WHERE id = $1`, [subscriptionId])).rejects.toThrow();
       await expect(ds.query(`INSERT INTO topic (code, name, description, persona_id) SELECT 'Bad Code', 'x', 'x', id FROM persona LIMIT 1`)).rejects.toThrow();
     });
+
+    it('gives subscriptions English by default and refuses a language that is no tag', async () => {
+      const [{ language }] = await ds.query(`SELECT language FROM subscription WHERE id = $1`, [subscriptionId]);
+      expect(language).toBe('en');
+      await ds.query(`UPDATE subscription SET language = 'de-AT' WHERE id = $1`, [subscriptionId]);
+      for (const bad of ['', 'en_US', 'english please', `en-${'x'.repeat(40)}`]) {
+        await expect(ds.query(`UPDATE subscription SET language = $2 WHERE id = $1`, [subscriptionId, bad])).rejects.toThrow(/subscription_language_check/);
+      }
+    });
   });
 
   it('moves voice settings from topics to their persona, keeping only real overrides', async () => {

@@ -36,6 +36,8 @@ export class Letter {
   @Column('numeric', { name: 'cost_usd', precision: 14, scale: 8, nullable: true }) costUsd: string | null;
   /** Degraded mode: why the offline composer wrote this letter although an LLM is configured. */
   @Column('text', { name: 'fallback_reason', nullable: true }) fallbackReason: string | null;
+  /** BCP 47 tag the letter was written in ('en' from the offline composer; NULL before languages: English). */
+  @Column('text', { nullable: true }) language: string | null;
   @Column('int', { name: 'send_ms', nullable: true }) sendMs: number | null;
   @Column('timestamptz', { name: 'composed_at', nullable: true }) composedAt: Date | null;
   /** Stable Message-ID derived from the id: a resend after a crash carries the same one. */

@@ -17,6 +17,8 @@ export class Subscription {
   @Column('text', { name: 'send_time_local', default: '07:30' }) sendTimeLocal: string;
   /** IANA zone name. */
   @Column('text', { default: 'UTC' }) timezone: string;
+  /** Canonical BCP 47 tag the letters are written in (docs/architecture.md §3.3). */
+  @Column('text', { default: 'en' }) language: string;
   @Column('timestamptz', { name: 'next_run_at', nullable: true }) nextRunAt: Date | null;
   @Column('date', { name: 'last_scheduled_local_date', nullable: true }) lastScheduledLocalDate: string | null;
   @Column('timestamptz', { name: 'paused_until', nullable: true }) pausedUntil: Date | null;

@@ -9,6 +9,7 @@ import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-sco
 import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
 import { ProviderEvents1796400400000 } from './1796400400000-provider-events';
 import { LoginTokenSignupChoice1796431700000 } from './1796431700000-login-token-signup-choice';
+import { SubscriptionLanguage1796431800000 } from './1796431800000-subscription-language';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   TlsRptReport1796400364128,
   ProviderEvents1796400400000,
   LoginTokenSignupChoice1796431700000,
+  SubscriptionLanguage1796431800000,
 ];

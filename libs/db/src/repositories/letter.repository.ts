@@ -36,6 +36,8 @@ export interface ComposeClaimRow {
   /** False when the subscription, user, topic or persona row is missing (the letter is still claimed). */
   has_context: boolean;
   context_note: string | null;
+  /** The subscription's language (canonical BCP 47). */
+  language: string | null;
   active: boolean | null;
   user_name: string | null;
   code: string;
@@ -79,6 +81,8 @@ export interface ComposedFields {
   fallbackReason: string | null;
   /** The LLM failure that led to the fallback (short, no personal data). */
   fallbackError: string | null;
+  /** BCP 47 tag the letter is written in ('en' from the offline composer, whatever was asked). */
+  language: string;
 }
 
 /** The prompt and raw answer kept in letter_prompt when `log_prompts` is on. */
@@ -101,6 +105,8 @@ export interface SendClaimRow {
   email: string;
   topic_code: string;
   topic_name: string;
+  /** The language the letter was written in ('en' for letters composed before languages): its footer's. */
+  language: string;
   refusal: SendRefusal | null;
   /** Set when the claim went through (attempts after it). */
   claimed_attempts: number | null;
@@ -191,7 +197,7 @@ WITH c AS (
 )
 SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
        s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
-       s.context_note, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
+       s.context_note, s.language, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
        t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
        coalesce(t.response_length, p.response_length) AS response_length, coalesce(t.creativity, p.creativity)::float8 AS creativity,
        coalesce(t.instructions, p.instructions) AS instructions,
@@ -223,14 +229,15 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
  * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
  * START/COMMIT round trips. The inserts read the UPDATE's RETURNING, so nothing is written unless
  * we still owned the row. $16 event metadata, $17 prompt messages (NULL: none), $18 raw response,
- * $19 the degraded-mode fallback reason, $20 cached prompt tokens, $21 cost in USD.
+ * $19 the degraded-mode fallback reason, $20 cached prompt tokens, $21 cost in USD, $22 the
+ * language it is written in.
  */
 const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', `
 WITH u AS (
   UPDATE letter
      SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
          advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
-         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, cached_tokens = $20, cost_usd = $21, composed_at = now(), lease_until = NULL,
+         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, cached_tokens = $20, cost_usd = $21, language = $22, composed_at = now(), lease_until = NULL,
          error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
    WHERE id = $1 AND status = 'composing'
    RETURNING id, user_id, subscription_id
@@ -301,7 +308,7 @@ const pickQuote = (userId: string, from: string, where: string) => `
 const CLAIM_FOR_SEND = namedStatement('mz_mailer_claim', `
 WITH cand AS MATERIALIZED (
   SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
-         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name,
+         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name, coalesce(l.language, 'en') AS language,
          CASE
            WHEN (SELECT value FROM app_config WHERE key = 'sending_paused') = 'true'::jsonb THEN 'sending_paused'
            WHEN l.scheduled_for > $2 THEN 'not_due'
@@ -335,7 +342,7 @@ token AS (
   RETURNING id
 )
 SELECT cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_for, cand.message_id, cand.subject,
-       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.refusal,
+       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.language, cand.refusal,
        claimed.attempts AS claimed_attempts, q.text AS quote_text, q.author AS quote_author,
        EXISTS (SELECT 1 FROM pick) AND NOT EXISTS (SELECT 1 FROM recorded) AS quote_contended
   FROM cand
@@ -396,7 +403,7 @@ export class LetterRepository {
     const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
       letterId, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
       f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
-      JSON.stringify(eventMetadata), ...promptValues(prompt), f.fallbackReason, f.cachedTokens, f.costUsd,
+      JSON.stringify(eventMetadata), ...promptValues(prompt), f.fallbackReason, f.cachedTokens, f.costUsd, f.language,
     ]);
     return r.n > 0;
   }
