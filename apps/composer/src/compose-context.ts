@@ -23,8 +23,11 @@ export interface RecentLetter {
 /** Everything the composer needs to write one letter, loaded in one query (compose-letter.repository). */
 export interface ComposeContext {
   letter: { id: string; subscriptionId: string; userId: string; topicId: string; kind: LetterKind; scheduledFor: Date; localDate: string };
-  /** Reader-provided text: data for the model, never instructions. */
-  reader: { name: string | null; contextNote: string | null };
+  /**
+   * Reader-provided text: data for the model, never instructions. `language`: the subscription's
+   * canonical BCP 47 tag, validated at the API — the letter is written in it (offline: English).
+   */
+  reader: { name: string | null; contextNote: string | null; language: string };
   topic: {
     id: string; code: string; name: string; description: string; model: string | null;
     temperature: number; responseLength: ResponseLength; creativity: number;

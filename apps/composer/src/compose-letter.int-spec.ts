@@ -663,18 +663,18 @@ describe('compose-letter repository: one statement per step', () => {
     const fields = {
       subject: 'On patience [mz:resilience]', bodyText: 'Dear Bea, wait.', bodyHtml: '<p>Dear Bea, wait.</p>', summary: 'Wait.',
       themes: ['patience'], tone: 'warm', adviceFocus: 'waiting', variationTags: ['walk'], model: 'm', promptTemplateId: null,
-      promptVersion: null, promptTokens: 12, cachedTokens: 8, completionTokens: 34, costUsd: 0.0000246, composeMs: 56, fallbackReason: null, fallbackError: null,
+      promptVersion: null, promptTokens: 12, cachedTokens: 8, completionTokens: 34, costUsd: 0.0000246, composeMs: 56, fallbackReason: null, fallbackError: null, language: 'fr',
     };
     const prompt = { messages: [{ role: 'user' as const, content: 'write' }], response: '{"subject":"x"}' };
     expect(await repo().markComposed(claimed.letter, fields, prompt)).toBe(true);
-    expect(await row(id)).toMatchObject({ status: 'composed', subject: fields.subject, themes: ['patience'], compose_ms: 56, lease_until: null, cached_tokens: 8, cost_usd: '0.00002460' });
+    expect(await row(id)).toMatchObject({ status: 'composed', subject: fields.subject, themes: ['patience'], compose_ms: 56, lease_until: null, cached_tokens: 8, cost_usd: '0.00002460', language: 'fr' });
     const [logged] = await ds.query(`SELECT messages, response FROM letter_prompt WHERE letter_id = $1`, [id]);
     expect(logged).toEqual({ messages: prompt.messages, response: prompt.response });
 
     // The reference: what logEvent writes for the same letter.
     await ds.transaction((m) => logEvent(m, {
       type: 'LETTER_COMPOSED', userId: sub.userId, letterId: id, subscriptionId: sub.subscriptionId,
-      metadata: { model: 'm', promptVersion: null, composeMs: 56, promptTokens: 12, completionTokens: 34, cachedTokens: 8, costUsd: 0.0000246 },
+      metadata: { model: 'm', promptVersion: null, composeMs: 56, promptTokens: 12, completionTokens: 34, cachedTokens: 8, costUsd: 0.0000246, language: 'fr' },
     }));
     const [ours, reference] = await events(id);
     expect(ours).toEqual(reference);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type AppConfig, type FailureClass, type LetterKind, type ResponseLength, temperatureFor } from '@mz/contracts';
+import { type AppConfig, canonicalLanguage, DEFAULT_LANGUAGE, type FailureClass, type LetterKind, type ResponseLength, temperatureFor } from '@mz/contracts';
 import { AppConfigRepository, type ComposedFields, LetterRepository } from '@mz/db';
 import { APP_CONFIG, ReadCache } from '@mz/platform';
 import type { ComposeContext, ComposerSettings, PromptVersion, RecentLetter } from './compose-context';
@@ -72,7 +72,12 @@ export class ComposeLetterRepository {
       context: {
         active: r.active === true,
         letter: { ...letter },
-        reader: { name: (r.user_name as string | null) ?? null, contextNote: (r.context_note as string | null) ?? null },
+        reader: {
+          name: (r.user_name as string | null) ?? null,
+          contextNote: (r.context_note as string | null) ?? null,
+          // Validated at the API; a row that is somehow not a tag is read as English, never sent to the model as is.
+          language: canonicalLanguage(r.language ?? '') ?? DEFAULT_LANGUAGE,
+        },
         topic: {
           id: letter.topicId,
           code: r.code as string,
@@ -126,11 +131,17 @@ export class ComposeLetterRepository {
     return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback };
   }
 
-  markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {
+  /**
+   * `requestedLanguage`: the subscription's language when the letter is in another (the offline
+   * composer writes English only): kept in LETTER_COMPOSED's metadata so the fallback is visible.
+   */
+  markComposed(letter: ClaimedLetter, f: ComposedFields & { requestedLanguage?: string }, prompt: PromptLog | null): Promise<boolean> {
     const metadata = {
       model: f.model, promptVersion: f.promptVersion, composeMs: f.composeMs, promptTokens: f.promptTokens, completionTokens: f.completionTokens,
       ...(f.costUsd !== null ? { cachedTokens: f.cachedTokens, costUsd: f.costUsd } : {}),
       ...(f.fallbackReason ? { fallbackReason: f.fallbackReason, llmError: f.fallbackError } : {}),
+      language: f.language,
+      ...(f.requestedLanguage && f.requestedLanguage !== f.language ? { requestedLanguage: f.requestedLanguage } : {}),
     };
     return this.letters.markComposed(letter.id, f, metadata, prompt);
   }

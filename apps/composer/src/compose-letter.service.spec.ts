@@ -18,9 +18,11 @@ import { LetterQualityError, type LlmLetterWriter } from './llm/llm-letter-write
 const NOW = new Date('2026-12-04T06:00:00Z');
 const HOUR = 3_600_000;
 const config = { RETRY_DELAY_SCALE: 1 } as AppConfig;
+const sampleDraft = { subject: 'Sur la patience', body: 'Chère amie, ceci est une lettre.', summary: 'Patience.', themes: ['patience'], tone: 'warm', advice_focus: 'attendre', variation_tags: ['x'] };
 
-function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean } = {}) {
-  const ctx = sampleContext();
+function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean; language?: string } = {}) {
+  const base = sampleContext();
+  const ctx = { ...base, reader: { ...base.reader, language: o.language ?? 'en' } };
   const letter: ClaimedLetter = { ...ctx.letter, scheduledFor: new Date(NOW.getTime() + (o.slotIn ?? 2 * HOUR)) };
   const repo = {
     claim: jest.fn(async () => (o.claimable === false ? null : { letter, context: o.context === false ? null : { ...ctx, letter, active: o.active ?? true } })),
@@ -66,6 +68,23 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
     expect(repo.markComposed).toHaveBeenCalledWith(letter, expect.objectContaining({ model: 'offline', fallbackReason: null }), null);
     expect(queues.ensureJob).toHaveBeenCalledWith('send-letter', { v: 1, letterId: letter.id }, letter.id, { delay: 2 * HOUR });
+  });
+
+  it('no LLM for a German subscription: written in English, and the letter says so (language en, requested de)', async () => {
+    const { service, repo } = setup({ llm: false, language: 'de-AT' });
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
+    expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ model: 'offline', language: 'en', requestedLanguage: 'de-AT' }), null);
+  });
+
+  it('the LLM writes in the subscription\'s language and asks the guard to check it', async () => {
+    const { service, repo, writer } = setup({ language: 'fr' });
+    writer.write.mockResolvedValue({ draft: sampleDraft, model: 'm', transcript: [], rawResponse: '{}', promptTokens: 1, cachedTokens: 0, completionTokens: 1, costUsd: null });
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'm' });
+    const call = writer.write.mock.calls[0][0];
+    expect(call.guard.language).toBe('fr');
+    expect(call.messages.at(-1).content).toContain('in French (BCP 47: fr)');
+    expect(call.messages[0].content).not.toContain('French');
+    expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ language: 'fr' }), null);
   });
 
   it('a rate limit with the slot far away: retrying at the backoff, not written offline', async () => {

@@ -10,7 +10,7 @@ import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
 import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
 import { LetterQualityError, type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
-import { composeOffline, OFFLINE_MODEL } from './offline/offline-composer';
+import { composeOffline, OFFLINE_LANGUAGE, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
 import { LENGTH_BUDGETS, wordCount } from './quality/letter-guard';
 import { renderLetter } from './render/render-letter';
@@ -19,7 +19,7 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** The made-up reader of a preview: enough history that the prompt reads as it will for a real one. */
 const SAMPLE_READER: Pick<ComposeContext, 'reader' | 'streak' | 'letterNumber' | 'recentNotes' | 'recentLetters'> = {
-  reader: { name: 'Ada', contextNote: 'I work night shifts as a nurse and want steadier habits.' },
+  reader: { name: 'Ada', contextNote: 'I work night shifts as a nurse and want steadier habits.', language: 'en' },
   streak: 3,
   letterNumber: 4,
   recentNotes: ['Done — the fifteen minutes before sleep helped.'],
@@ -33,7 +33,7 @@ export type ComposeResult =
   | { outcome: 'cancelled'; reason: string };
 
 /** A draft and what producing it cost: the fields markComposed stores beside the rendered letter. */
-interface Written extends Pick<ComposedFields, 'model' | 'promptTemplateId' | 'promptVersion' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'costUsd'> {
+interface Written extends Pick<ComposedFields, 'model' | 'promptTemplateId' | 'promptVersion' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'costUsd' | 'language'> {
   draft: LetterDraft;
   modelKind: 'llm' | 'offline';
   /** Set when the offline composer stood in for a failing LLM. */
@@ -134,6 +134,8 @@ export class ComposeLetterService {
           composeMs,
           fallbackReason: written.fallback?.reason ?? null,
           fallbackError: written.fallback?.error ?? null,
+          language: written.language,
+          requestedLanguage: ctx.reader.language,
         },
         trace.prompt,
       );
@@ -215,6 +217,7 @@ export class ComposeLetterService {
           length: ctx.topic.responseLength,
           recent: ctx.recentLetters.map((l) => ({ localDate: l.localDate, subject: l.subject, opening: l.opening })),
           promptText: messages.map((m) => m.content).join('\n'),
+          language: ctx.reader.language,
         },
       });
     } catch (err) {
@@ -234,6 +237,7 @@ export class ComposeLetterService {
       cachedTokens: result.cachedTokens,
       completionTokens: result.completionTokens,
       costUsd: result.costUsd,
+      language: ctx.reader.language,
     };
   }
 
@@ -241,6 +245,8 @@ export class ComposeLetterService {
     return {
       draft: composeOffline(ctx),
       model: OFFLINE_MODEL,
+      // The offline composer writes English only, whatever the subscription asks (§3.3): the letter says so.
+      language: OFFLINE_LANGUAGE,
       modelKind: 'offline',
       promptTemplateId: null,
       promptVersion: null,

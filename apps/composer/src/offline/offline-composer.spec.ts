@@ -80,7 +80,7 @@ describe('composeOffline', () => {
     const streak = composeOffline(sampleContext({ streak: 9, letterNumber: 12 }));
     expect(streak.body).toContain('9 days marked done in a row');
     const personal = composeOffline(
-      sampleContext({ reader: { name: 'Ada', contextNote: 'nurse on nights' }, recentNotes: ['Walked <script>x</script> [link](javascript:alert(1)) today\nsecond line'] }),
+      sampleContext({ reader: { name: 'Ada', contextNote: 'nurse on nights', language: 'en' }, recentNotes: ['Walked <script>x</script> [link](javascript:alert(1)) today\nsecond line'] }),
     );
     expect(personal.body).toContain('Dear Ada,');
     expect(personal.body).toContain('You told me a little about your situation');

@@ -12,6 +12,14 @@ import { libraryFor, type Passage } from './offline-passages';
  */
 
 export const OFFLINE_MODEL = 'offline';
+/**
+ * The offline composer writes English only: its passages, openings and closings are English, and
+ * a template translation would read worse than an honest English letter. A letter it writes is
+ * stored with `language = 'en'` whatever the subscription asks (LETTER_COMPOSED records the
+ * requested language), and the settings page tells the reader that letters fall back to English
+ * without an LLM (docs/architecture.md §3.3).
+ */
+export const OFFLINE_LANGUAGE = 'en';
 
 const OPENINGS = [
   'A short letter for your {weekday}.',

@@ -1,4 +1,4 @@
-import { type PromptVarName, STABLE_PROMPT_VARS } from '@mz/contracts';
+import { languageName, type PromptVarName, STABLE_PROMPT_VARS } from '@mz/contracts';
 import type { ChatMessage } from '@mz/llm';
 import type { ComposeContext, PromptVersion } from '../compose-context';
 import { lengthInstruction } from '../quality/letter-guard';
@@ -83,8 +83,19 @@ export function buildPromptMessages(ctx: ComposeContext, version: PromptVersion)
   const stable: TemplateVars = Object.fromEntries(STABLE_PROMPT_VARS.map((k) => [k, vars[k]]));
   return [
     { role: 'system', content: tidy(withInstructions(renderTemplate(version.systemTemplate, stable), ctx.persona.instructions)) },
-    { role: 'user', content: tidy(renderTemplate(version.userTemplate, vars)) },
+    { role: 'user', content: `${tidy(renderTemplate(version.userTemplate, vars))}\n\n${languageInstruction(ctx.reader.language)}` },
   ];
+}
+
+/**
+ * The letter's language (docs/architecture.md §3.3). Per subscriber, so it closes the user
+ * message and never touches the cacheable system prefix; added by the composer rather than a
+ * template placeholder, so every prompt version — including ones saved before languages —
+ * asks for it. The tag is canonical (validated at the API), never reader text.
+ */
+export function languageInstruction(tag: string): string {
+  const name = languageName(tag);
+  return `Language: write the whole letter — subject, body and summary — in ${name} (BCP 47: ${tag}), whatever language the instructions above are in. Quoted passages may stay in their original language.`;
 }
 
 /**

@@ -1,12 +1,14 @@
 import type { LetterDraft } from '@mz/contracts';
+import { languageIssue } from './language-check';
 import { LENGTH_BUDGETS, letterIssues, lengthInstruction, openingOf, wordCount, type LetterGuard } from './letter-guard';
 
-const words = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
+// Filler with one English stopword in four, so the language check reads it as English.
+const words = (n: number) => Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 'the' : `word${i}`)).join(' ');
 const draft = (over: Partial<LetterDraft> = {}): LetterDraft => ({
   subject: 'On patience', body: `Dear friend, today is about patience. ${words(200)}`, summary: 'Patience.', themes: ['patience'], tone: 'warm',
   advice_focus: 'waiting', variation_tags: ['wait'], ...over,
 });
-const guard = (over: Partial<LetterGuard> = {}): LetterGuard => ({ length: 'medium', recent: [], promptText: 'You are Seneca.', ...over });
+const guard = (over: Partial<LetterGuard> = {}): LetterGuard => ({ length: 'medium', recent: [], promptText: 'You are Seneca.', language: 'en', ...over });
 
 describe('letterIssues', () => {
   it('passes a letter within its length budget, new subject, new opening, no links', () => {
@@ -35,6 +37,43 @@ describe('letterIssues', () => {
     expect(letterIssues(draft({ body }), guard())).toEqual(['it contains links or addresses nobody gave you (https://example.org/read, seneca@example.org); remove them']);
     expect(letterIssues(draft({ body }), guard({ promptText: 'Reader notes: my blog is https://example.org/read, mail seneca@example.org' }))).toEqual([]);
     expect(letterIssues(draft({ summary: 'Visit www.spam.example' }), guard())).toHaveLength(1);
+  });
+});
+
+describe('letterIssues: the language', () => {
+  const letters = {
+    en: 'Dear friend, today I want you to think about the small things that make a day feel complete. Take ten minutes this morning and write down what you will do, and then do just one of them before lunch. It is not about being perfect, it is about beginning.',
+    de: 'Liebe Freundin, heute möchte ich, dass du über die kleinen Dinge nachdenkst, die einen Tag vollständig machen. Nimm dir zehn Minuten am Morgen und schreib auf, was du tun willst, und dann mach nur eine Sache davon vor dem Mittagessen. Es geht nicht um Perfektion.',
+    fr: "Chère amie, aujourd'hui je voudrais que vous pensiez aux petites choses qui rendent une journée complète. Prenez dix minutes ce matin et écrivez ce que vous allez faire, puis faites une seule de ces choses avant le déjeuner. Il ne s'agit pas d'être parfait.",
+    es: 'Querida amiga, hoy quiero que pienses en las pequeñas cosas que hacen que un día se sienta completo. Tómate diez minutos esta mañana y escribe lo que vas a hacer, y luego haz solo una de ellas antes del almuerzo. No se trata de ser perfecta.',
+    it: "Cara amica, oggi voglio che tu pensi alle piccole cose che rendono una giornata completa. Prenditi dieci minuti questa mattina e scrivi cosa farai, e poi fai solo una di queste cose prima di pranzo. Non si tratta di essere perfetti, ma di iniziare con calma e con fiducia.",
+  };
+  const check = (body: string, language: string) => languageIssue(body, language);
+
+  it('passes a letter in the asked-for language, whatever its region subtag', () => {
+    for (const [lang, body] of Object.entries(letters)) expect([lang, check(body, lang)]).toEqual([lang, null]);
+    expect(check(letters.de, 'de-AT')).toBeNull();
+    expect(check(letters.es, 'es-419')).toBeNull();
+  });
+
+  it('refuses a letter in another of our languages, naming the asked-for one', () => {
+    expect(check(letters.en, 'de')).toMatch(/must be written in German \(de\), but it reads as English/);
+    expect(check(letters.fr, 'es')).toMatch(/reads as French/);
+    expect(check(letters.es, 'en-GB')).toMatch(/British English/);
+    expect(check(letters.it, 'en')).toMatch(/must be written in English \(en\)/);
+  });
+
+  it('refuses an English letter for a language outside the four, by stopwords or by script', () => {
+    expect(check(letters.en, 'it')).toMatch(/Italian.*reads as English/);
+    expect(check(letters.en, 'ru')).toMatch(/Russian.*not in its script/);
+    expect(check(letters.en, 'ja')).toMatch(/Japanese/);
+    expect(check('Дорогой друг, сегодня я хочу, чтобы ты подумал о маленьких вещах.', 'ru')).toBeNull();
+    expect(check('今日は小さなことについて考えてみましょう。十分間だけ、やることを書き出してください。', 'ja')).toBeNull();
+  });
+
+  it('does not judge a short text, and goes back to the model as a reason in letterIssues', () => {
+    expect(check('Hello there, friend.', 'de')).toBeNull();
+    expect(letterIssues(draft({ body: `${letters.en} ${words(120)}` }), guard({ language: 'de' }))).toEqual([expect.stringContaining('must be written in German')]);
   });
 });
 

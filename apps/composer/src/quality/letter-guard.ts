@@ -1,4 +1,5 @@
 import type { LetterDraft, ResponseLength } from '@mz/contracts';
+import { languageIssue } from './language-check';
 
 /**
  * What each response length means: a word target for the prompt, the range a letter's body must
@@ -24,6 +25,8 @@ export interface LetterGuard {
   recent: { localDate: string; subject: string | null; opening: string | null }[];
   /** Everything the prompt gave the model: a link or address is allowed only if it appears here. */
   promptText: string;
+  /** The subscription's language (BCP 47): the body must be in it (language-check.ts, a heuristic). */
+  language: string;
 }
 
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>()"']+/gi;
@@ -65,5 +68,7 @@ export function letterIssues(draft: LetterDraft, guard: LetterGuard): string[] {
     for (const m of text.matchAll(EMAIL)) if (!given.includes(m[0].toLowerCase())) invented.add(m[0]);
   }
   if (invented.size) issues.push(`it contains links or addresses nobody gave you (${[...invented].slice(0, 3).join(', ')}); remove them`);
+  const wrongLanguage = languageIssue(draft.body, guard.language);
+  if (wrongLanguage) issues.push(wrongLanguage);
   return issues;
 }

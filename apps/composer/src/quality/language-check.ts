@@ -1,0 +1,105 @@
+import { languageName, primaryLanguage, SUPPORTED_LANGUAGES, type SupportedLanguage } from '@mz/contracts';
+
+/**
+ * Is a letter in the language its subscription asked for? (docs/architecture.md §7, quality
+ * guard.) A cheap heuristic, two steps, on the body only:
+ *
+ * 1. **Script.** The language's likely script (`Intl.Locale(tag).maximize().script`: ru → Cyrl,
+ *    ja → Jpan, ar → Arab) must hold at least SCRIPT_SHARE of the body's letters. Catches an
+ *    English letter for a Russian or Japanese reader, for any language ICU knows.
+ * 2. **Stopwords**, for Latin-script text: the share of very common, distinctive words of each
+ *    language we support out of the box (en, de, fr, es). A letter for one of them is refused when
+ *    another of them clearly wins; a letter for any other Latin-script language (it, pt, nl…) is
+ *    refused only when it is clearly one of those four (it asked for Italian and got English); a
+ *    letter for one of the four is also refused when almost none of its words are that language's.
+ *
+ * Limits, on purpose: texts under MIN_WORDS words are not judged (too few words to count); close
+ * relatives outside the four are not told apart (Catalan for Spanish, Dutch for German, Portuguese
+ * for Spanish can pass); the subject and summary are not checked (too short to judge, and the
+ * subject is read by the reader next to a body that was); a letter that mixes languages passes as
+ * long as the asked-for language wins. The LLM is asked plainly for the language; this only
+ * catches the model ignoring it.
+ */
+
+const SCRIPT_SHARE = 0.8;
+const MIN_WORDS = 20;
+/** A rival language must reach this share of the words, and twice the asked-for one's, to refuse. */
+const RIVAL_SHARE = 0.08;
+/**
+ * For a language outside the four the bar is higher: Italian or Portuguese share words with our
+ * Spanish and French lists ("il", "con", "se"), while a real English, German, French or Spanish text
+ * scores 0.25–0.4.
+ */
+const RIVAL_SHARE_OTHER = 0.2;
+/** A letter for one of the four whose own stopwords are below this share is not in it at all. */
+const OWN_MIN_SHARE = 0.06;
+
+// Frequent words of each language that the others do not use (shared ones like "la", "que", "es",
+// "no", "de", "en" are left out, so a hit votes for one language only).
+const STOPWORDS: Record<SupportedLanguage, ReadonlySet<string>> = {
+  en: new Set(['the', 'and', 'of', 'to', 'is', 'you', 'that', 'it', 'with', 'this', 'your', 'for', 'are', 'have', 'what', 'be', 'was', 'not', 'but', 'on', 'as', 'will', 'today', 'can', 'one', 'when']),
+  de: new Set(['der', 'die', 'das', 'und', 'ist', 'nicht', 'ich', 'du', 'sie', 'mit', 'den', 'dem', 'ein', 'eine', 'zu', 'auf', 'für', 'sich', 'auch', 'wie', 'dass', 'wir', 'heute', 'dir', 'dich', 'dein', 'deine', 'oder', 'aber', 'wenn']),
+  fr: new Set(['le', 'les', 'et', 'est', 'une', 'des', 'du', 'pas', 'qui', 'vous', 'je', 'pour', 'dans', 'ce', 'sur', 'avec', 'nous', 'mais', 'au', 'aux', 'votre', 'tu', 'il', 'elle', 'aujourd', 'cette', 'ou', 'être']),
+  es: new Set(['el', 'los', 'las', 'y', 'una', 'del', 'por', 'para', 'con', 'lo', 'se', 'su', 'como', 'más', 'pero', 'hoy', 'muy', 'tu', 'tus', 'te', 'usted', 'esta', 'este', 'hay', 'sin', 'ser']),
+};
+
+// Scripts as Unicode Script property values; ICU's combined scripts spelled out.
+const SCRIPT_SETS: Record<string, string[]> = { Jpan: ['Hira', 'Kana', 'Han'], Hans: ['Han'], Hant: ['Han'], Kore: ['Hang', 'Han'] };
+
+/** The script a tag is written in (ICU's likely subtags), or null when ICU does not know. */
+export function scriptOf(tag: string): string | null {
+  try {
+    return new Intl.Locale(tag).maximize().script ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function scriptPattern(script: string): RegExp | null {
+  const parts = SCRIPT_SETS[script] ?? [script];
+  try {
+    return new RegExp(`[${parts.map((p) => `\\p{Script=${p}}`).join('')}]`, 'u');
+  } catch {
+    return null;
+  }
+}
+
+/** Share of each supported language's stopwords among the words of `text`. */
+export function stopwordShares(text: string): Record<SupportedLanguage, number> {
+  const words = text.toLowerCase().normalize('NFC').split(/[^\p{L}]+/u).filter(Boolean);
+  const shares = {} as Record<SupportedLanguage, number>;
+  for (const lang of SUPPORTED_LANGUAGES) {
+    const list = STOPWORDS[lang];
+    shares[lang] = words.length ? words.filter((w) => list.has(w)).length / words.length : 0;
+  }
+  return shares;
+}
+
+/**
+ * Null when the body may be in `tag` (or cannot be judged); otherwise the reason, in words the
+ * model can act on (it goes back to it in the one regeneration request).
+ */
+export function languageIssue(body: string, tag: string): string | null {
+  const name = languageName(tag);
+  const letters = [...body.matchAll(/\p{L}/gu)].map((m) => m[0]);
+  if (!letters.length) return null;
+  const script = scriptOf(tag);
+  const pattern = script ? scriptPattern(script) : null;
+  if (pattern) {
+    const share = letters.filter((c) => pattern.test(c)).length / letters.length;
+    if (share < SCRIPT_SHARE) return `the letter must be written in ${name} (${tag}), but most of it is not in its script; write the whole letter in ${name}`;
+  }
+  if (script !== 'Latn') return null;
+  const words = body.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
+  if (words < MIN_WORDS) return null;
+  const shares = stopwordShares(body);
+  const asked = primaryLanguage(tag);
+  const supported = (SUPPORTED_LANGUAGES as readonly string[]).includes(asked);
+  const own = supported ? shares[asked as SupportedLanguage] : 0;
+  const rival = SUPPORTED_LANGUAGES.filter((l) => l !== asked).sort((a, b) => shares[b] - shares[a])[0];
+  if (shares[rival] >= (supported ? RIVAL_SHARE : RIVAL_SHARE_OTHER) && shares[rival] >= 2 * own) {
+    return `the letter must be written in ${name} (${tag}), but it reads as ${languageName(rival)}; write the subject, body and summary in ${name}`;
+  }
+  if (supported && own < OWN_MIN_SHARE) return `the letter must be written in ${name} (${tag}), but it does not read as ${name}; write the subject, body and summary in ${name}`;
+  return null;
+}
