@@ -24,7 +24,7 @@ function row(over: Partial<SendClaimRow> = {}): SendClaimRow {
     id: '11111111-1111-4111-8111-111111111111', subscription_id: '22222222-2222-4222-8222-222222222222', user_id: '33333333-3333-4333-8333-333333333333',
     kind: 'scheduled', scheduled_for: new Date(NOW.getTime() - 1000), message_id: '<mz.1@reply.example>', subject: 'On patience',
     body_text: 'Dear reader,\n\nPatience.', body_html: '<p>Dear reader,</p><p>Patience.</p>', email: 'reader@example.org',
-    topic_code: 'stoic', topic_name: 'Stoicism', refusal: null, claimed_attempts: 1, quote_text: null, quote_author: null, quote_contended: false,
+    topic_code: 'stoic', topic_name: 'Stoicism', language: 'en', refusal: null, claimed_attempts: 1, quote_text: null, quote_author: null, quote_contended: false,
     ...over,
   };
 }
@@ -60,6 +60,26 @@ describe('SendLetterService decisions (repositories mocked)', () => {
       { letterId: row().id, userId: row().user_id, subscriptionId: row().subscription_id }, NOW, '250 OK queued', expect.any(Number), expect.objectContaining({ attempts: 1 }),
     );
     expect(letters.markSendFailure).not.toHaveBeenCalled();
+  });
+
+  it('fills the footer for the letter\'s language: the built-in translation, else the admin\'s English footer', async () => {
+    const footerOf = async (language: string) => {
+      const { service, transport } = setup(row({ language }));
+      await service.send(row().id);
+      return (transport.send.mock.calls[0] as unknown as [{ text: string; html: string }])[0];
+    };
+    const de = await footerOf('de-AT');
+    expect(de.text).toContain('Du erhältst diese E-Mail, weil du Stoicism bei Mentor Zero abonniert hast.');
+    expect(de.text).toMatch(/Stoicism abbestellen: https:\/\/mz\.example\//);
+    expect(de.html).toContain('Deine Einstellungen</a>');
+    expect((await footerOf('fr')).text).toContain('Se désabonner de Stoicism: https://mz.example/');
+    expect((await footerOf('es')).text).toContain('Darte de baja de Stoicism: https://mz.example/');
+    // Not translated: the admin's footer, which is English.
+    for (const language of ['en', 'it', 'ja']) {
+      const mail = await footerOf(language);
+      expect(mail.text).toMatch(/Unsubscribe: https:\/\/mz\.example\//);
+      expect(mail.text).not.toContain('abbestellen');
+    }
   });
 
   it('nothing claimable: nothing sent, nothing written', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import type { AppConfig, FailureClass } from '@mz/contracts';
+import { type AppConfig, type FailureClass, footerForLanguage } from '@mz/contracts';
 import { type ActiveFooter, FooterRepository, LetterRepository, type SendClaimRow, type SendRefusal } from '@mz/db';
 import { FOOTER_LOGIN_TTL_MS, hashToken, links, mailAddressSecret, newToken, signedAddress, signUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, classifyError, Clock, LOGGER, maskText, ReadCache, RetryLaterError, retryDecision } from '@mz/platform';
@@ -46,6 +46,8 @@ interface Claimed {
   email: string;
   topicCode: string;
   topicName: string;
+  /** The language the letter is written in: its footer's (TRANSLATED_FOOTERS, else the admin's English one). */
+  language: string;
 }
 
 /**
@@ -93,6 +95,7 @@ export class SendLetterService {
       id: row.id, subscriptionId: row.subscription_id, userId: row.user_id, kind: row.kind, scheduledFor: new Date(row.scheduled_for),
       messageId: row.message_id, subject: row.subject ?? '', bodyText: row.body_text, bodyHtml: row.body_html,
       attempts: row.claimed_attempts!, email: row.email, topicCode: row.topic_code, topicName: row.topic_name,
+      language: row.language,
     };
 
     let mail;
@@ -175,7 +178,7 @@ export class SendLetterService {
       addresses: { reply: signedAddress('reply', c.id, domain, secret), bounce: signedAddress('bounce_letter', c.id, domain, secret) },
       letter: { id: c.id, messageId: c.messageId, subject: c.subject, bodyText: c.bodyText, bodyHtml: c.bodyHtml },
       topic: { code: c.topicCode, name: c.topicName },
-      footer,
+      footer: footerForLanguage(c.language, footer),
       quote,
       links: {
         login: links.login(this.config.APP_BASE_URL, loginToken),

@@ -1,3 +1,4 @@
+import { fillTemplate, TRANSLATED_FOOTERS } from '@mz/contracts';
 import { analyseReply, extractFromText, extractReplyText, MAX_INPUT_CHARS, MAX_REPLY_CHARS } from './extract-reply';
 import { htmlToReplyText } from './html-text';
 import type { ParsedMessage } from './parsed-message';
@@ -243,5 +244,14 @@ describe('analyseReply: pathological mail stays cheap (R9: event loop never stal
     const r = analyseReply({ text: `Done, thanks!\n\n${'> old history\n'.repeat(100_000)}`, html: null });
     expect(r).toMatchObject({ text: 'Done, thanks!', uncertain: true, reasons: ['input_truncated'] });
     expect(MAX_INPUT_CHARS).toBeGreaterThan(64 * 1024);
+  });
+});
+
+describe('extractFromText: our translated footers (de, fr, es)', () => {
+  const links = { login_link: 'http://localhost:3000/login/Qm7nB2vX9cZ4lK8jH3gF6dS1aP0oI5uY', unsubscribe_link: 'http://localhost:3000/u/Zk3h9QpL2mN8xR4tV7wY1bC5dF0gH6jK', topic_name: 'Resilienz' };
+  it.each([['de', 'Erledigt!'], ['fr', "C'est fait !"], ['es', '¡Hecho!']] as const)('removes the %s footer, unquoted or quoted, so its unsubscribe words are never read', (lang, answer) => {
+    const footer = fillTemplate(TRANSLATED_FOOTERS[lang].text, links);
+    expect(extractFromText(`${answer}\n\n${footer}\n`)).toBe(answer);
+    expect(extractFromText(`${answer}\n\n${footer.split('\n').map((l) => `> ${l}`).join('\n')}\n`)).toBe(answer);
   });
 });

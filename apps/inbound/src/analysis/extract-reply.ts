@@ -100,8 +100,15 @@ const DASH_NAME = /^[-–—~]\p{Lu}[\p{L}'’.-]{0,30}(\s\p{Lu}[\p{L}'’.-]{0,
 
 // Our own footer (see mailer templates), in case it survives unquoted, e.g. under an Outlook
 // header block we did not recognise or in a forward. Its "Unsubscribe" must never be read.
-const FOOTER_START = /you are receiving this because you subscribed to\b/i;
-const FOOTER_LINES = [/reply to this email to tell your mentor how it went/i, /^your settings\s*:?/i, /^\s*unsubscribe from\b/i];
+// The translated footers (libs/contracts TRANSLATED_FOOTERS: de, fr, es) likewise: "abbestellen"
+// or "désabonner" in a quoted German or French footer must never be read either.
+const FOOTER_START = /you are receiving this because you subscribed to\b|du erhältst diese e-mail, weil du\b|vous recevez cet e-mail parce que vous\b|recibes este correo porque te suscribiste\b/iu;
+const FOOTER_LINES = [
+  /reply to this email to tell your mentor how it went/i, /^your settings\s*:?/i, /^\s*unsubscribe from\b/i,
+  /antworte auf diese e-mail und erzähl deinem mentor/iu, /^deine einstellungen\s*:?/iu, /^\s*\S.{0,80} abbestellen\s*:/iu,
+  /répondez à cet e-mail pour dire à votre mentor/iu, /^vos réglages\s*:?/iu, /^\s*se désabonner de\b/iu,
+  /responde a este correo para contarle a tu mentor/iu, /^tus ajustes\s*:?/iu, /^\s*darte de baja de\b/iu,
+];
 const OUR_LINK = /https?:\/\/\S{1,200}?\/(u|login)\/[A-Za-z0-9._~%-]{6,}/i;
 
 const DECORATION = /^[\s\-–—_=*~]*$/;

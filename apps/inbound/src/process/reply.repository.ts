@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { footerForLanguage } from '@mz/contracts';
 import { queryRows } from '@mz/db';
 
 /** The subscription a message was matched to. */
@@ -60,16 +61,17 @@ export class ReplyRepository {
    * sits in the reply (quoted, pasted, re-wrapped). Null for a letter not (yet) composed.
    */
   async letterBody(letterId: string): Promise<{ text: string | null; html: string | null; extra: string[] } | null> {
-    // The mailer adds the closing quote and the active footer when it sends: both come back too.
+    // The mailer adds the closing quote and the footer of the letter's language when it sends: both come back too.
     const [r] = await this.ds.query(
-      `SELECT l.body_text, l.body_html, q.text AS quote_text,
+      `SELECT l.body_text, l.body_html, q.text AS quote_text, l.language,
               (SELECT text_template FROM email_footer WHERE active LIMIT 1) AS footer_text
          FROM letter l LEFT JOIN bottom_quote q ON q.id = l.quote_id
         WHERE l.id = $1`,
       [letterId],
     );
     if (!r || !(r.body_text || r.body_html)) return null;
-    return { text: r.body_text, html: r.body_html, extra: [r.quote_text, r.footer_text].filter((t): t is string => !!t) };
+    const footer = footerForLanguage(r.language, { textTemplate: r.footer_text ?? '', htmlTemplate: '' }).textTemplate;
+    return { text: r.body_text, html: r.body_html, extra: [r.quote_text, footer].filter((t): t is string => !!t) };
   }
 
   /** The sender's own subscription to a topic, by the sender's address. */
