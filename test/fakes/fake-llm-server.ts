@@ -276,6 +276,8 @@ const THEMES = ['consistency', 'reflection', 'momentum', 'curiosity'];
  * does not list among the angles to avoid — so subjects and openings do not repeat.
  */
 function defaultLetter(req: CapturedRequest) {
+  const asked = /^Language: .* \(BCP 47: ([A-Za-z0-9-]+)\)/m.exec(promptText(req))?.[1]?.split('-')[0].toLowerCase();
+  if (asked && asked in TRANSLATED_LETTERS) return translatedLetter(req, TRANSLATED_LETTERS[asked]);
   const { topic, persona, fingerprint } = promptFacts(req);
   const text = promptText(req);
   const subjectTopic = topic ?? 'your practice';
@@ -306,6 +308,73 @@ function defaultLetter(req: CapturedRequest) {
     themes: [clip(subjectTopic, 60), THEMES[pick]],
     tone: TONES[pick],
     advice_focus: focus,
+    variation_tags: [`focus-${index}`, `fake-${fingerprint}`, THEMES[pick]],
+  };
+}
+
+/**
+ * The composer asks for a language on the prompt's last line ("Language: … (BCP 47: de)"). For
+ * German, French and Spanish the fake answers in that language, as a model that follows the prompt
+ * does; any other language gets the English letter (so the quality guard's language check can be
+ * seen refusing it).
+ */
+const TRANSLATED_LETTERS: Record<string, { subject: string; paragraphs: string[]; summary: string; focus: string[] }> = {
+  de: {
+    subject: 'Ein kleiner Schritt für heute',
+    focus: ['ein kleiner Schritt', 'die Rückkehr zur Aufgabe', 'eine ruhige Gewohnheit', 'der unscheinbare Fortschritt'],
+    paragraphs: [
+      'Heute möchte ich mit dir über {focus} nachdenken, und zwar mit {topic} im Blick.',
+      'Fortschritt kommt selten als großer Sprung. Er kommt aus kleinen Dingen, die du an gewöhnlichen Tagen wiederholst, wenn niemand zusieht, bis sie einfach zu dem werden, was du tust. Die Tage, die sich unscheinbar anfühlen, tragen dich am weitesten.',
+      'Hier ist die Übung für heute. Wähle eine Sache, die du in fünfzehn Minuten erledigen kannst. Mach sie vor dem Mittagessen, wenn es geht, und schreib danach einen Satz darüber auf, wie es lief: was leicht war, was sich gewehrt hat und was dich überrascht hat. Der Satz ist eine Notiz für dich selbst, kein Bericht.',
+      'Wenn die fünfzehn Minuten schlecht laufen, ist auch das eine Information. Bemerke, was deine Aufmerksamkeit weggezogen hat, ohne es zu bewerten, und kehre dann noch einmal zu der Aufgabe zurück. Das meiste an dieser Fähigkeit liegt in der Rückkehr.',
+      'Antworte auf diesen Brief mit deinem Satz, wenn du magst. Ich lese jede Antwort, und morgen schreibe ich mit ihr im Kopf.',
+      'Herzlich,',
+    ],
+    summary: 'Ein kurzer Brief über {topic}: ein kleiner Schritt und ein Satz darüber.',
+  },
+  fr: {
+    subject: 'Un petit pas pour aujourd’hui',
+    focus: ['un petit pas', 'le retour à la tâche', 'une habitude calme', 'le progrès discret'],
+    paragraphs: [
+      'Aujourd’hui, je voudrais que nous pensions à {focus}, avec {topic} en tête.',
+      'Le progrès arrive rarement comme un grand saut. Il vient des petites choses que vous répétez les jours ordinaires, quand personne ne regarde, jusqu’à ce qu’elles deviennent simplement ce que vous faites. Les jours qui semblent sans relief sont ceux qui vous portent le plus loin.',
+      'Voici la pratique du jour. Choisissez une chose que vous pouvez finir en quinze minutes. Faites-la avant le déjeuner si vous le pouvez, puis écrivez une phrase sur la façon dont cela s’est passé : ce qui était facile, ce qui a résisté et ce qui vous a surpris. Cette phrase est une note pour vous, pas un rapport.',
+      'Si les quinze minutes se passent mal, c’est aussi une information. Remarquez ce qui a détourné votre attention, sans le juger, et revenez une fois de plus à la tâche. Presque tout le savoir-faire est dans ce retour.',
+      'Répondez à cette lettre avec votre phrase si vous le souhaitez. Je lis chaque réponse, et demain je vous écrirai en la gardant en tête.',
+      'Chaleureusement,',
+    ],
+    summary: 'Une courte lettre sur {topic} : un petit pas et une phrase pour le noter.',
+  },
+  es: {
+    subject: 'Un pequeño paso para hoy',
+    focus: ['un pequeño paso', 'la vuelta a la tarea', 'un hábito tranquilo', 'el progreso discreto'],
+    paragraphs: [
+      'Hoy quiero que pensemos en {focus}, con {topic} en mente.',
+      'El progreso rara vez llega como un gran salto. Viene de las cosas pequeñas que repites en los días corrientes, cuando nadie mira, hasta que se vuelven simplemente lo que haces. Los días que parecen grises son los que más lejos te llevan.',
+      'Esta es la práctica de hoy. Elige una cosa que puedas terminar en quince minutos. Hazla antes del almuerzo si puedes, y luego escribe una frase sobre cómo te fue: lo que fue fácil, lo que se resistió y lo que te sorprendió. La frase es una nota para ti, no un informe.',
+      'Si los quince minutos salen mal, también eso es información. Observa qué se llevó tu atención, sin juzgarlo, y vuelve una vez más a la tarea. Casi toda la habilidad está en volver.',
+      'Responde a esta carta con tu frase si quieres. Leo cada respuesta, y mañana te escribiré con ella en mente.',
+      'Con cariño,',
+    ],
+    summary: 'Una carta breve sobre {topic}: un pequeño paso y una frase para anotarlo.',
+  },
+};
+
+function translatedLetter(req: CapturedRequest, t: (typeof TRANSLATED_LETTERS)[string]) {
+  const { topic, persona, fingerprint } = promptFacts(req);
+  const text = promptText(req);
+  const subjectTopic = topic ?? 'Mentor Zero';
+  const pick = parseInt(fingerprint.slice(0, 2), 16) % TONES.length;
+  const start = parseInt(fingerprint.slice(2, 4), 16) % t.focus.length;
+  const index = t.focus.map((_, i) => (start + i) % t.focus.length).find((i) => !text.includes(`focus-${i}`)) ?? start;
+  const fill = (s: string) => s.replace('{focus}', t.focus[index]).replace('{topic}', subjectTopic);
+  return {
+    subject: clip(`${t.subject}: ${t.focus[index]}`, 200),
+    body: [...t.paragraphs.map(fill), persona ?? 'Mentor Zero'].join('\n\n'),
+    summary: clip(fill(t.summary), 600),
+    themes: [clip(subjectTopic, 60), THEMES[pick]],
+    tone: TONES[pick],
+    advice_focus: t.focus[index],
     variation_tags: [`focus-${index}`, `fake-${fingerprint}`, THEMES[pick]],
   };
 }

@@ -176,6 +176,35 @@ describe('composer with an LLM endpoint', () => {
     expect((await row(id)).subject).toBe(r.subject);
   });
 
+  it("writes in the subscription's language: asked for on the prompt's last line, checked, stored with the letter", async () => {
+    const sub = await newSubscription(`lang-de-${randomUUID()}@example.test`);
+    await ds.query(`UPDATE subscription SET language = 'de-AT' WHERE id = $1`, [sub.subscriptionId]);
+    const id = await insertLetter({ sub });
+    await compose(id);
+    const r = await waitForStatus(id, ['composed', 'failed', 'retrying']);
+    expect(r).toMatchObject({ status: 'composed', language: 'de-AT' });
+    expect(r.body_text).toContain('Heute möchte ich mit dir');
+    const messages = llm.requests[0].body.messages;
+    expect(messages.at(-1).content.trim().split('\n').at(-1)).toContain('in Austrian German (BCP 47: de-AT)');
+    expect(messages[0].content).not.toContain('German');
+    const [event] = await ds.query(`SELECT metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_COMPOSED'`, [id]);
+    expect(event.metadata).toMatchObject({ language: 'de-AT' });
+    expect(event.metadata.requestedLanguage).toBeUndefined();
+  });
+
+  it('the quality guard refuses a letter in the wrong language: regenerated once with the reason, then a visible failure', async () => {
+    // The fake answers in English for Italian: a model ignoring the language it was asked for.
+    const sub = await newSubscription(`lang-it-${randomUUID()}@example.test`);
+    await ds.query(`UPDATE subscription SET language = 'it' WHERE id = $1`, [sub.subscriptionId]);
+    const id = await insertLetter({ sub });
+    await compose(id);
+    const r = await waitForStatus(id, ['failed', 'composed'], 30_000);
+    expect(r).toMatchObject({ status: 'failed', error_type: 'processing', model: null });
+    expect(r.last_error).toMatch(/^letter quality: the letter must be written in Italian \(it\), but it reads as English/);
+    expect(llm.requests).toHaveLength(6); // 3 attempts (processing), each a letter and its one regeneration
+    expect(JSON.stringify(llm.requests[1].body.messages)).toContain('must be written in Italian');
+  });
+
   it('records cached prompt tokens and the cost at the model price (LLM_PRICES), counted by purpose', async () => {
     // test-model is priced in LLM_PRICES below: input 0.4, cached 0.1, output 1.6 USD per 1M tokens.
     llm.script({ kind: 'ok', usage: { prompt_tokens: 2000, completion_tokens: 500, cached_tokens: 1152 } });
@@ -448,7 +477,7 @@ describe('composer with an LLM endpoint', () => {
       const earlier = await insertLetter({ sub, scheduledFor: new Date(Date.now() - 86_400_000), status: 'sent', extra: { subject: 'On steady days [mz:resilience]', body_text: 'Dear friend, yesterday.' } });
       expect(earlier).toBeTruthy();
       await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'llm_offline_fallback'`); // even with fallback allowed
-      const steps = Array.from({ length: 6 }, (_, i) => ({ kind: 'ok' as const, content: letterJson(i % 2 ? { subject: 'Something new', body: 'Too long. '.repeat(2000).slice(0, 11_000) } : {}) }));
+      const steps = Array.from({ length: 6 }, (_, i) => ({ kind: 'ok' as const, content: letterJson(i % 2 ? { subject: 'Something new', body: 'This is too long. '.repeat(1200).slice(0, 11_000) } : {}) }));
       llm.script(...steps);
       const id = await insertLetter({ sub });
       await compose(id);
@@ -509,6 +538,18 @@ describe('composer without an LLM (offline composer)', () => {
     const sendJob = await eventually(async () => (await queues.queue(QueueName.LettersSend).getJob(id)) ?? null, 'send job queued after the commit');
     expect(sendJob?.opts.delay).toBe(0); // the slot already passed: send now
     expect(await metric(svc, 'mz_letters_composed_total', { model_kind: 'offline' })).toBe(1);
+  });
+
+  it('writes English for a German subscription and says so: letter.language en, the requested language in LETTER_COMPOSED', async () => {
+    const sub = await newSubscription(`offline-de-${randomUUID()}@example.test`);
+    await ds.query(`UPDATE subscription SET language = 'de' WHERE id = $1`, [sub.subscriptionId]);
+    const id = await insertLetter({ sub, scheduledFor: new Date(Date.now() - 60_000) });
+    await queues.ensureJob(JobName.ComposeLetter, { v: 1, letterId: id }, id);
+    const r = await waitForStatus(id, ['composed']);
+    expect(r).toMatchObject({ model: 'offline', language: 'en' });
+    expect(r.body_text).toMatch(/^Dear /);
+    const [event] = await ds.query(`SELECT metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_COMPOSED'`, [id]);
+    expect(event.metadata).toMatchObject({ model: 'offline', language: 'en', requestedLanguage: 'de' });
   });
 });
 

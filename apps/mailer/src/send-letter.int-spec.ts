@@ -127,6 +127,24 @@ describe('mailer: letters.send and mail.transactional', () => {
 
   // ---- tests ----------------------------------------------------------------------------------
 
+  it("fills the footer in the letter's language: German for a German letter, the admin's English one for an unsupported language", async () => {
+    const user = await makeUser();
+    const subId = await makeSubscription(user.id);
+    const de = await composedLetter(subId);
+    const it = await composedLetter(subId);
+    await ds.query(`UPDATE letter SET language = CASE id WHEN $1::uuid THEN 'de-CH' ELSE 'it' END WHERE id IN ($1, $2)`, [de, it]);
+    await drive(de);
+    await drive(it);
+    await untilStatus(de, 'sent');
+    await untilStatus(it, 'sent');
+    const [deMail] = messagesTo(user.email).filter((m) => m.messageId === `<mz.${de}@${REPLY_DOMAIN}>`);
+    const [itMail] = messagesTo(user.email).filter((m) => m.messageId === `<mz.${it}@${REPLY_DOMAIN}>`);
+    expect(deMail.text).toContain('Du erhältst diese E-Mail, weil du Focus bei Mentor Zero abonniert hast.');
+    expect(deMail.text).toMatch(/Focus abbestellen: https:\/\/mentor\.test\/u\//);
+    expect(deMail.html).toContain('Deine Einstellungen</a>');
+    expect(itMail.text).toContain('subscribed to Focus on Mentor Zero');
+  });
+
   it('delivers a composed letter once, with every header, the footer links and the ledger row + event', async () => {
     const user = await makeUser();
     const subId = await makeSubscription(user.id);

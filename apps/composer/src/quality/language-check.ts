@@ -22,6 +22,7 @@ import { languageName, primaryLanguage, SUPPORTED_LANGUAGES, type SupportedLangu
  */
 
 const SCRIPT_SHARE = 0.8;
+const SAMPLE_CHARS = 20_000;
 const MIN_WORDS = 20;
 /** A rival language must reach this share of the words, and twice the asked-for one's, to refuse. */
 const RIVAL_SHARE = 0.08;
@@ -79,7 +80,9 @@ export function stopwordShares(text: string): Record<SupportedLanguage, number> 
  * Null when the body may be in `tag` (or cannot be judged); otherwise the reason, in words the
  * model can act on (it goes back to it in the one regeneration request).
  */
-export function languageIssue(body: string, tag: string): string | null {
+export function languageIssue(fullBody: string, tag: string): string | null {
+  // A letter's language shows in its first pages; a hostile megabyte body is judged on those too.
+  const body = fullBody.slice(0, SAMPLE_CHARS);
   const name = languageName(tag);
   const letters = [...body.matchAll(/\p{L}/gu)].map((m) => m[0]);
   if (!letters.length) return null;
