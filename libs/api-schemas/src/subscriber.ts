@@ -1,17 +1,32 @@
 import { z } from 'zod';
+import { canonicalLanguage, MAX_LANGUAGE_TAG } from '@mz/contracts';
 import { isValidSendTime, isValidTimezone, MAX_PREVIEW_RUNS } from '@mz/schedule';
 
 export const TopicCode = z.string().regex(/^[a-z0-9-]{2,24}$/, 'expected a topic code');
 export const Timezone = z.string().max(64).refine(isValidTimezone, { message: 'expected an IANA timezone such as "Europe/Paris"' });
 export const SendTime = z.string().refine(isValidSendTime, { message: 'expected "HH:MM" between 00:00 and 23:59' });
+/**
+ * A BCP 47 language tag (docs/architecture.md §3.3), stored canonical: "EN-us" → "en-US". Refused:
+ * malformed ("en_US"), private-use ("x-klingon", "qaa"), no language ("und"), over 35 characters.
+ */
+export const LanguageTag = z
+  .string()
+  .max(MAX_LANGUAGE_TAG, `at most ${MAX_LANGUAGE_TAG} characters`)
+  .refine((v) => canonicalLanguage(v) !== null, { message: 'expected a BCP 47 language tag such as "en", "de-AT" or "pt-BR"' })
+  .transform((v) => canonicalLanguage(v)!)
+  .describe('BCP 47 language tag the letters are written in; stored canonical (Intl.getCanonicalLocales)');
 const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected "YYYY-MM-DD"');
 
-/** One topic's settings. `contextNote`: omitted → unchanged, null or "" → cleared. */
+/**
+ * One topic's settings. `contextNote`: omitted → unchanged, null or "" → cleared. `language`:
+ * omitted → unchanged ("en" for a new subscription; the console sends the browser's language).
+ */
 export const SubscriptionSettings = z.strictObject({
   enabled: z.boolean(),
   sendTime: SendTime,
   timezone: Timezone,
   contextNote: z.string().max(2000, 'at most 2000 characters').nullable().optional(),
+  language: LanguageTag.optional(),
 });
 export type SubscriptionSettingsInput = z.infer<typeof SubscriptionSettings>;
 
@@ -71,6 +86,8 @@ export const SubscriptionView = z.object({
   sendTime: z.string(),
   timezone: z.string().nullable(),
   contextNote: z.string().nullable(),
+  language: z.string().describe('BCP 47 tag the letters are asked for in ("en" until chosen)'),
+  letterLanguage: z.string().describe('the language letters are actually written in: `language` when an LLM writes them, "en" when none is configured (the offline composer writes English only)'),
   nextRunAt: z.iso.datetime().nullable(),
   pausedUntil: z.iso.datetime().nullable(),
   streak: z.number().int(),

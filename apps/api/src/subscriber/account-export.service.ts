@@ -22,7 +22,7 @@ export class AccountExportService {
     const q = (sql: string) => this.ds.query(sql, [userId]);
     const [subscriptions, letters, prompts, replies, progress, events, sessions, loginTokens, quotes] = await Promise.all([
       q(`SELECT s.id, t.code AS topic, t.name AS "topicName", s.enabled, s.send_time_local AS "sendTime", s.timezone,
-                s.context_note AS "contextNote", s.next_run_at AS "nextRunAt", s.last_scheduled_local_date::text AS "lastScheduledLocalDate",
+                s.context_note AS "contextNote", s.language, s.next_run_at AS "nextRunAt", s.last_scheduled_local_date::text AS "lastScheduledLocalDate",
                 s.paused_until AS "pausedUntil", s.created_at AS "createdAt", s.updated_at AS "updatedAt"
            FROM subscription s JOIN topic t ON t.id = s.topic_id WHERE s.user_id = $1 ORDER BY s.created_at`),
       q(`SELECT l.id, t.code AS topic, l.kind, l.status, l.scheduled_for AS "scheduledFor", l.local_date::text AS "localDate",

@@ -139,6 +139,39 @@ describe('subscriber API', () => {
       expect(n).toBe(1);
     });
 
+    it('a language: English until chosen, stored canonical, omitted keeps it; without an LLM letters are English', async () => {
+      const { cookie } = await subscriber();
+      const sub = await subscribe(cookie, 'writing');
+      const view = async () => (await (await h.request('GET', '/api/subscriptions', { cookie })).json()).subscriptions.find((x: { topic: { code: string } }) => x.topic.code === 'writing');
+      expect(await view()).toMatchObject({ language: 'en', letterLanguage: 'en' });
+      const saved = await (await h.request('PUT', '/api/subscriptions/writing', { cookie, json: { enabled: true, sendTime: '07:30', timezone: 'Europe/Paris', language: 'DE-at' } })).json();
+      // This api runs without LLM_BASE_URL: the offline composer writes English, and the view says so.
+      expect(saved).toMatchObject({ language: 'de-AT', letterLanguage: 'en' });
+      await h.request('PUT', '/api/subscriptions/writing', { cookie, json: { enabled: true, sendTime: '08:00', timezone: 'Europe/Paris' } });
+      const [row] = await h.ds.query(`SELECT language FROM subscription WHERE id = $1`, [sub.id]);
+      expect(row.language).toBe('de-AT');
+      const bulk = await h.request('PUT', '/api/subscriptions', { cookie, json: { subscriptions: [{ topic: 'writing', enabled: true, sendTime: '08:00', timezone: 'UTC', language: 'iw' }] } });
+      expect((await bulk.json()).subscriptions.find((x: { topic: { code: string } }) => x.topic.code === 'writing').language).toBe('he');
+    });
+
+    it('refuses a forged or invalid language with 400 and changes nothing', async () => {
+      const { cookie } = await subscriber();
+      const sub = await subscribe(cookie, 'writing', { language: 'fr' });
+      const [before] = await h.ds.query(`SELECT * FROM subscription WHERE id = $1`, [sub.id]);
+      const tags: unknown[] = ['en_US', 'english', 'x-klingon', 'qaa', 'und', '', ' ', 'de-', '<script>', "fr'; DROP TABLE subscription; --", `en-${'a'.repeat(40)}`, 'en-US-u-ca-gregory-x-' + 'a'.repeat(30), 42, null, ['en'], { tag: 'en' }];
+      for (const language of tags) {
+        const res = await h.request('PUT', '/api/subscriptions/writing', { cookie, json: { enabled: true, sendTime: '08:00', timezone: 'Europe/Paris', language } });
+        expect([JSON.stringify(language).slice(0, 40), res.status]).toEqual([JSON.stringify(language).slice(0, 40), 400]);
+        expect((await res.json()).issues.length).toBeGreaterThan(0);
+      }
+      const bulk = await h.request('PUT', '/api/subscriptions', { cookie, json: { subscriptions: [{ topic: 'focus', enabled: true, sendTime: '09:00', timezone: 'UTC', language: 'es' }, { topic: 'writing', enabled: true, sendTime: '09:00', timezone: 'UTC', language: 'zz_ZZ' }] } });
+      expect(bulk.status).toBe(400);
+      const [after] = await h.ds.query(`SELECT * FROM subscription WHERE id = $1`, [sub.id]);
+      expect(after).toEqual(before);
+      const [{ n }] = await h.ds.query(`SELECT count(*)::int AS n FROM subscription WHERE user_id = $1`, [sub.user_id]);
+      expect(n).toBe(1);
+    });
+
     it('disabling a topic cancels its pending letters and removes their jobs', async () => {
       const { cookie } = await subscriber();
       const sub = await subscribe(cookie, 'discipline');

@@ -1,7 +1,8 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LetterCommands } from '@mz/domain';
-import { Clock } from '@mz/platform';
+import { type AppConfig, DEFAULT_LANGUAGE, llmConfigured } from '@mz/contracts';
+import { APP_CONFIG, Clock } from '@mz/platform';
 import type { SignupChoiceInput, SubscriptionSettingsInput } from '@mz/api-schemas';
 
 export interface TopicSummary { code: string; name: string; description: string; persona: { name: string; era: string } }
@@ -13,6 +14,10 @@ export interface SubscriptionItem {
   sendTime: string;
   timezone: string | null;
   contextNote: string | null;
+  /** Canonical BCP 47 tag the letters are asked for in. */
+  language: string;
+  /** What letters are written in: `language` with an LLM, English without one (docs/architecture.md §3.3). */
+  letterLanguage: string;
   nextRunAt: Date | null;
   pausedUntil: Date | null;
   streak: number;
@@ -42,7 +47,12 @@ export interface SignupApplied {
  */
 @Injectable()
 export class SubscriptionsService {
-  constructor(private readonly ds: DataSource, private readonly letters: LetterCommands, private readonly clock: Clock) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly letters: LetterCommands,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async topics(): Promise<TopicSummary[]> {
     const rows = await this.ds.query(
@@ -56,7 +66,7 @@ export class SubscriptionsService {
   async list(userId: string, m: EntityManager = this.ds.manager): Promise<SubscriptionItem[]> {
     const rows = await m.query(
       `SELECT t.code, t.name, t.description, p.name AS persona_name, p.era AS persona_era,
-              s.id AS subscription_id, s.enabled, s.send_time_local, s.timezone, s.context_note, s.next_run_at, s.paused_until,
+              s.id AS subscription_id, s.enabled, s.send_time_local, s.timezone, s.context_note, s.language, s.next_run_at, s.paused_until,
               s.last_scheduled_local_date::text AS last_scheduled_local_date,
               (SELECT pr.streak_at_time FROM progress pr WHERE pr.subscription_id = s.id ORDER BY pr.created_at DESC LIMIT 1) AS streak,
               (SELECT max(l.sent_at) FROM letter l WHERE l.subscription_id = s.id) AS last_letter_at
@@ -74,6 +84,8 @@ export class SubscriptionsService {
       sendTime: (r.send_time_local as string | null) ?? DEFAULT_SEND_TIME,
       timezone: (r.timezone as string | null) ?? null,
       contextNote: (r.context_note as string | null) ?? null,
+      language: (r.language as string | null) ?? DEFAULT_LANGUAGE,
+      letterLanguage: llmConfigured(this.config) ? ((r.language as string | null) ?? DEFAULT_LANGUAGE) : DEFAULT_LANGUAGE,
       nextRunAt: (r.next_run_at as Date | null) ?? null,
       pausedUntil: (r.paused_until as Date | null) ?? null,
       streak: Number(r.streak ?? 0),
@@ -139,16 +151,18 @@ export class SubscriptionsService {
     const keepNote = c.contextNote === undefined;
     const note = c.contextNote ? c.contextNote : null;
     const [row] = await m.query(
-      `INSERT INTO subscription (user_id, topic_id, enabled, send_time_local, timezone, context_note)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO subscription (user_id, topic_id, enabled, send_time_local, timezone, context_note, language)
+       VALUES ($1, $2, $3, $4, $5, $6, coalesce($8, '${DEFAULT_LANGUAGE}'))
        ON CONFLICT (user_id, topic_id) DO UPDATE SET
          enabled = EXCLUDED.enabled,
          send_time_local = EXCLUDED.send_time_local,
          timezone = EXCLUDED.timezone,
          context_note = CASE WHEN $7 THEN subscription.context_note ELSE EXCLUDED.context_note END,
+         language = coalesce($8, subscription.language),
          updated_at = now()
        RETURNING id`,
-      [userId, topic.id, c.enabled, c.sendTime, c.timezone, keepNote ? null : note, keepNote],
+      // language: canonical already (LanguageTag); omitted → kept, or English for a new subscription.
+      [userId, topic.id, c.enabled, c.sendTime, c.timezone, keepNote ? null : note, keepNote, c.language ?? null],
     );
     const change = await this.letters.applySubscriptionChange(m, row.id, this.clock.now());
     return change.cancelledLetterIds;
