@@ -79,6 +79,9 @@ describe('subscriber journey (browser)', () => {
     await card.getByLabel('Time of day').fill('06:45');
     await card.getByLabel('Time zone').selectOption('Asia/Tokyo');
     await card.getByLabel(/About you/).fill('I start a new job next month and want calmer mornings.');
+    // The letter language starts at the browser's (en-GB here); the reader picks German.
+    expect(await card.getByTestId('language-resilience').inputValue()).toBe('en-GB');
+    await card.getByLabel('Letter language').selectOption('de');
 
     // The preview is the scheduler's own function, asked again as time and zone change.
     const runs = card.getByTestId('preview-resilience').locator('time');
@@ -93,11 +96,13 @@ describe('subscriber journey (browser)', () => {
     await card.getByTestId('save-resilience').click();
     await card.getByTestId('status-resilience').filter({ hasText: /^Saved\. Next letter/ }).waitFor();
     const [sub] = await stack.ds.query(
-      `SELECT s.enabled, s.send_time_local, s.timezone, s.context_note, s.next_run_at FROM subscription s
+      `SELECT s.enabled, s.send_time_local, s.timezone, s.context_note, s.language, s.next_run_at FROM subscription s
          JOIN app_user u ON u.id = s.user_id JOIN topic t ON t.id = s.topic_id WHERE u.email = $1 AND t.code = 'resilience'`,
       [EMAIL],
     );
-    expect(sub).toMatchObject({ enabled: true, send_time_local: '06:45', timezone: 'Asia/Tokyo', context_note: 'I start a new job next month and want calmer mornings.' });
+    expect(sub).toMatchObject({ enabled: true, send_time_local: '06:45', timezone: 'Asia/Tokyo', context_note: 'I start a new job next month and want calmer mornings.', language: 'de' });
+    // This stack has no LLM: the page says plainly that letters come in English for now.
+    await expectVisible(card.getByTestId('language-notice-resilience').filter({ hasText: /^For now your letters come in English.*\(Deutsch\)/ }));
     // What the page promised is what the scheduler will do.
     expect(new Date(sub.next_run_at).toISOString()).toBe(new Date(utc[0]).toISOString());
     await expectVisible(page.getByText(/You receive 1 letter a day: Resilience/));

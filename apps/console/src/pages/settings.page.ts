@@ -7,6 +7,7 @@ import { loadSubscriptions, saveSubscriptions, type PreviewRun, type Subscriptio
 import { formatDate, formatDateTime, plural, relativeTime, zoneAbbreviation } from '../lib/format';
 import { navigate } from '../lib/router';
 import { forgetMe, me } from '../lib/session';
+import { browserLanguage, languageLabel, languageOptions } from '../lib/languages';
 import { allTimeZones, browserTimeZone, groupTimeZones, zoneLabel } from '../lib/timezones';
 import type { PageContext } from './page';
 
@@ -79,6 +80,13 @@ function timezoneSelect(selected: string): HTMLSelectElement {
   return select;
 }
 
+function languageSelect(selected: string): HTMLSelectElement {
+  const select = h('select', { name: 'language' });
+  for (const tag of languageOptions(selected)) select.append(h('option', { value: tag, selected: tag === selected, lang: tag }, languageLabel(tag)));
+  select.value = selected;
+  return select;
+}
+
 function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subscription[]) => void): HTMLElement {
   let sub = initial;
   const code = sub.topic.code;
@@ -92,6 +100,10 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
   const useMine = button(`Use my time zone (${zoneLabel(browserZone)})`, { variant: 'quiet', small: true });
   const note = h('textarea', { name: 'contextNote', maxlength: String(NOTE_MAX), rows: '3', placeholder: 'e.g. I am training for my first marathon and keep skipping long runs.' });
   note.value = sub.contextNote ?? '';
+  // A new subscription starts in the browser's language; a saved one keeps its own.
+  const language = languageSelect(sub.subscribed ? sub.language : browserLanguage());
+  language.dataset.testid = `language-${code}`;
+  const languageNotice = h('p', { class: 'field-hint', role: 'status', 'data-testid': `language-notice-${code}` });
   const noteCount = h('span', { class: 'char-count', 'aria-live': 'off' });
   const previewList = h('ol', { class: 'preview-list', 'data-testid': `preview-${code}` });
   const previewBox = h('div', { class: 'preview', 'aria-live': 'polite', 'aria-atomic': 'true' }, h('p', { class: 'preview-title' }, 'Next letters'), previewList);
@@ -110,6 +122,8 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
       field('Time of day', time, { hint: 'Your local time in the zone on the right.' }),
       h('div', { class: 'field' }, h('label', { for: zone.id || (zone.id = uniqueId('tz')) }, 'Time zone'), zone, useMine),
     ),
+    field('Letter language', language, { hint: 'Your letters — subject, text and footer — are written in this language. Reply in any language you like.' }),
+    languageNotice,
     h('div', { class: 'field' }, h('label', { for: (note.id = uniqueId('note')) }, 'About you ', h('span', { class: 'muted' }, '(optional)')), h('p', { class: 'field-hint', id: `${note.id}-hint` }, 'A line or two your mentor keeps in mind: what you are working on, what gets in the way.'), note, noteCount),
     previewBox,
   );
@@ -154,6 +168,12 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
     sendNow.disabled = !(sub.subscribed && sub.enabled);
     sendNow.title = sendNow.disabled ? 'Save this topic as on first' : '';
     useMine.hidden = zone.value === browserZone;
+    // Without an LLM the offline composer writes English only: say so rather than pretend.
+    const fallsBack = sub.subscribed && sub.letterLanguage !== sub.language;
+    languageNotice.hidden = !fallsBack;
+    languageNotice.textContent = fallsBack
+      ? `For now your letters come in English: this Mentor Zero has no AI writer set up, and its built-in letters exist only in English. Your choice (${languageLabel(sub.language)}) is kept and used as soon as one is.`
+      : '';
     noteCount.textContent = `${note.value.length} / ${NOTE_MAX}`;
     const bits: string[] = [];
     if (sub.subscribed && sub.enabled && sub.nextRunAt) bits.push(`Next letter ${formatDateTime(sub.nextRunAt, sub.timezone ?? undefined)} (${relativeTime(sub.nextRunAt)})`);
@@ -216,6 +236,7 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
     zone.dispatchEvent(new Event('change'));
     zone.focus();
   });
+  language.addEventListener('change', markDirty);
   note.addEventListener('input', () => {
     markDirty();
     noteCount.textContent = `${note.value.length} / ${NOTE_MAX}`;
@@ -230,7 +251,7 @@ function topicCard(ctx: PageContext, initial: Subscription, onSaved: (all: Subsc
     }
     try {
       const all = await withBusy(save, 'Saving…', () =>
-        saveSubscriptions([{ topic: code, enabled: enabled.checked, sendTime: time.value, timezone: zone.value, contextNote: note.value.trim() ? note.value.trim() : null }]),
+        saveSubscriptions([{ topic: code, enabled: enabled.checked, sendTime: time.value, timezone: zone.value, language: language.value, contextNote: note.value.trim() ? note.value.trim() : null }]),
       );
       const mine = all.find((s) => s.topic.code === code);
       if (mine) sub = mine;
