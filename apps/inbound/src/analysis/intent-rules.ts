@@ -109,11 +109,14 @@ const UNSUB_STRONG: RegExp[] = [
   /\b(?:don't|do not) (?:send|email|mail) me\b(?!.{0,40}\b(?:until|till|for|before)\b)/u,
   // de
   /\b(?:abmelden|abbestellen|austragen)\b/u,
-  /\bmeld(?:e|et|en sie) mich\b.{0,30}\bab\b|\btrag(?:e|t|en sie) mich\b.{0,30}\baus\b/u,
+  /\bmeld(?:e|et|en sie) mich\b.{0,30}\bab\b|\btrag(?:e|t|en sie)? mich\b.{0,30}\baus\b/u,
+  /\bhör(?:t|en sie)? (?:bitte )?auf,? (?:mir|uns) (?:zu )?(?:schreiben|mailen|senden|schicken)\b/u,
   /\bkeine (?:e-?mails|mails|nachrichten|briefe) mehr\b/u,
   // fr
-  /\bdésabonn(?:er|ez|ement)|\bdésinscri(?:re|vez|ption)|\bne (?:plus|pas) recevoir\b|\barrêtez (?:de m'envoyer|les (?:e-?mails|mails|messages|lettres))/u,
+  /\bdésabonn(?:er|ez|ement)|\bdésinscri(?:re|vez|ption)|\bne (?:veux |souhaite |désire )?(?:plus|pas) recevoir\b|\barrêtez (?:de m'envoyer|les (?:e-?mails|mails|messages|lettres))/u,
+  /\b(?:retirez|supprimez|enlevez|rayez)[- ]moi de (?:la|votre|cette|vos) listes?\b/u,
   // es
+  /\b(?:quitadme|quítenme|quitenme|quítame|quitame|bórrenme|borrenme|bórrame|borrame|borradme|sácame|sacame|sacadme|sáquenme|saquenme) de (?:la|vuestra|su|tu|esta|sus|vuestras) listas?\b/u,
   /\b(?:darme|darse|dar|dadme|denme) de baja\b|\bdejen de enviar|\bno quiero recibir más\b|\bcancelar (?:mi|la) suscripción\b/u,
   // it, nl, pt
   /\bdisiscriv(?:imi|ermi|ere)\b|\bcancellami\b|\b(?:afmelden|uitschrijven)\b|\bmeld me af\b|\bdescadastr(?:ar|e-me)\b|\bcancelar (?:a|minha) inscrição\b/u,
@@ -129,8 +132,8 @@ const UNSUB_TENTATIVE = rx(/\b(?:maybe|perhaps|i think|i guess|might|probably|no
 const UNSUB_KEYWORDS = [
   'unsubscri', 'opt', 'remove me', 'take me off', 'stop', 'cancel', 'no more', 'send me', 'mail me',
   'abmeld', 'abbestell', 'austragen', 'meld', 'trag', 'keine',
-  'désabonn', 'désinscri', 'recevoir', 'arrêtez',
-  'de baja', 'dejen de enviar', 'recibir',
+  'désabonn', 'désinscri', 'recevoir', 'arrêtez', 'hör', 'liste',
+  'de baja', 'dejen de enviar', 'recibir', 'lista',
   'disiscriv', 'afmeld', 'uitschrijv', 'descadastr',
   '配信停止', '購読解除', '登録解除', '配信を停止',
   'abgemeldet', 'désabonné', 'désinscrit', 'de baja',
@@ -344,11 +347,12 @@ const DONE_EXACT = new Set([
   'yes done', 'yep done', 'done and done', 'done done', 'did it!', 'nailed it', 'i have done it', "i've done it",
   'erledigt', 'gemacht', 'geschafft', 'fertig', 'hab ich gemacht', 'habe ich gemacht', 'habe es gemacht', 'ist erledigt', 'heute erledigt', 'alles erledigt',
   'fait', "c'est fait", 'terminé', 'fini', "j'ai fini", "j'ai terminé", "j'ai fait", 'réalisé', 'accompli', 'fait aujourd\'hui',
-  'hecho', 'listo', 'terminado', 'completado', 'lo hice', 'ya está', 'ya lo hice', 'hecho hoy',
+  'hecho', 'listo', 'terminado', 'completado', 'lo hice', 'ya está', 'ya lo hice', 'hecho hoy', 'todo hecho', 'he terminado', 'ya terminé', 'terminé', 'lo he hecho',
+  'tout est fait', 'c\'est fini', 'j\'ai réussi', "i've finished it", 'i have finished it', 'i finished it', "i've finished", 'alles gemacht',
   'fatto', 'finito', 'completato', 'gedaan', 'klaar', 'voltooid', 'feito', 'concluído', 'terminei', 'klart', 'gjort',
   '完了', '完了しました', 'やりました', 'できました', '終わりました', '終了しました', '済みました', 'やった', '達成しました', '今日もやりました', '完成', '做完了',
 ]);
-const DONE_LEAD = rx(/^(?:(?:yes|yep|yeah|ok|okay|so|well|today|just|finally|already|ja|oui|sí|si)[, ]+)*(?:done|did it|i did it|i did (?:the|this|today's|my) \p{L}+|i (?:have |'ve )?(?:done|finished|completed) (?:it|the|this|today's|my)|finished|completed|all done|erledigt|geschafft|gemacht|(?:ich )?(?:hab(?:e)?|habe) (?:es|das|die übung|sie) (?:gemacht|erledigt|geschafft)|fertig|c'est fait|fait|terminé|fini|j'ai (?:fait|fini|terminé)|hecho|listo|lo hice|ya lo hice|terminado|completado|fatto|gedaan|klaar|feito|完了|やりました|できました|終わりました)(?![\p{L}'])/u);
+const DONE_LEAD = rx(/^(?:(?:yes|yep|yeah|ok|okay|so|well|today|just|finally|already|ja|oui|sí|si)[, ]+)*(?:done|did it|i did it|i did (?:the|this|today's|my) \p{L}+|i(?: have|'ve)? (?:done|finished|completed) (?:it|the|this|today's|my)|finished|completed|all done|erledigt|geschafft|gemacht|(?:ich )?(?:hab(?:e)?|habe) (?:es|das|die übung|sie) (?:gemacht|erledigt|geschafft)|fertig|c'est fait|tout est fait|fait|terminé|fini|j'ai (?:fait|fini|terminé)|hecho|todo hecho|listo|lo hice|ya lo hice|lo he hecho|he (?:terminado|acabado)|terminado|completado|fatto|gedaan|klaar|feito|完了|やりました|できました|終わりました)(?![\p{L}'])/u);
 const DONE_NEGATION = rx(/\b(?:not|didn't|did not|haven't|have not|hasn't|couldn't|could not|wasn't|never|nicht|noch nicht|kein|pas|jamais|non|no lo hice|no he|todavía no|aún no|niet|nog niet)\b|まだ|できませんでした|やってない/u);
 
 function stripForDone(s: string): string {

@@ -30,6 +30,8 @@ Choose exactly one intent:
 - "unsubscribe": they clearly ask to stop receiving these letters for good. Mentioning unsubscribing hypothetically, in the past, jokingly or as a question is not a request: choose "note" with a low confidence.
 - "pause": they ask for a break or say they are away for a time; give pause_days (1-365) or pause_until (the local date letters resume, YYYY-MM-DD, after today).
 
+The reply may be in any language (the subscriber may write in the language of their letters or another one, or mix several): judge the intent in whatever language it is written. Write note in the reply's own language.
+
 confidence is 0..1: how sure you are of the intent. note is a short neutral summary of what they wrote, or null. Use null for pause_days and pause_until unless the intent is "pause".
 
 Today is {{today}} ({{weekday}}) in the subscriber's time zone {{timezone}}.
