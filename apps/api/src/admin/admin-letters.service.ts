@@ -39,7 +39,8 @@ export class AdminLettersService {
               l.prompt_template_id AS "promptTemplateId", l.prompt_tokens AS "promptTokens", l.completion_tokens AS "completionTokens",
               l.compose_ms AS "composeMs", l.send_ms AS "sendMs", l.composed_at AS "composedAt", l.lease_until AS "leaseUntil",
               l.smtp_response AS "smtpResponse", l.fallback_reason AS "fallbackReason",
-              l.delivered_at AS "deliveredAt", l.delivered_by AS "deliveredBy"
+              l.delivered_at AS "deliveredAt", l.delivered_by AS "deliveredBy",
+              l.language, (SELECT s.language FROM subscription s WHERE s.id = l.subscription_id) AS "subscriptionLanguage"
          FROM letter l JOIN topic t ON t.id = l.topic_id JOIN app_user u ON u.id = l.user_id WHERE l.id = $1`,
       [id],
     );

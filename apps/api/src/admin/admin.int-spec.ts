@@ -243,6 +243,10 @@ describe('admin API', () => {
       await h.ds.query(`UPDATE letter SET model = 'offline', fallback_reason = 'circuit_open' WHERE id = $1`, [offline]);
       const degraded = await api('GET', `/api/admin/letters/${offline}`);
       expect(degraded.body).toMatchObject({ model: 'offline', fallbackReason: 'circuit_open' });
+      // The language it was written in beside the one the subscription asks for (offline: English).
+      await h.ds.query(`UPDATE subscription SET language = 'de' WHERE id = $1`, [sub.id]);
+      await h.ds.query(`UPDATE letter SET language = 'en' WHERE id = $1`, [offline]);
+      expect((await api('GET', `/api/admin/letters/${offline}`)).body).toMatchObject({ language: 'en', subscriptionLanguage: 'de' });
     });
 
     it('shows a user\'s letters and replies as one thread ordered by time', async () => {

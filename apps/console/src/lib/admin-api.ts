@@ -215,6 +215,9 @@ export interface AdminLetterDetail extends AdminLetter {
   deliveredBy: string | null;
   /** Degraded mode: why the offline composer wrote it although an LLM is configured. */
   fallbackReason: string | null;
+  /** The language it was written in (null: composed before languages, English), and the one its subscription asks for. */
+  language: string | null;
+  subscriptionLanguage: string | null;
   prompt: { messages: unknown; response: string | null; createdAt: string } | null;
   events: AdminEvent[];
   replies: AdminReply[];

@@ -139,6 +139,7 @@ export async function adminLetterPage(ctx: PageContext): Promise<HTMLElement> {
     ['Next attempt', l.nextRetryAt ? `${formatDateTime(l.nextRetryAt)} (${relativeTime(l.nextRetryAt)})` : '—'],
     ['Skip reason', l.skipReason ? humanize(l.skipReason) : '—'],
     ['Model', l.fallbackReason ? `${l.model ?? '—'} (the LLM was failing: ${humanize(l.fallbackReason)})` : (l.model ?? '—')],
+    ['Language', letterLanguage(l)],
     ['Prompt version', l.promptVersion ? `v${l.promptVersion}` : '—'],
     ['Tokens', l.promptTokens !== null || l.completionTokens !== null ? `${formatNumber(l.promptTokens ?? 0)} in · ${formatNumber(l.completionTokens ?? 0)} out` : '—'],
     ['Timings', `compose ${formatDuration(l.composeMs)} · send ${formatDuration(l.sendMs)}`],
@@ -229,4 +230,11 @@ function repliesSection(replies: AdminReply[]): HTMLElement {
       ),
     ),
   );
+}
+
+/** "de-AT", or "en (asked for de-AT: the offline composer writes English only)" — docs/architecture.md §3.3. */
+function letterLanguage(l: AdminLetterDetail): string {
+  if (!l.language) return '—';
+  if (!l.subscriptionLanguage || l.subscriptionLanguage === l.language) return l.language;
+  return l.model === 'offline' ? `${l.language} (asked for ${l.subscriptionLanguage}: the offline composer writes English only)` : `${l.language} (the subscription now asks for ${l.subscriptionLanguage})`;
 }
