@@ -45,7 +45,7 @@ const PHRASES: Record<string, string[]> = {
     'disiscrivimi', 'disiscrivermi', 'disiscrivere', 'cancellami', 'afmelden', 'uitschrijven', 'meld me af', 'descadastrar', 'descadastre-me',
     'cancelar a inscrição', 'cancelar minha inscrição',
     'trag mich bitte aus', 'hört auf, mir zu schreiben', 'hör auf mir zu senden', 'hören sie bitte auf, uns zu schicken', 'hört auf uns mailen',
-    'je ne veux plus recevoir', 'ne souhaite pas recevoir', 'ne désire plus recevoir',
+    'je ne veux plus recevoir', 'ne souhaite plus recevoir', 'ne désire plus recevoir',
     'retirez-moi de la liste', 'supprimez-moi de votre liste', 'enlevez-moi de cette liste', 'rayez moi de vos listes',
     'quitadme de la lista', 'quítenme de su lista', 'bórrame de esta lista', 'sácame de tu lista', 'sacadme de vuestra lista', 'borrenme de sus listas',
     '配信停止', '購読解除', '登録解除', '配信を停止してください',

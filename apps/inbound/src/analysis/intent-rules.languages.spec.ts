@@ -27,7 +27,7 @@ const LANGUAGES: Record<'en' | 'de' | 'fr' | 'es', { done: string[]; pause: Case
     done: ['Fait', 'Fait !', "C'est fait", 'Terminé', 'Fini', "J'ai fait l'exercice", "J'ai fini", 'Oui, fait.', "C'est fait, merci !", 'Tout est fait'],
     pause: [['Pause pour une semaine', '2026-12-03'], ["Mettez en pause jusqu'à lundi", '2026-11-30'], ["Je suis en vacances jusqu'au 5 décembre", '2026-12-05'], ['Faire une pause de deux semaines', '2026-12-10'], ['Suspendre pendant 3 jours', '2026-11-29'], ['Pause s’il vous plaît']],
     unsubscribe: ['Se désabonner', 'Je veux me désabonner', 'Désabonnez-moi', 'Merci de me désinscrire', 'Je ne veux plus recevoir ces e-mails', 'Arrêtez de m’envoyer ces lettres', 'Arrêtez les e-mails', 'Retirez-moi de la liste'],
-    notes: ["J'ai failli me désabonner, mais je suis content de ne pas l'avoir fait.", 'Pas encore fait, demain.', "J'étais en vacances jusqu'à lundi."],
+    notes: ["J'ai failli me désabonner, mais je suis content de ne pas l'avoir fait.", 'Je ne veux pas recevoir de lettre le dimanche, est-ce possible ?', 'Pas encore fait, demain.', "J'étais en vacances jusqu'à lundi."],
   },
   es: {
     done: ['Hecho', '¡Hecho!', 'Listo', 'Lo hice', 'Ya lo hice', 'Terminado', 'Completado', 'He terminado', 'Sí, hecho.', '¡Listo, gracias!', 'Todo hecho'],

@@ -113,7 +113,7 @@ const UNSUB_STRONG: RegExp[] = [
   /\bhör(?:t|en sie)? (?:bitte )?auf,? (?:mir|uns) (?:zu )?(?:schreiben|mailen|senden|schicken)\b/u,
   /\bkeine (?:e-?mails|mails|nachrichten|briefe) mehr\b/u,
   // fr
-  /\bdésabonn(?:er|ez|ement)|\bdésinscri(?:re|vez|ption)|\bne (?:veux |souhaite |désire )?(?:plus|pas) recevoir\b|\barrêtez (?:de m'envoyer|les (?:e-?mails|mails|messages|lettres))/u,
+  /\bdésabonn(?:er|ez|ement)|\bdésinscri(?:re|vez|ption)|\bne (?:plus|pas) recevoir\b|\bne (?:veux|souhaite|désire) plus recevoir\b|\barrêtez (?:de m'envoyer|les (?:e-?mails|mails|messages|lettres))/u,
   /\b(?:retirez|supprimez|enlevez|rayez)[- ]moi de (?:la|votre|cette|vos) listes?\b/u,
   // es
   /\b(?:quitadme|quítenme|quitenme|quítame|quitame|bórrenme|borrenme|bórrame|borrame|borradme|sácame|sacame|sacadme|sáquenme|saquenme) de (?:la|vuestra|su|tu|esta|sus|vuestras) listas?\b/u,
