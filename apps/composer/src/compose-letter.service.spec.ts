@@ -102,6 +102,13 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ fallbackReason: 'slot_near', fallbackError: expect.stringContaining('connection reset') }), null);
   });
 
+  it('degraded mode for a Spanish subscription: the stand-in letter is English, and says so', async () => {
+    const { service, repo, writer } = setup({ slotIn: 30_000, language: 'es' });
+    writer.write.mockRejectedValue(new ClassifiedError('network', 'connection reset'));
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
+    expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ fallbackReason: 'slot_near', language: 'en', requestedLanguage: 'es' }), null);
+  });
+
   it('…unless the admin turned the fallback off: then it retries', async () => {
     const { service, repo, writer } = setup({ slotIn: 30_000, fallback: false });
     writer.write.mockRejectedValue(new ClassifiedError('network', 'connection reset'));
