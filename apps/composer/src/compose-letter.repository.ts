@@ -123,7 +123,7 @@ export class ComposeLetterRepository {
 
   private async readSettings(): Promise<ComposerSettings> {
     const s = await this.appConfig.settings();
-    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback };
+    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback, batchCompose: s.llm_batch_compose };
   }
 
   markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {
@@ -133,6 +133,11 @@ export class ComposeLetterRepository {
       ...(f.fallbackReason ? { fallbackReason: f.fallbackReason, llmError: f.fallbackError } : {}),
     };
     return this.letters.markComposed(letter.id, f, metadata, prompt);
+  }
+
+  /** Waiting for a batch answer: back to `scheduled` until `deadline` (docs/architecture.md §7). */
+  releaseForBatch(letter: ClaimedLetter, deadline: Date): Promise<boolean> {
+    return this.letters.releaseForBatch(letter.id, deadline);
   }
 
   markRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptLog | null): Promise<boolean> {

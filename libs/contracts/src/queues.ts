@@ -23,5 +23,6 @@ export const JobName = Object.freeze({
   CleanupExpiredAuth: 'cleanup-expired-auth',
   RollupKpis: 'rollup-kpis',
   SweepStuckLetters: 'sweep-stuck-letters',
+  LlmBatch: 'llm-batch',
 } as const);
 export type JobName = (typeof JobName)[keyof typeof JobName];

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { DelayedError, Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import {
   type AppConfig, InvalidJobPayloadError, JOBS, type JobName, type JobPayload, parseJobPayload, type QueueName,
 } from '@mz/contracts';
@@ -83,7 +83,11 @@ export class QueueService {
   }
 }
 
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+/**
+ * `token` is the worker's lock token on the job: a handler that parks its job until later
+ * (`job.moveToDelayed(at, token)` then `throw new DelayedError()`) needs it; the attempt is not counted.
+ */
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<unknown>;
 export type HandlerMap = { [N in JobName]?: JobHandler<N> };
 
 interface Registration { queue: QueueName; handlers: HandlerMap; options: Partial<WorkerOptions> }
@@ -127,7 +131,7 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
     for (const r of this.registrations) {
       const missing = (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === r.queue && !r.handlers[n]);
       if (missing.length) throw new Error(`queue "${r.queue}" has no handler for: ${missing.join(', ')}`);
-      const worker = new Worker(r.queue, (job) => this.dispatch(r, job), {
+      const worker = new Worker(r.queue, (job, token) => this.dispatch(r, job, token), {
         connection: this.redis.forWorker(`worker-${r.queue}`),
         prefix: this.config.QUEUE_PREFIX,
         autorun: false,
@@ -146,7 +150,7 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private async dispatch(r: Registration, job: Job): Promise<unknown> {
+  private async dispatch(r: Registration, job: Job, token?: string): Promise<unknown> {
     const handler = r.handlers[job.name as JobName] as JobHandler<JobName> | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${r.queue}"`);
     let payload: JobPayload<JobName>;
@@ -158,8 +162,10 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
       throw err;
     }
     try {
-      return await handler(payload, job);
+      return await handler(payload, job, token);
     } catch (err) {
+      // The handler parked its job for later (moveToDelayed): not a failure.
+      if (err instanceof DelayedError) throw err;
       throw this.escalate(r.queue, job, err);
     }
   }

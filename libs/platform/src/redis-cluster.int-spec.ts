@@ -47,6 +47,7 @@ describe('queues and workers on a Redis Cluster', () => {
               handled.add(payload.letterId);
             },
             [JobName.PreviewLetter]: async () => undefined,
+            [JobName.LlmBatch]: async () => undefined,
           }, { concurrency: 4 });
         },
       },

@@ -7,6 +7,7 @@ import { InboundEnvelope1796357400000 } from './1796357400000-inbound-envelope';
 import { SessionScope1796357852000 } from './1796357852000-session-scope';
 import { SessionScopeFailClosed1796400000000 } from './1796400000000-session-scope-fail-closed';
 import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
+import { LlmBatchItem1796400700000 } from './1796400700000-llm-batch-item';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SessionScope1796357852000,
   SessionScopeFailClosed1796400000000,
   TlsRptReport1796400364128,
+  LlmBatchItem1796400700000,
 ];

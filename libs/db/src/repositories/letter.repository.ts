@@ -247,6 +247,18 @@ WITH u AS (
 )
 SELECT count(*)::int AS n FROM u`;
 
+/**
+ * composing → scheduled, the claim given back (docs/architecture.md §7, batch composing): the
+ * letter waits for its batch answer, and `next_retry_at` holds the deadline at which its compose
+ * job composes it synchronously instead — the sweeper leaves it alone until then.
+ */
+const RELEASE_FOR_BATCH = `
+WITH u AS (
+  UPDATE letter SET status = 'scheduled', lease_until = NULL, next_retry_at = $2, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id
+)
+SELECT count(*)::int AS n FROM u`;
+
 const MARK_COMPOSE_CANCELLED = `
 WITH u AS (
   UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
@@ -405,6 +417,11 @@ export class LetterRepository {
     return this.changed(MARK_COMPOSE_CANCELLED, [letterId, reason, JSON.stringify({ reason, stage: 'compose' })]);
   }
 
+  /** composing → scheduled until `deadline`: waiting for a batch answer (no event: nothing happened to the letter yet). */
+  releaseForBatch(letterId: string, deadline: Date): Promise<boolean> {
+    return this.changed(RELEASE_FOR_BATCH, [letterId, deadline]);
+  }
+
   // ── send ───────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -503,12 +520,13 @@ export class LetterRepository {
 
   /**
    * One keyset page (by id, after `afterId`) of rows the sweeper may have to re-drive:
-   * `scheduled` untouched since `before`, `composed` since `before`, or `retrying` whose retry
-   * time passed before `before`.
+   * `scheduled` untouched since `before` (one waiting for a batch answer only once its deadline,
+   * `next_retry_at`, passed too), `composed` since `before`, or `retrying` whose retry time passed
+   * before `before`.
    */
   stalePage(status: 'scheduled' | 'composed' | 'retrying', before: Date, afterId: string, limit: number): Promise<DrivableRow[]> {
     const where = {
-      scheduled: `status = 'scheduled' AND updated_at < $1`,
+      scheduled: `status = 'scheduled' AND updated_at < $1 AND (next_retry_at IS NULL OR next_retry_at < $1)`,
       composed: `status = 'composed' AND COALESCE(composed_at, updated_at) < $1`,
       retrying: `status = 'retrying' AND (next_retry_at IS NULL OR next_retry_at < $1)`,
     }[status];
