@@ -137,18 +137,24 @@ export class LlmBatchService {
   }
 }
 
+interface ResultLine {
+  custom_id?: unknown;
+  response?: { status_code?: number; body?: { error?: { message?: string } } & Record<string, unknown> } | null;
+  error?: { message?: string } | null;
+}
+
 /**
  * One line of a batch output or error file: `{custom_id, response: {status_code, body}, error}`.
  * A 200 with a body is an answer; anything else is that request's failure. Null: unreadable.
  */
 export function parseResultLine(line: string): BatchResult | null {
-  let v: any;
+  let v: ResultLine;
   try {
-    v = JSON.parse(line);
+    v = JSON.parse(line) as ResultLine;
   } catch {
     return null;
   }
-  if (!v || typeof v.custom_id !== 'string') return null;
+  if (!v || typeof v !== 'object' || typeof v.custom_id !== 'string') return null;
   const status = v.response?.status_code;
   if (status === 200 && v.response?.body && typeof v.response.body === 'object' && !v.error) return { letterId: v.custom_id, response: v.response.body };
   const message = v.error?.message ?? v.response?.body?.error?.message ?? `status ${status ?? 'unknown'}`;
