@@ -157,11 +157,15 @@ export class LlmBatchRepository {
     );
   }
 
-  /** Rows whose story is over (used, abandoned, failed), kept a week for investigation. */
-  async prune(olderThanDays = 7): Promise<number> {
+  /**
+   * Rows whose story is over, kept two days for investigation: used, abandoned, failed, and answers
+   * nobody took (the letter was cancelled meanwhile). Not longer: a request holds the whole prompt
+   * (the reader's name, notes and context), which letter_prompt keeps only while `log_prompts` is on.
+   */
+  async prune(olderThanDays = 2): Promise<number> {
     const rows = await queryRows(
       this.ds,
-      `DELETE FROM llm_batch_item WHERE status IN ('used', 'abandoned', 'failed') AND updated_at < now() - $1 * interval '1 day' RETURNING letter_id`,
+      `DELETE FROM llm_batch_item WHERE status NOT IN ('pending', 'submitted') AND updated_at < now() - $1 * interval '1 day' RETURNING letter_id`,
       [olderThanDays],
     );
     return rows.length;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type AppConfig, JobName, type MaintenanceJob, QueueName } from '@mz/contracts';
 import { FINISHED_BATCH_STATUSES, LlmClient } from '@mz/llm';
-import { APP_CONFIG, LOGGER, MetricsService, QueueService } from '@mz/platform';
+import { APP_CONFIG, ClassifiedError, LOGGER, MetricsService, QueueService } from '@mz/platform';
 import { ComposeLetterRepository } from '../compose-letter.repository';
 import { type BatchResult, LlmBatchRepository } from './llm-batch.repository';
 
@@ -57,6 +57,12 @@ export class LlmBatchService {
       try {
         result.collected += await this.collect(batchId);
       } catch (err) {
+        if (err instanceof ClassifiedError && err.failureClass === 'permanent') {
+          // The provider refuses to tell (unknown batch, revoked key): its letters go synchronous now.
+          result.collected += await this.batches.failRemaining(batchId, `batch could not be read: ${err.message}`.slice(0, 1000));
+          this.log.error({ err, batchId }, 'batch cannot be collected; its letters are composed synchronously');
+          continue;
+        }
         // The next window polls it again; its letters' compose jobs still run at their deadline.
         this.log.warn({ err, batchId }, 'could not collect a batch; trying again next window');
       }
