@@ -49,4 +49,6 @@ export interface ComposerSettings {
   offlineFallback: boolean;
   /** app_config llm_batch_compose: may letters far from their slot go through the Batch API (docs/architecture.md §7)? */
   batchCompose: boolean;
+  /** app_config llm_batch_excluded_topics: topic codes never batched. */
+  batchExcludedTopics: readonly string[];
 }

@@ -123,7 +123,7 @@ export class ComposeLetterRepository {
 
   private async readSettings(): Promise<ComposerSettings> {
     const s = await this.appConfig.settings();
-    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback, batchCompose: s.llm_batch_compose };
+    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback, batchCompose: s.llm_batch_compose, batchExcludedTopics: s.llm_batch_excluded_topics };
   }
 
   markComposed(letter: ClaimedLetter, f: ComposedFields, prompt: PromptLog | null): Promise<boolean> {

@@ -20,12 +20,12 @@ const NOW = new Date('2026-12-04T06:00:00Z');
 const HOUR = 3_600_000;
 const config = { RETRY_DELAY_SCALE: 1, LLM_BATCH_MARGIN: HOUR } as AppConfig;
 
-function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean; batch?: boolean; item?: Partial<BatchItem> | null } = {}) {
+function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean; batch?: boolean; excluded?: string[]; item?: Partial<BatchItem> | null } = {}) {
   const ctx = sampleContext();
   const letter: ClaimedLetter = { ...ctx.letter, scheduledFor: new Date(NOW.getTime() + (o.slotIn ?? 2 * HOUR)) };
   const repo = {
     claim: jest.fn(async () => (o.claimable === false ? null : { letter, context: o.context === false ? null : { ...ctx, letter, active: o.active ?? true } })),
-    loadSettings: jest.fn(async () => ({ logPrompts: false, offlineFallback: o.fallback ?? true, batchCompose: o.batch ?? false })),
+    loadSettings: jest.fn(async () => ({ logPrompts: false, offlineFallback: o.fallback ?? true, batchCompose: o.batch ?? false, batchExcludedTopics: o.excluded ?? [] })),
     releaseForBatch: jest.fn(async () => true),
     markComposed: jest.fn(async () => true),
     markRetrying: jest.fn(async () => true),
@@ -131,8 +131,8 @@ describe('batch composing decisions (docs/architecture.md §7)', () => {
     expect(writer.write).not.toHaveBeenCalled();
   });
 
-  it('toggle off, or a slot inside the margin: composed synchronously, nothing stored for a batch', async () => {
-    for (const o of [{ batch: false, slotIn: 5 * HOUR }, { batch: true, slotIn: 30 * 60_000 }]) {
+  it('toggle off, a slot inside the margin, or an excluded topic: composed synchronously, nothing stored for a batch', async () => {
+    for (const o of [{ batch: false, slotIn: 5 * HOUR }, { batch: true, slotIn: 30 * 60_000 }, { batch: true, slotIn: 5 * HOUR, excluded: [sampleContext().topic.code] }]) {
       const { service, writer, batches } = setup(o);
       writer.write.mockResolvedValue(llmLetter);
       await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed' });

@@ -233,7 +233,8 @@ export class ComposeLetterService {
    * a synchronous write (same validation, repair and guard). A request still waiting → wait again
    * until its deadline (slot − LLM_BATCH_MARGIN); at the deadline, or with the toggle off, it is
    * abandoned and the letter composed synchronously, in time for its slot. No request yet, toggle
-   * on and the deadline ahead → the request is stored for the next batch window and we wait. A
+   * on, the topic not excluded (llm_batch_excluded_topics) and the deadline ahead → the request is
+   * stored for the next batch window and we wait. A
    * failed request (expired or failed batch, error line) → synchronous.
    */
   private async batchStep(letter: ClaimedLetter, ctx: ComposeContext, settings: ComposerSettings): Promise<{ defer: Date } | { prepared: Prepared }> {
@@ -264,7 +265,8 @@ export class ComposeLetterService {
     }
     const prepared = this.prepare(ctx);
     const deadline = new Date(letter.scheduledFor.getTime() - this.config.LLM_BATCH_MARGIN);
-    if (!item && settings.batchCompose && letter.kind === 'scheduled' && now < deadline) {
+    const batchable = settings.batchCompose && letter.kind === 'scheduled' && !settings.batchExcludedTopics.includes(ctx.topic.code);
+    if (!item && batchable && now < deadline) {
       const request = { body: LlmLetterWriter.firstBody(prepared.request), promptTemplateId: prepared.promptTemplateId, promptVersion: prepared.promptVersion };
       await this.batches.addPending(letter.id, request, deadline);
       return { defer: deadline };

@@ -21,6 +21,8 @@ export const RUNTIME_SETTINGS = {
    * COMPOSE_LEAD_BATCH ahead. Off: every letter is composed synchronously, as before.
    */
   llm_batch_compose: { schema: z.boolean(), default: false },
+  /** Topic codes whose letters are never batched (always composed synchronously), while batch composing is on. */
+  llm_batch_excluded_topics: { schema: z.array(z.string().min(1).max(100)).max(500), default: [] as string[] },
 } as const;
 
 export type RuntimeSettingKey = keyof typeof RUNTIME_SETTINGS;

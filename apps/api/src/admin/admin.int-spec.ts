@@ -320,7 +320,7 @@ describe('admin API', () => {
 
     it('sets toggles with per-key validation', async () => {
       const list = await api('GET', '/api/admin/config');
-      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_batch_compose', 'llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
+      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_batch_compose', 'llm_batch_excluded_topics', 'llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
       const set = await api('PUT', '/api/admin/config/log_prompts', { value: true });
       expect(set.status).toBe(200);
       expect(set.body).toMatchObject({ key: 'log_prompts', value: true, updatedByEmail: 'admin@example.test' });

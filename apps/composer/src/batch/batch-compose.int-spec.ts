@@ -227,11 +227,22 @@ describe('batch composing', () => {
     expect(llm.batches.size).toBe(0);
   });
 
-  it('a letter inside the margin is composed synchronously even with the toggle on', async () => {
-    const id = await insertLetter(30 * 60_000);
-    await compose(id);
-    await composed(id);
+  it('a letter inside the margin, or of a topic in llm_batch_excluded_topics, is composed synchronously even with the toggle on', async () => {
+    const near = await insertLetter(30 * 60_000);
+    await compose(near);
+    await composed(near);
     expect(llm.requests).toHaveLength(1);
-    expect(await item(id)).toBeUndefined();
+    expect(await item(near)).toBeUndefined();
+
+    await ds.query(`UPDATE app_config SET value = '["resilience"]'::jsonb WHERE key = 'llm_batch_excluded_topics'`);
+    try {
+      const excluded = await insertLetter();
+      await compose(excluded);
+      await composed(excluded);
+      expect(llm.requests).toHaveLength(2);
+      expect(await item(excluded)).toBeUndefined();
+    } finally {
+      await ds.query(`UPDATE app_config SET value = '[]'::jsonb WHERE key = 'llm_batch_excluded_topics'`);
+    }
   });
 });
