@@ -42,10 +42,11 @@ export class ComposeLetterProcessor implements OnModuleInit, OnApplicationBootst
           throw new DelayedError();
         },
         [JobName.PreviewLetter]: (payload) => this.service.preview(payload),
-        [JobName.LlmBatch]: () => this.batches.run(),
       },
       { concurrency: this.config.COMPOSER_CONCURRENCY },
     );
+    // One window at a time per replica; the item rows' locks keep replicas from submitting a request twice.
+    this.registry.register(QueueName.LlmBatch, { [JobName.LlmBatch]: () => this.batches.run() }, { concurrency: 1 });
   }
 
   /** The batch window's schedule exists whenever an LLM is configured (it only submits while the toggle is on). */

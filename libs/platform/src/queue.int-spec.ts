@@ -29,7 +29,6 @@ describe('queues and workers', () => {
             },
             // Every job of the queue needs a handler (the registry refuses to boot otherwise).
             [JobName.PreviewLetter]: async () => undefined,
-            [JobName.LlmBatch]: async () => undefined,
           });
         },
       },

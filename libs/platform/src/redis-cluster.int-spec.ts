@@ -47,7 +47,6 @@ describe('queues and workers on a Redis Cluster', () => {
               handled.add(payload.letterId);
             },
             [JobName.PreviewLetter]: async () => undefined,
-            [JobName.LlmBatch]: async () => undefined,
           }, { concurrency: 4 });
         },
       },

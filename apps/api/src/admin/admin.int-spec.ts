@@ -359,7 +359,7 @@ describe('admin API', () => {
       const disc = m.body.doneRateByTopic.find((t: { topic: string }) => t.topic === 'discipline');
       expect(disc).toMatchObject({ sent: 5, done: 2, replied: 1, doneRate: 0.4 });
       expect(m.body.doneRateByPromptVersion.find((t: { topic: string }) => t.topic === 'discipline')).toMatchObject({ promptVersion: 1, sent: 5, done: 2 });
-      expect(m.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual(['letters.compose', 'letters.send', 'mail.transactional', 'maintenance', 'replies.process']);
+      expect(m.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual(['letters.compose', 'letters.send', 'llm.batch', 'mail.transactional', 'maintenance', 'replies.process']);
       expect(m.body.queues.find((q: { queue: string }) => q.queue === 'maintenance').counts.delayed).toBeGreaterThanOrEqual(1);
       // Scheduled letters only (send-now letters are not "late"): 10, 20, 30, 40, 1000 s.
       expect(m.body.lateness).toMatchObject({ letters: 5, p50Sec: 30, maxSec: 1000 });

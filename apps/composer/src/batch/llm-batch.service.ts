@@ -24,7 +24,7 @@ export interface BatchWindowResult {
 }
 
 /**
- * The batch window (docs/architecture.md §7), a repeatable `llm-batch` job on the compose queue:
+ * The batch window (docs/architecture.md §7), a repeatable `llm-batch` job on its own queue (`llm.batch`):
  * collect the results of finished batches (matched by custom_id = letter id), wake the compose job
  * of every letter whose outcome is in — the composer then validates the answer exactly like a
  * synchronous one, or composes synchronously if there is none — and submit the pending requests
@@ -132,7 +132,7 @@ export class LlmBatchService {
     const now = Date.now();
     if (!force && now - this.ensuredAt.ms < 60_000) return;
     this.ensuredAt.ms = now;
-    const queue = this.queues.queue(QueueName.LettersCompose);
+    const queue = this.queues.queue(QueueName.LlmBatch);
     if (!force && (await queue.getJobScheduler(JobName.LlmBatch))) return;
     const data: MaintenanceJob = { v: 1 };
     await queue.upsertJobScheduler(JobName.LlmBatch, { every: this.config.LLM_BATCH_WINDOW_MS }, {
