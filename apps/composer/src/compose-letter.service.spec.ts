@@ -148,6 +148,17 @@ describe('batch composing decisions (docs/architecture.md §7)', () => {
     expect(writer.write.mock.calls[0][0].firstAnswer).toBeUndefined();
   });
 
+  it('toggle switched off meanwhile: a request already in a batch is still waited for, one not yet submitted is dropped', async () => {
+    const submitted = setup({ batch: false, slotIn: 5 * HOUR, item: { status: 'submitted', deadline: new Date(NOW.getTime() + 4 * HOUR) } });
+    await expect(submitted.service.compose('x', 1)).resolves.toEqual({ outcome: 'batched', until: new Date(NOW.getTime() + 4 * HOUR) });
+    expect(submitted.writer.write).not.toHaveBeenCalled();
+
+    const pending = setup({ batch: false, slotIn: 5 * HOUR, item: { status: 'pending', deadline: new Date(NOW.getTime() + 4 * HOUR) } });
+    pending.writer.write.mockResolvedValue(llmLetter);
+    await expect(pending.service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed' });
+    expect(pending.batches.abandon).toHaveBeenCalledWith(expect.any(String), 'batch composing switched off');
+  });
+
   it('an answered request is taken and written as the first answer (same validation), with the batch request\'s prompt version', async () => {
     const body = { model: 'batch-model', temperature: 0.5, messages: [{ role: 'user', content: 'hi' }] };
     const { service, writer, repo, llm } = setup({ batch: true, slotIn: 5 * HOUR, item: { status: 'answered', deadline: new Date(NOW.getTime() + 4 * HOUR), request: { body, promptTemplateId: 'pt', promptVersion: 7 } as never, response: { choices: [] } } });

@@ -229,16 +229,18 @@ export class ComposeLetterService {
   }
 
   /**
-   * Batch composing (docs/architecture.md §7). An answer already in → used as the first answer of
-   * a synchronous write (same validation, repair and guard). A request still waiting → wait again
-   * until its deadline (slot − LLM_BATCH_MARGIN); at the deadline, or with the toggle off, it is
-   * abandoned and the letter composed synchronously, in time for its slot. No request yet, toggle
-   * on, the topic not excluded (llm_batch_excluded_topics) and the deadline ahead → the request is
-   * stored for the next batch window and we wait. A
-   * failed request (expired or failed batch, error line) → synchronous.
+   * Batch composing (docs/architecture.md §7). The deadline is slot − LLM_BATCH_MARGIN, from the
+   * letter's own `scheduled_for`. An answer already in → used as the first answer of a synchronous
+   * write (same validation, repair and guard). A request in a batch → wait again until the
+   * deadline (it is paid for, whatever the toggle says now); one not yet submitted waits only while
+   * the toggle is on. At the deadline it is abandoned (a late answer is then ignored) and the letter
+   * composed synchronously, in time for its slot. No request yet, toggle on, topic not excluded
+   * (llm_batch_excluded_topics), deadline ahead → the request is stored for the next batch window
+   * and we wait. A failed request (expired or failed batch, error line) → synchronous.
    */
   private async batchStep(letter: ClaimedLetter, ctx: ComposeContext, settings: ComposerSettings): Promise<{ defer: Date } | { prepared: Prepared }> {
     const now = this.clock.now();
+    const deadline = new Date(letter.scheduledFor.getTime() - this.config.LLM_BATCH_MARGIN);
     const item = await this.batches.find(letter.id);
     if (item?.status === 'answered') {
       const taken = await this.batches.takeAnswer(letter.id);
@@ -258,13 +260,12 @@ export class ComposeLetterService {
       }
     }
     if (item && (item.status === 'pending' || item.status === 'submitted')) {
-      if (settings.batchCompose && now < item.deadline) return { defer: item.deadline };
-      await this.batches.abandon(letter.id, now < item.deadline ? 'batch composing switched off' : 'no batch answer by the deadline');
+      if (now < deadline && (settings.batchCompose || item.status === 'submitted')) return { defer: deadline };
+      await this.batches.abandon(letter.id, now < deadline ? 'batch composing switched off' : 'no batch answer by the deadline');
       this.log.info({ letterId: letter.id, status: item.status }, 'no batch answer in time: composing synchronously');
       return { prepared: this.prepare(ctx) };
     }
     const prepared = this.prepare(ctx);
-    const deadline = new Date(letter.scheduledFor.getTime() - this.config.LLM_BATCH_MARGIN);
     const batchable = settings.batchCompose && letter.kind === 'scheduled' && !settings.batchExcludedTopics.includes(ctx.topic.code);
     if (!item && batchable && now < deadline) {
       const request = { body: LlmLetterWriter.firstBody(prepared.request), promptTemplateId: prepared.promptTemplateId, promptVersion: prepared.promptVersion };
