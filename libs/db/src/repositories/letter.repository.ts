@@ -575,6 +575,35 @@ export class LetterRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The subscription's scheduled-kind letters created but not yet composed whose slot is after
+   * `now`, locked inside the caller's transaction: what a settings change may re-time (a letter can
+   * exist up to COMPOSE_LEAD_BATCH ahead, docs/architecture.md §7).
+   */
+  lockUncomposedSlots(m: EntityManager, subscriptionId: string, now: Date): Promise<{ id: string; local_date: string; scheduled_for: Date }[]> {
+    return queryRows(
+      m,
+      `SELECT id, local_date::text AS local_date, scheduled_for FROM letter
+        WHERE subscription_id = $1 AND kind = 'scheduled' AND status = 'scheduled' AND scheduled_for > $2
+        ORDER BY scheduled_for FOR UPDATE`,
+      [subscriptionId, now],
+    );
+  }
+
+  /**
+   * scheduled → scheduled at a new slot (same local date); no event of its own, the subscription
+   * change is the record. `next_retry_at` is cleared so that a compose job parked for
+   * the old slot's batch deadline is promoted by the sweeper and parks itself again for the new one.
+   */
+  async retimeUncomposed(m: EntityManager, letterId: string, scheduledFor: Date): Promise<boolean> {
+    const rows = await queryRows(
+      m,
+      `UPDATE letter SET scheduled_for = $2, next_retry_at = NULL, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+      [letterId, scheduledFor],
+    );
+    return rows.length > 0;
+  }
+
   /** Runs an unnamed one-statement transition that answers `SELECT count(*) AS n`. */
   private async changed(sql: string, values: unknown[]): Promise<boolean> {
     const [r] = await queryRows<{ n: number }>(this.ds, sql, values);
