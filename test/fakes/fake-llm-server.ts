@@ -44,6 +44,39 @@ export const PROMPT_CACHE_MIN_TOKENS = 1024;
 export const PROMPT_CACHE_STEP_TOKENS = 128;
 const CACHE_ENTRIES = 512;
 
+/**
+ * How the fake Batch API settles the next batch created (`scriptBatch`); unscripted: `completed`.
+ * The results are computed when the batch is created, each line answered as a synchronous request
+ * would be (the default responder or `content`, usage with cached tokens), and become visible once
+ * the batch has been retrieved `pendingPolls` times (default 0: the first retrieve finds it done).
+ */
+export type BatchOutcome =
+  | { kind: 'completed'; content?: (req: CapturedRequest) => string; pendingPolls?: number }
+  /** The 24 h window ran out: the first `answered` lines (default 0) have results, the rest `batch_expired` errors. */
+  | { kind: 'expired'; answered?: number; pendingPolls?: number }
+  /** Completed, but the lines at `failIndexes` failed (500 in the error file). */
+  | { kind: 'partial'; failIndexes: number[]; pendingPolls?: number }
+  /** The whole batch failed validation: no output file, no error file. */
+  | { kind: 'failed'; pendingPolls?: number }
+  /** Completed, but the output file also holds unreadable lines and a result for an unknown custom_id. */
+  | { kind: 'invalid_lines'; pendingPolls?: number };
+
+/** A batch the fake holds: what was asked and what it will answer. */
+export interface FakeBatch {
+  id: string;
+  inputFileId: string;
+  endpoint: string;
+  completionWindow: string;
+  metadata: Record<string, string> | null;
+  /** The JSONL input lines, parsed. */
+  lines: { custom_id: string; method: string; url: string; body: any }[];
+  outcome: BatchOutcome;
+  polls: number;
+  status: string;
+  outputFileId: string | null;
+  errorFileId: string | null;
+}
+
 export interface FakeLlmServerOptions {
   /** Default 0: an ephemeral port. */
   port?: number;
@@ -70,6 +103,13 @@ export class FakeLlmServer {
   private readonly hanging = new Set<ServerResponse>();
   /** Prompts seen (prefix text), newest last: what the simulated prompt cache holds. */
   private readonly cached: string[] = [];
+  /** Files uploaded (purpose batch) and written (batch output and error files), by id. */
+  readonly files = new Map<string, { id: string; purpose: string; filename: string; content: string }>();
+  readonly batches = new Map<string, FakeBatch>();
+  /** Batch lines answered so far (each as a captured request). */
+  readonly batchRequests: CapturedRequest[] = [];
+  private batchOutcomes: BatchOutcome[] = [];
+  private fileSeq = 0;
 
   private constructor(opts: FakeLlmServerOptions) {
     this.latencyMs = opts.latencyMs ?? 0;
@@ -124,6 +164,11 @@ export class FakeLlmServer {
     this.outage = status;
   }
 
+  /** Outcomes for the next batches created, in order (then `completed`). */
+  scriptBatch(...outcomes: BatchOutcome[]): void {
+    this.batchOutcomes.push(...outcomes);
+  }
+
   /** Steps still queued (useful to assert a script was fully consumed). */
   pendingSteps(): number {
     return this.steps.length;
@@ -134,6 +179,10 @@ export class FakeLlmServer {
     this.steps = [];
     this.requests.length = 0;
     this.cached.length = 0;
+    this.files.clear();
+    this.batches.clear();
+    this.batchRequests.length = 0;
+    this.batchOutcomes = [];
   }
 
   /** Stops listening and ends every open connection, hanging requests included. */
@@ -152,6 +201,8 @@ export class FakeLlmServer {
     if (req.method === 'GET' && path === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: [{ id: MODEL_ID, object: 'model', created: 0, owned_by: 'mentor-zero-tests' }] });
     }
+    if (path === '/v1/files' || path.startsWith('/v1/files/')) return this.handleFiles(req, res, path);
+    if (path === '/v1/batches' || path.startsWith('/v1/batches/')) return this.handleBatches(req, res, path);
     if (path !== '/v1/chat/completions') return sendError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error');
     if (req.method !== 'POST') return sendError(res, 405, `method ${req.method} not allowed`, 'invalid_request_error');
 
@@ -200,6 +251,113 @@ export class FakeLlmServer {
         return sendJson(res, 200, this.completion(captured, content, step.usage));
       }
     }
+  }
+
+  /** POST /v1/files (multipart: file, purpose), GET /v1/files/:id, GET /v1/files/:id/content. */
+  private async handleFiles(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method === 'POST' && path === '/v1/files') {
+      const raw = await readBody(req);
+      if (raw === null) return sendError(res, 413, 'request body too large', 'invalid_request_error');
+      const parts = parseMultipart(raw, String(req.headers['content-type'] ?? ''));
+      const file = parts.find((p) => p.name === 'file');
+      const purpose = parts.find((p) => p.name === 'purpose')?.content.toString('utf8');
+      if (!file || !purpose) return sendError(res, 400, "multipart fields 'file' and 'purpose' are required", 'invalid_request_error');
+      const stored = { id: `file-fake-${++this.fileSeq}`, purpose, filename: file.filename ?? 'upload', content: file.content.toString('utf8') };
+      this.files.set(stored.id, stored);
+      return sendJson(res, 200, fileObject(stored));
+    }
+    const m = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path);
+    const stored = m ? this.files.get(decodeURIComponent(m[1])) : undefined;
+    if (req.method !== 'GET' || !m) return sendError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error');
+    if (!stored) return sendError(res, 404, `no such file: ${m[1]}`, 'invalid_request_error');
+    if (!m[2]) return sendJson(res, 200, fileObject(stored));
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(stored.content) });
+    res.end(stored.content);
+  }
+
+  /** POST /v1/batches (from an uploaded JSONL file), GET /v1/batches/:id. */
+  private async handleBatches(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method === 'POST' && path === '/v1/batches') {
+      const raw = await readBody(req);
+      let body: any;
+      try {
+        body = JSON.parse((raw ?? Buffer.alloc(0)).toString('utf8'));
+      } catch {
+        return sendError(res, 400, 'request body is not valid JSON', 'invalid_request_error');
+      }
+      const input = this.files.get(String(body?.input_file_id));
+      if (!input || input.purpose !== 'batch') return sendError(res, 400, 'input_file_id must name a file uploaded with purpose "batch"', 'invalid_request_error');
+      if (body.endpoint !== '/v1/chat/completions') return sendError(res, 400, `the fake only batches /v1/chat/completions, not ${body.endpoint}`, 'invalid_request_error');
+      const lines = input.content.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+      const batch: FakeBatch = {
+        id: `batch_fake_${++this.fileSeq}`, inputFileId: input.id, endpoint: body.endpoint, completionWindow: body.completion_window,
+        metadata: body.metadata ?? null, lines, outcome: this.batchOutcomes.shift() ?? { kind: 'completed' }, polls: 0, status: 'validating',
+        outputFileId: null, errorFileId: null,
+      };
+      this.batches.set(batch.id, batch);
+      return sendJson(res, 200, batchObject(batch));
+    }
+    const m = /^\/v1\/batches\/([^/]+)$/.exec(path);
+    if (req.method !== 'GET' || !m) return sendError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error');
+    const batch = this.batches.get(decodeURIComponent(m[1]));
+    if (!batch) return sendError(res, 404, `no such batch: ${m[1]}`, 'invalid_request_error');
+    batch.polls++;
+    if (batch.status === 'validating' || batch.status === 'in_progress') {
+      if (batch.polls > (batch.outcome.pendingPolls ?? 0)) this.settleBatch(batch);
+      else batch.status = 'in_progress';
+    }
+    return sendJson(res, 200, batchObject(batch));
+  }
+
+  /** Writes the batch's output and error files as its outcome says; each answered line has usage. */
+  private settleBatch(batch: FakeBatch): void {
+    const outcome = batch.outcome;
+    const out: string[] = [];
+    const errors: string[] = [];
+    const answer = (line: FakeBatch['lines'][number], i: number) => {
+      // Kept apart from `requests` (the synchronous calls), so a test can tell the two apart.
+      const captured: CapturedRequest = { at: Date.now(), body: line.body, headers: {} };
+      this.batchRequests.push(captured);
+      const content = outcome.kind === 'completed' && outcome.content ? outcome.content(captured) : this.defaultResponder(captured);
+      out.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: line.custom_id, response: { status_code: 200, request_id: `req_${i}`, body: this.completion(captured, content) }, error: null }));
+    };
+    const fail = (line: FakeBatch['lines'][number], i: number, code: string, message: string, status: number | null) => {
+      errors.push(JSON.stringify({
+        id: `batch_req_${i}`, custom_id: line.custom_id,
+        response: status === null ? null : { status_code: status, request_id: `req_${i}`, body: { error: { message, type: 'server_error', code } } },
+        error: status === null ? { code, message } : null,
+      }));
+    };
+    switch (outcome.kind) {
+      case 'failed':
+        batch.status = 'failed';
+        return;
+      case 'expired':
+        batch.lines.forEach((l, i) => (i < (outcome.answered ?? 0) ? answer(l, i) : fail(l, i, 'batch_expired', 'This request could not be executed before the completion window expired.', null)));
+        batch.status = 'expired';
+        break;
+      case 'partial':
+        batch.lines.forEach((l, i) => (outcome.failIndexes.includes(i) ? fail(l, i, 'server_error', 'fake scripted failure', 500) : answer(l, i)));
+        batch.status = 'completed';
+        break;
+      case 'invalid_lines':
+        batch.lines.forEach(answer);
+        out.push('{"custom_id": "cut off mid-li', JSON.stringify({ custom_id: 'not-a-letter', response: { status_code: 200, body: {} } }));
+        batch.status = 'completed';
+        break;
+      case 'completed':
+        batch.lines.forEach(answer);
+        batch.status = 'completed';
+        break;
+    }
+    const write = (lines: string[]) => {
+      if (!lines.length) return null;
+      const file = { id: `file-fake-${++this.fileSeq}`, purpose: 'batch_output', filename: 'results.jsonl', content: lines.join('\n') + '\n' };
+      this.files.set(file.id, file);
+      return file.id;
+    };
+    batch.outputFileId = write(out);
+    batch.errorFileId = write(errors);
   }
 
   private completion(req: CapturedRequest, content: string, usage?: FakeUsage) {
@@ -448,6 +606,43 @@ function sharedPrefixLength(a: string, b: string): number {
   let i = 0;
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   return i;
+}
+
+function fileObject(f: { id: string; purpose: string; filename: string; content: string }) {
+  return { id: f.id, object: 'file', bytes: Buffer.byteLength(f.content), created_at: Math.floor(Date.now() / 1000), filename: f.filename, purpose: f.purpose, status: 'processed' };
+}
+
+function batchObject(b: FakeBatch) {
+  const failed = b.errorFileId ? 1 : 0;
+  return {
+    id: b.id, object: 'batch', endpoint: b.endpoint, errors: null, input_file_id: b.inputFileId, completion_window: b.completionWindow,
+    status: b.status, output_file_id: b.outputFileId, error_file_id: b.errorFileId, created_at: Math.floor(Date.now() / 1000),
+    request_counts: { total: b.lines.length, completed: b.lines.length - failed, failed }, metadata: b.metadata,
+  };
+}
+
+/** The parts of a multipart/form-data body (RFC 7578): enough for the SDK's file upload. */
+function parseMultipart(raw: Buffer, contentType: string): { name: string; filename?: string; content: Buffer }[] {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!boundary) return [];
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const parts: { name: string; filename?: string; content: Buffer }[] = [];
+  let at = raw.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    const next = raw.indexOf(delimiter, start);
+    if (next === -1) break;
+    const part = raw.subarray(start + 2, next - 2); // after CRLF, before CRLF
+    const split = part.indexOf('\r\n\r\n');
+    if (split !== -1) {
+      const head = part.subarray(0, split).toString('utf8');
+      const name = /name="([^"]*)"/i.exec(head)?.[1];
+      const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+      if (name) parts.push({ name, filename, content: part.subarray(split + 4) });
+    }
+    at = next;
+  }
+  return parts;
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {

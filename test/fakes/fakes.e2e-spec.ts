@@ -4,7 +4,7 @@
  * mailer do, and check the behaviours our failure classifier depends on (status codes, Retry-After,
  * timeouts, SMTP reply codes).
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, BadRequestError, InternalServerError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, BadRequestError, InternalServerError, NotFoundError, toFile } from 'openai';
 import { createTransport, type Transporter } from 'nodemailer';
 import { LetterDraft, ReplyAnalysis } from '@mz/contracts';
 import { FakeLlmServer, PROMPT_CACHE_MIN_TOKENS, PROMPT_CACHE_STEP_TOKENS } from './fake-llm-server';
@@ -232,6 +232,59 @@ describe('FakeLlmServer through the openai SDK', () => {
     for (const r of result) expect(r.ms).toBeGreaterThanOrEqual(290);
     expect(ms).toBeLessThan(1_500); // serial would be 6 000 ms
     expect(llm.requests).toHaveLength(20);
+  });
+
+  describe('Batch API (/v1/files, /v1/batches)', () => {
+    const upload = async (lines: { id: string; topic: string }[]) => {
+      const jsonl = lines.map((l) => JSON.stringify({ custom_id: l.id, method: 'POST', url: '/v1/chat/completions', body: letterRequest(l.topic) })).join('\n');
+      return client.files.create({ file: await toFile(Buffer.from(jsonl), 'in.jsonl'), purpose: 'batch' });
+    };
+    const results = async (fileId: string | null | undefined) =>
+      fileId ? (await (await client.files.content(fileId)).text()).trim().split('\n').map((l) => JSON.parse(l)) : [];
+
+    it('upload (multipart), create, retrieve until done, download: one result per custom_id with usage, a valid letter each', async () => {
+      llm.scriptBatch({ kind: 'completed', pendingPolls: 1 });
+      const file = await upload([{ id: 'a', topic: 'chess' }, { id: 'b', topic: 'Rust' }]);
+      expect(file).toMatchObject({ object: 'file', purpose: 'batch' });
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { k: 'v' } });
+      expect(created.status).toBe('validating');
+      expect((await client.batches.retrieve(created.id)).status).toBe('in_progress');
+      const done = await client.batches.retrieve(created.id);
+      expect(done).toMatchObject({ status: 'completed', error_file_id: null, request_counts: { total: 2 } });
+      const lines = await results(done.output_file_id);
+      expect(lines.map((l) => l.custom_id)).toEqual(['a', 'b']);
+      for (const l of lines) {
+        expect(l.response.status_code).toBe(200);
+        expect(l.response.body.usage.prompt_tokens_details).toHaveProperty('cached_tokens');
+        LetterDraft.parse(JSON.parse(l.response.body.choices[0].message.content));
+      }
+      expect(llm.batchRequests).toHaveLength(2);
+      expect(llm.requests).toHaveLength(0);
+    });
+
+    it('expired, partially failed and failed batches, and invalid result lines, as scripted', async () => {
+      llm.scriptBatch({ kind: 'expired', answered: 1 }, { kind: 'partial', failIndexes: [0] }, { kind: 'failed' }, { kind: 'invalid_lines' });
+      const run = async () => {
+        const file = await upload([{ id: 'x', topic: 'chess' }, { id: 'y', topic: 'Rust' }]);
+        const b = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        return client.batches.retrieve(b.id);
+      };
+      const expired = await run();
+      expect(expired.status).toBe('expired');
+      expect((await results(expired.output_file_id)).map((l) => l.custom_id)).toEqual(['x']);
+      expect((await results(expired.error_file_id))[0]).toMatchObject({ custom_id: 'y', response: null, error: { code: 'batch_expired' } });
+      const partial = await run();
+      expect(partial.status).toBe('completed');
+      expect((await results(partial.error_file_id))[0]).toMatchObject({ custom_id: 'x', response: { status_code: 500 } });
+      expect((await results(partial.output_file_id)).map((l) => l.custom_id)).toEqual(['y']);
+      const failed = await run();
+      expect(failed).toMatchObject({ status: 'failed', output_file_id: null, error_file_id: null });
+      const invalid = await run();
+      const text = await (await client.files.content(invalid.output_file_id!)).text();
+      expect(text).toContain('cut off mid-li');
+      expect(text).toContain('not-a-letter');
+      await expect(client.batches.retrieve('batch_nope')).rejects.toBeInstanceOf(NotFoundError);
+    });
   });
 
   it('close() ends requests that are still hanging', async () => {

@@ -50,4 +50,8 @@ export interface ComposerSettings {
   logPrompts: boolean;
   /** app_config llm_offline_fallback: may the offline composer stand in when the LLM fails? */
   offlineFallback: boolean;
+  /** app_config llm_batch_compose: may letters far from their slot go through the Batch API (docs/architecture.md §7)? */
+  batchCompose: boolean;
+  /** app_config llm_batch_excluded_topics: topic codes never batched. */
+  batchExcludedTopics: readonly string[];
 }

@@ -765,7 +765,7 @@ describe('compose-letter repository: one statement per step', () => {
     try {
       r.settingsCache.ttlMs = 60_000;
       const [a, b] = await Promise.all([r.loadSettings(), r.loadSettings()]);
-      expect(a).toEqual({ logPrompts: false, offlineFallback: true });
+      expect(a).toEqual({ logPrompts: false, offlineFallback: true, batchCompose: false, batchExcludedTopics: [] });
       expect(b).toBe(a); // concurrent letters share one read
       await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
       expect((await r.loadSettings()).logPrompts).toBe(false); // still inside the TTL

@@ -128,7 +128,7 @@ export class ComposeLetterRepository {
 
   private async readSettings(): Promise<ComposerSettings> {
     const s = await this.appConfig.settings();
-    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback };
+    return { logPrompts: s.log_prompts, offlineFallback: s.llm_offline_fallback, batchCompose: s.llm_batch_compose, batchExcludedTopics: s.llm_batch_excluded_topics };
   }
 
   /**
@@ -144,6 +144,11 @@ export class ComposeLetterRepository {
       ...(f.requestedLanguage && f.requestedLanguage !== f.language ? { requestedLanguage: f.requestedLanguage } : {}),
     };
     return this.letters.markComposed(letter.id, f, metadata, prompt);
+  }
+
+  /** Waiting for a batch answer: back to `scheduled` until `deadline` (docs/architecture.md §7). */
+  releaseForBatch(letter: ClaimedLetter, deadline: Date): Promise<boolean> {
+    return this.letters.releaseForBatch(letter.id, deadline);
   }
 
   markRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptLog | null): Promise<boolean> {

@@ -10,6 +10,7 @@ import type { AppConfig } from '@mz/contracts';
 import type { LlmClient } from '@mz/llm';
 import { ClassifiedError, Clock, MetricsService, type QueueService, RetryLaterError } from '@mz/platform';
 import { sampleContext } from './compose-context.fixture';
+import type { BatchItem, LlmBatchRepository } from './batch/llm-batch.repository';
 import type { ClaimedLetter, ComposeLetterRepository } from './compose-letter.repository';
 import { ComposeLetterService } from './compose-letter.service';
 import { ComposerMetrics } from './composer.metrics';
@@ -17,29 +18,37 @@ import { LetterQualityError, type LlmLetterWriter } from './llm/llm-letter-write
 
 const NOW = new Date('2026-12-04T06:00:00Z');
 const HOUR = 3_600_000;
-const config = { RETRY_DELAY_SCALE: 1 } as AppConfig;
+const config = { RETRY_DELAY_SCALE: 1, LLM_BATCH_MARGIN: HOUR } as AppConfig;
 const sampleDraft = { subject: 'Sur la patience', body: 'Chère amie, ceci est une lettre.', summary: 'Patience.', themes: ['patience'], tone: 'warm', advice_focus: 'attendre', variation_tags: ['x'] };
 
-function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean; language?: string } = {}) {
+function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: boolean; claimable?: boolean; fallback?: boolean; language?: string; batch?: boolean; excluded?: string[]; item?: Partial<BatchItem> | null } = {}) {
   const base = sampleContext();
   const ctx = { ...base, reader: { ...base.reader, language: o.language ?? 'en' } };
   const letter: ClaimedLetter = { ...ctx.letter, scheduledFor: new Date(NOW.getTime() + (o.slotIn ?? 2 * HOUR)) };
   const repo = {
     claim: jest.fn(async () => (o.claimable === false ? null : { letter, context: o.context === false ? null : { ...ctx, letter, active: o.active ?? true } })),
-    loadSettings: jest.fn(async () => ({ logPrompts: false, offlineFallback: o.fallback ?? true })),
+    loadSettings: jest.fn(async () => ({ logPrompts: false, offlineFallback: o.fallback ?? true, batchCompose: o.batch ?? false, batchExcludedTopics: o.excluded ?? [] })),
+    releaseForBatch: jest.fn(async () => true),
     markComposed: jest.fn(async () => true),
     markRetrying: jest.fn(async () => true),
     markFailed: jest.fn(async () => true),
     markCancelled: jest.fn(async () => true),
   };
   const writer = { write: jest.fn() };
-  const llm = { configured: o.llm ?? true, defaultModel: 'model-under-test' };
+  const llm = { configured: o.llm ?? true, defaultModel: 'model-under-test', batchCompletion: jest.fn(() => ({ content: '{}', refusal: null, finishReason: 'stop', model: 'm', promptTokens: 1, cachedTokens: 0, completionTokens: 1, costUsd: 0.5, ms: 0 })) };
   const queues = { ensureJob: jest.fn(async () => 'added') };
+  const batches = {
+    find: jest.fn(async () => (o.item ? ({ letterId: letter.id, ...o.item } as BatchItem) : null)),
+    takeAnswer: jest.fn(async () => (o.item?.status === 'answered' ? ({ letterId: letter.id, ...o.item } as BatchItem) : null)),
+    addPending: jest.fn(async () => true),
+    abandon: jest.fn(async () => undefined),
+  };
   const service = new ComposeLetterService(
     repo as unknown as ComposeLetterRepository, llm as unknown as LlmClient, writer as unknown as LlmLetterWriter,
     queues as unknown as QueueService, new ComposerMetrics(new MetricsService('composer-spec')), { now: () => NOW } as Clock, config, pino({ level: 'silent' }),
+    batches as unknown as LlmBatchRepository,
   );
-  return { service, repo, writer, queues, letter };
+  return { service, repo, writer, queues, letter, batches, llm };
 }
 
 describe('ComposeLetterService decisions (repository, LLM and queue mocked)', () => {
@@ -129,5 +138,60 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     repo.markComposed.mockResolvedValue(false);
     await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'not_claimable' });
     expect(queues.ensureJob).not.toHaveBeenCalled();
+  });
+});
+
+describe('batch composing decisions (docs/architecture.md §7)', () => {
+  const draft = { subject: 'S', body: 'B', summary: 'x', themes: ['a'], tone: 'warm', advice_focus: 'f', variation_tags: ['t'] };
+  const llmLetter = { draft, model: 'm', promptTokens: 1, cachedTokens: 0, completionTokens: 1, costUsd: 0.5, transcript: [], rawResponse: '{}', repaired: false, regenerated: null };
+
+  it('toggle on, slot further than the margin, no request yet: the request is stored and the letter waits until slot − margin, no LLM call', async () => {
+    const { service, repo, writer, batches, letter } = setup({ batch: true, slotIn: 5 * HOUR });
+    await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'batched', until: new Date(NOW.getTime() + 4 * HOUR) });
+    const [id, request, deadline] = batches.addPending.mock.calls[0] as unknown as [string, { body: { model: string; messages: unknown[]; response_format: unknown } }, Date];
+    expect(id).toBe(letter.id);
+    expect(request.body).toMatchObject({ model: 'model-under-test', response_format: { type: 'json_schema' } });
+    expect(request.body.messages.length).toBeGreaterThan(0);
+    expect(deadline).toEqual(new Date(NOW.getTime() + 4 * HOUR));
+    expect(repo.releaseForBatch).toHaveBeenCalledWith(letter, deadline);
+    expect(writer.write).not.toHaveBeenCalled();
+  });
+
+  it('toggle off, a slot inside the margin, or an excluded topic: composed synchronously, nothing stored for a batch', async () => {
+    for (const o of [{ batch: false, slotIn: 5 * HOUR }, { batch: true, slotIn: 30 * 60_000 }, { batch: true, slotIn: 5 * HOUR, excluded: [sampleContext().topic.code] }]) {
+      const { service, writer, batches } = setup(o);
+      writer.write.mockResolvedValue(llmLetter);
+      await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed' });
+      expect(batches.addPending).not.toHaveBeenCalled();
+    }
+  });
+
+  it('a request still waiting at its deadline is abandoned and the letter composed synchronously', async () => {
+    const { service, writer, batches } = setup({ batch: true, slotIn: 30 * 60_000, item: { status: 'submitted', deadline: new Date(NOW.getTime() - 30 * 60_000) } });
+    writer.write.mockResolvedValue(llmLetter);
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed' });
+    expect(batches.abandon).toHaveBeenCalledWith(expect.any(String), 'no batch answer by the deadline');
+    expect(writer.write.mock.calls[0][0].firstAnswer).toBeUndefined();
+  });
+
+  it('toggle switched off meanwhile: a request already in a batch is still waited for, one not yet submitted is dropped', async () => {
+    const submitted = setup({ batch: false, slotIn: 5 * HOUR, item: { status: 'submitted', deadline: new Date(NOW.getTime() + 4 * HOUR) } });
+    await expect(submitted.service.compose('x', 1)).resolves.toEqual({ outcome: 'batched', until: new Date(NOW.getTime() + 4 * HOUR) });
+    expect(submitted.writer.write).not.toHaveBeenCalled();
+
+    const pending = setup({ batch: false, slotIn: 5 * HOUR, item: { status: 'pending', deadline: new Date(NOW.getTime() + 4 * HOUR) } });
+    pending.writer.write.mockResolvedValue(llmLetter);
+    await expect(pending.service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed' });
+    expect(pending.batches.abandon).toHaveBeenCalledWith(expect.any(String), 'batch composing switched off');
+  });
+
+  it('an answered request is taken and written as the first answer (same validation), with the batch request\'s prompt version', async () => {
+    const body = { model: 'batch-model', temperature: 0.5, messages: [{ role: 'user', content: 'hi' }] };
+    const { service, writer, repo, llm } = setup({ batch: true, slotIn: 5 * HOUR, item: { status: 'answered', deadline: new Date(NOW.getTime() + 4 * HOUR), request: { body, promptTemplateId: 'pt', promptVersion: 7 } as never, response: { choices: [] } } });
+    writer.write.mockResolvedValue(llmLetter);
+    await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', promptVersion: 7 });
+    expect(llm.batchCompletion).toHaveBeenCalledWith({ choices: [] }, 'letter', 'batch-model');
+    expect(writer.write.mock.calls[0][0]).toMatchObject({ model: 'batch-model', temperature: 0.5, messages: body.messages, firstAnswer: { costUsd: 0.5 } });
+    expect(repo.markComposed).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ promptTemplateId: 'pt', promptVersion: 7 }), null);
   });
 });

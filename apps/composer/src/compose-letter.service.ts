@@ -8,8 +8,9 @@ import type { ComposeContext, ComposerSettings } from './compose-context';
 import { type ClaimedLetter, type ComposedFields, ComposeLetterRepository, type PromptLog, voiceSettings } from './compose-letter.repository';
 import { ComposerMetrics } from './composer.metrics';
 import { type FallbackReason, fallbackReason } from './degraded-mode';
-import { classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
-import { LetterQualityError, type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
+import { type ChatMessage, classifyLlmError, LlmClient, MalformedLlmOutputError } from '@mz/llm';
+import { LlmBatchRepository } from './batch/llm-batch.repository';
+import { LetterQualityError, type LetterRequest, type LlmLetter, LlmLetterWriter, MalformedLetterError } from './llm/llm-letter-writer';
 import { composeOffline, OFFLINE_LANGUAGE, OFFLINE_MODEL } from './offline/offline-composer';
 import { buildPromptMessages, choosePromptVersion, seedFrom } from './prompt/build-prompt';
 import { LENGTH_BUDGETS, wordCount } from './quality/letter-guard';
@@ -30,7 +31,19 @@ export type ComposeResult =
   | { outcome: 'composed'; model: string; promptVersion: number | null }
   /** No claimable row (already composed, being composed, cancelled…): nothing done. */
   | { outcome: 'not_claimable' }
-  | { outcome: 'cancelled'; reason: string };
+  | { outcome: 'cancelled'; reason: string }
+  /**
+   * Waiting for its Batch API answer (docs/architecture.md §7): the letter is `scheduled` again and
+   * its compose job must run again at `until` (the deadline for a synchronous call) or earlier.
+   */
+  | { outcome: 'batched'; until: Date };
+
+/** A letter's first LLM request and the prompt version it came from. */
+interface Prepared {
+  request: LetterRequest;
+  promptTemplateId: string;
+  promptVersion: number;
+}
 
 /** A draft and what producing it cost: the fields markComposed stores beside the rendered letter. */
 interface Written extends Pick<ComposedFields, 'model' | 'promptTemplateId' | 'promptVersion' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'costUsd' | 'language'> {
@@ -66,6 +79,7 @@ export class ComposeLetterService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) logger: Logger,
+    private readonly batches: LlmBatchRepository,
   ) {
     this.log = logger.child({ component: 'compose-letter' });
   }
@@ -93,7 +107,9 @@ export class ComposeLetterService {
     try {
       if (this.llm.configured) {
         settings = await this.repo.loadSettings();
-        written = await this.writeWithLlm(ctx, settings, trace);
+        const step = await this.batchStep(letter, ctx, settings);
+        if ('defer' in step) return await this.deferForBatch(letter, step.defer);
+        written = await this.writeWithLlm(ctx, settings, trace, step.prepared);
       } else {
         written = this.writeOffline(ctx);
       }
@@ -201,25 +217,79 @@ export class ComposeLetterService {
     };
   }
 
-  private async writeWithLlm(ctx: ComposeContext, settings: ComposerSettings, trace: Trace): Promise<Written> {
+  /** The letter's first request, exactly as a synchronous call sends it (and a batch line carries it). */
+  private prepare(ctx: ComposeContext): Prepared {
     // Seeded by the letter id: a retry of the same letter uses the same A/B version.
     const version = choosePromptVersion(ctx.prompts, seedFrom(`${ctx.letter.id}:prompt`));
     if (!version) throw new ClassifiedError('permanent', `topic "${ctx.topic.code}" has no active prompt version`);
     const messages = buildPromptMessages(ctx, version);
+    return {
+      request: { model: ctx.topic.model ?? this.llm.defaultModel, temperature: ctx.topic.temperature, messages, guard: guardFor(ctx, messages) },
+      promptTemplateId: version.id,
+      promptVersion: version.version,
+    };
+  }
+
+  /**
+   * Batch composing (docs/architecture.md §7). The deadline is slot − LLM_BATCH_MARGIN, from the
+   * letter's own `scheduled_for`. An answer already in → used as the first answer of a synchronous
+   * write (same validation, repair and guard). A request in a batch → wait again until the
+   * deadline (it is paid for, whatever the toggle says now); one not yet submitted waits only while
+   * the toggle is on. At the deadline it is abandoned (a late answer is then ignored) and the letter
+   * composed synchronously, in time for its slot. No request yet, toggle on, topic not excluded
+   * (llm_batch_excluded_topics), deadline ahead → the request is stored for the next batch window
+   * and we wait. A failed request (expired or failed batch, error line) → synchronous.
+   */
+  private async batchStep(letter: ClaimedLetter, ctx: ComposeContext, settings: ComposerSettings): Promise<{ defer: Date } | { prepared: Prepared }> {
+    const now = this.clock.now();
+    const deadline = new Date(letter.scheduledFor.getTime() - this.config.LLM_BATCH_MARGIN);
+    const item = await this.batches.find(letter.id);
+    if (item?.status === 'answered') {
+      const taken = await this.batches.takeAnswer(letter.id);
+      if (taken) {
+        const { body, promptTemplateId, promptVersion } = taken.request;
+        const messages = body.messages as ChatMessage[];
+        return {
+          prepared: {
+            request: {
+              model: body.model, temperature: body.temperature ?? ctx.topic.temperature, messages, guard: guardFor(ctx, messages),
+              firstAnswer: this.llm.batchCompletion(taken.response, 'letter', body.model),
+            },
+            promptTemplateId,
+            promptVersion,
+          },
+        };
+      }
+    }
+    if (item && (item.status === 'pending' || item.status === 'submitted')) {
+      if (now < deadline && (settings.batchCompose || item.status === 'submitted')) return { defer: deadline };
+      await this.batches.abandon(letter.id, now < deadline ? 'batch composing switched off' : 'no batch answer by the deadline');
+      this.log.info({ letterId: letter.id, status: item.status }, 'no batch answer in time: composing synchronously');
+      return { prepared: this.prepare(ctx) };
+    }
+    const prepared = this.prepare(ctx);
+    const batchable = settings.batchCompose && letter.kind === 'scheduled' && !settings.batchExcludedTopics.includes(ctx.topic.code);
+    if (!item && batchable && now < deadline) {
+      const request = { body: LlmLetterWriter.firstBody(prepared.request), promptTemplateId: prepared.promptTemplateId, promptVersion: prepared.promptVersion };
+      await this.batches.addPending(letter.id, request, deadline);
+      return { defer: deadline };
+    }
+    return { prepared };
+  }
+
+  /** Gives the claim back until the batch answer or the deadline; nothing is stored on the letter. */
+  private async deferForBatch(letter: ClaimedLetter, until: Date): Promise<ComposeResult> {
+    if (!(await this.repo.releaseForBatch(letter, until))) return { outcome: 'not_claimable' };
+    this.log.debug({ letterId: letter.id, until }, 'letter waits for its batch answer');
+    return { outcome: 'batched', until };
+  }
+
+  private async writeWithLlm(ctx: ComposeContext, settings: ComposerSettings, trace: Trace, prepared: Prepared = this.prepare(ctx)): Promise<Written> {
+    const { messages } = prepared.request;
     if (settings.logPrompts) trace.prompt = { messages, response: null };
     let result: LlmLetter;
     try {
-      result = await this.writer.write({
-        model: ctx.topic.model ?? this.llm.defaultModel,
-        temperature: ctx.topic.temperature,
-        messages,
-        guard: {
-          length: ctx.topic.responseLength,
-          recent: ctx.recentLetters.map((l) => ({ localDate: l.localDate, subject: l.subject, opening: l.opening })),
-          promptText: messages.map((m) => m.content).join('\n'),
-          language: ctx.reader.language,
-        },
-      });
+      result = await this.writer.write(prepared.request);
     } catch (err) {
       // A letter the guard refused is the model's answer, not an LLM outage: it fails, never goes offline.
       trace.llmFailed = !(err instanceof LetterQualityError);
@@ -231,8 +301,8 @@ export class ComposeLetterService {
       draft: result.draft,
       model: result.model,
       modelKind: 'llm',
-      promptTemplateId: version.id,
-      promptVersion: version.version,
+      promptTemplateId: prepared.promptTemplateId,
+      promptVersion: prepared.promptVersion,
       promptTokens: result.promptTokens,
       cachedTokens: result.cachedTokens,
       completionTokens: result.completionTokens,
@@ -298,4 +368,14 @@ export class ComposeLetterService {
       this.log.error({ err, letterId: letter.id }, 'could not enqueue the send job; the sweeper will re-drive the composed letter');
     }
   }
+}
+
+/** What a letter is checked against: its length budget, the reader's recent letters, and the prompt it was written from. */
+function guardFor(ctx: ComposeContext, messages: readonly ChatMessage[]): LetterRequest['guard'] {
+  return {
+    length: ctx.topic.responseLength,
+    recent: ctx.recentLetters.map((l) => ({ localDate: l.localDate, subject: l.subject, opening: l.opening })),
+    promptText: messages.map((m) => m.content).join('\n'),
+    language: ctx.reader.language,
+  };
 }

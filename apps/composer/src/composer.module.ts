@@ -4,6 +4,8 @@ import { ComposeLetterRepository } from './compose-letter.repository';
 import { ComposeLetterService } from './compose-letter.service';
 import { ComposerMetrics } from './composer.metrics';
 import { LlmLetterWriter } from './llm/llm-letter-writer';
+import { LlmBatchRepository } from './batch/llm-batch.repository';
+import { LlmBatchService } from './batch/llm-batch.service';
 import { LlmCircuit, LlmClient } from '@mz/llm';
 
 @Module({})
@@ -12,7 +14,7 @@ export class ComposerModule {
     return {
       module: ComposerModule,
       imports: [platform],
-      providers: [ComposeLetterRepository, ComposeLetterService, ComposeLetterProcessor, ComposerMetrics, LlmCircuit, LlmClient, LlmLetterWriter],
+      providers: [ComposeLetterRepository, ComposeLetterService, ComposeLetterProcessor, ComposerMetrics, LlmCircuit, LlmClient, LlmLetterWriter, LlmBatchRepository, LlmBatchService],
     };
   }
 }

@@ -190,6 +190,16 @@ export const ConfigSchema = z
     LLM_CIRCUIT_FAILURES: int(5, 1, 1_000),
     /** How long an open circuit refuses calls before one probe is let through. */
     LLM_CIRCUIT_OPEN_MS: int(60_000, 100, 3_600_000),
+    /**
+     * Batch composing (docs/architecture.md §7): a letter is batched only while its slot is more
+     * than this away, and one whose batch answer has not arrived this long before its slot is
+     * composed synchronously instead.
+     */
+    LLM_BATCH_MARGIN: duration('2h'),
+    /** How often the composer submits pending batch requests as one batch and polls open batches. */
+    LLM_BATCH_WINDOW_MS: int(600_000, 100, 86_400_000),
+    /** The Batch API's discount on list prices (0.5: batches cost half). */
+    LLM_BATCH_DISCOUNT: z.coerce.number().min(0).max(1).default(0.5),
     APP_BASE_URL: url(['http', 'https']).default('http://localhost:3000').transform((v) => v.replace(/\/+$/, '')),
     MAIL_FROM: z.string().min(3).default('Mentor Zero <mentor@mentor.localhost>'),
     /** The address the site's footer offers as "Contact" (a mailto:). Unset: the address in MAIL_FROM. */
@@ -230,6 +240,11 @@ export const ConfigSchema = z
     SCHEDULER_BATCH_SIZE: int(500, 1, 10_000),
     SCHEDULER_CONCURRENCY: int(2, 1, 16),
     COMPOSE_LEAD: duration('15m'),
+    /**
+     * The lead while `llm_batch_compose` is on: letters must exist well before their slot to be
+     * composed through a batch (docs/architecture.md §7).
+     */
+    COMPOSE_LEAD_BATCH: duration('24h'),
     CATCH_UP_WINDOW: duration('6h'),
     /**
      * A worker's lease on a composing/sending row, extended every LEASE_MS / 3 while the worker

@@ -82,6 +82,8 @@ export const JOBS = {
   [JobName.CleanupExpiredAuth]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
   [JobName.RollupKpis]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
   [JobName.SweepStuckLetters]: { queue: QueueName.Maintenance, schema: MaintenanceJob },
+  /** The composer's batch window: submit pending batch requests, collect finished batches (docs/architecture.md §7). */
+  [JobName.LlmBatch]: { queue: QueueName.LlmBatch, schema: MaintenanceJob },
 } as const satisfies Record<JobName, { queue: QueueName; schema: z.ZodType }>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;

@@ -9,6 +9,8 @@ export const QueueName = Object.freeze({
   MailTransactional: 'mail.transactional',
   RepliesProcess: 'replies.process',
   Maintenance: 'maintenance',
+  /** The composer's Batch API window (docs/architecture.md §7): its own queue, so compose backlogs and drains never count it. */
+  LlmBatch: 'llm.batch',
 } as const);
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const ALL_QUEUES: readonly QueueName[] = Object.freeze(Object.values(QueueName));
@@ -24,5 +26,6 @@ export const JobName = Object.freeze({
   CleanupExpiredAuth: 'cleanup-expired-auth',
   RollupKpis: 'rollup-kpis',
   SweepStuckLetters: 'sweep-stuck-letters',
+  LlmBatch: 'llm-batch',
 } as const);
 export type JobName = (typeof JobName)[keyof typeof JobName];

@@ -15,6 +15,14 @@ export const RUNTIME_SETTINGS = {
   unsubscribe_confidence: { schema: z.number().min(0.5).max(1), default: 0.85 },
   /** When the LLM fails for good, may the offline composer write the letter instead? */
   llm_offline_fallback: { schema: z.boolean(), default: true },
+  /**
+   * Compose letters whose slot is further than LLM_BATCH_MARGIN away through the provider's Batch
+   * API, at its lower price (docs/architecture.md §7); the scheduler then creates letters
+   * COMPOSE_LEAD_BATCH ahead. Off: every letter is composed synchronously, as before.
+   */
+  llm_batch_compose: { schema: z.boolean(), default: false },
+  /** Topic codes whose letters are never batched (always composed synchronously), while batch composing is on. */
+  llm_batch_excluded_topics: { schema: z.array(z.string().min(1).max(100)).max(500), default: [] as string[] },
 } as const;
 
 export type RuntimeSettingKey = keyof typeof RUNTIME_SETTINGS;

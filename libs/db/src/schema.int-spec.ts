@@ -15,7 +15,7 @@ import { seedDatabase } from './seed/seed';
 const TABLES = [
   'app_user', 'login_token', 'app_session', 'persona', 'topic', 'prompt_template', 'subscription', 'letter', 'letter_prompt',
   'inbound_message', 'progress', 'suppression', 'event_log', 'email_footer', 'bottom_quote', 'quote_history', 'app_config', 'kpi_daily',
-  'tlsrpt_report', 'provider_event',
+  'tlsrpt_report', 'provider_event', 'llm_batch_item',
 ];
 
 async function tables(ds: DataSource): Promise<string[]> {

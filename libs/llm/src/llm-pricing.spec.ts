@@ -31,4 +31,13 @@ describe('costUsd', () => {
   it('never bills more cached tokens than prompt tokens, nor negative counts', () => {
     expect(costUsd({ promptTokens: 100, cachedTokens: 500, completionTokens: -3 }, price)).toBeCloseTo((100 * 0.1) / 1e6, 12);
   });
+
+  it('takes the Batch API discount off the whole call (LLM_BATCH_DISCOUNT), clamped to 0..1', () => {
+    const usage = { promptTokens: 2000, cachedTokens: 1024, completionTokens: 500 };
+    const list = costUsd(usage, price);
+    expect(costUsd(usage, price, 0.5)).toBeCloseTo(list / 2, 12);
+    expect(costUsd(usage, price, 0)).toBeCloseTo(list, 12);
+    expect(costUsd(usage, price, 2)).toBe(0);
+    expect(costUsd(usage, price, -1)).toBeCloseTo(list, 12);
+  });
 });

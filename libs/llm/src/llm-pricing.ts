@@ -44,9 +44,13 @@ export interface TokenUsage {
   completionTokens: number;
 }
 
-/** USD for one call: uncached input, cached input and output at their own prices. */
-export function costUsd(usage: TokenUsage, price: LlmPrice): number {
+/**
+ * USD for one call: uncached input, cached input and output at their own prices. `discount` is the
+ * share taken off for a Batch API call (LLM_BATCH_DISCOUNT, 0.5 = half price); 0 for a synchronous one.
+ */
+export function costUsd(usage: TokenUsage, price: LlmPrice, discount = 0): number {
   const cached = Math.min(Math.max(0, usage.cachedTokens), Math.max(0, usage.promptTokens));
   const uncached = Math.max(0, usage.promptTokens) - cached;
-  return (uncached * price.input + cached * price.cached_input + Math.max(0, usage.completionTokens) * price.output) / 1_000_000;
+  const list = (uncached * price.input + cached * price.cached_input + Math.max(0, usage.completionTokens) * price.output) / 1_000_000;
+  return list * (1 - Math.min(1, Math.max(0, discount)));
 }

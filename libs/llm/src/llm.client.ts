@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { Logger } from 'pino';
 import { type AppConfig, llmConfigured, stripNul } from '@mz/contracts';
 import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS, SpanKind, tracingEnabled, withSpan } from '@mz/platform';
@@ -34,6 +34,24 @@ export interface LlmCompletion extends TokenUsage {
   costUsd: number | null;
   ms: number;
 }
+
+/** One request of a batch: `customId` comes back on its result line (the letter id). */
+export interface LlmBatchLine { customId: string; body: LlmChatBody }
+
+/** A chat-completion body exactly as `complete` sends it (and as a batch line carries it). */
+export type LlmChatBody = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+
+/** What the provider says about a batch: its status and, once finished, its output and error files. */
+export interface LlmBatchState {
+  id: string;
+  /** validating | in_progress | finalizing | completed | failed | expired | cancelling | cancelled */
+  status: string;
+  outputFileId: string | null;
+  errorFileId: string | null;
+}
+
+/** Batch statuses after which nothing more will arrive. */
+export const FINISHED_BATCH_STATUSES: readonly string[] = ['completed', 'failed', 'expired', 'cancelled'];
 
 /**
  * The one LLM client (docs/architecture.md §7): a chat completion through the `openai` SDK
@@ -114,12 +132,7 @@ export class LlmClient {
     const started = performance.now();
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await this.circuit.run(() =>
-        client.chat.completions.create({
-          model: req.model, temperature: req.temperature, messages: req.messages, response_format: req.responseFormat,
-          ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
-        }),
-      );
+      completion = await this.circuit.run(() => client.chat.completions.create(chatBody(req)));
     } catch (err) {
       if (err instanceof LlmCircuitOpenError) throw err;
       const classified = classifyLlmError(err);
@@ -128,6 +141,59 @@ export class LlmClient {
     }
     const ms = Math.round(performance.now() - started);
     this.duration.observe({ purpose: req.purpose, outcome: 'ok' }, ms / 1000);
+    return this.read(completion, req.purpose, req.model, ms, 0);
+  }
+
+  // ── Batch API (docs/architecture.md §7): the same bodies, at the batch price ──────────────
+
+  /** Uploads the lines as one JSONL file (purpose `batch`) and creates one batch over it (24 h window). */
+  async submitBatch(lines: readonly LlmBatchLine[], metadata: Record<string, string> = {}): Promise<{ id: string; inputFileId: string }> {
+    const client = this.required();
+    const jsonl = lines.map((l) => JSON.stringify({ custom_id: l.customId, method: 'POST', url: '/v1/chat/completions', body: l.body })).join('\n') + '\n';
+    try {
+      const file = await client.files.create({ file: await toFile(Buffer.from(jsonl, 'utf8'), 'letters.jsonl', { type: 'application/jsonl' }), purpose: 'batch' });
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata });
+      return { id: batch.id, inputFileId: file.id };
+    } catch (err) {
+      throw classifyLlmError(err);
+    }
+  }
+
+  async retrieveBatch(id: string): Promise<LlmBatchState> {
+    const client = this.required();
+    try {
+      const b = await client.batches.retrieve(id);
+      return { id: b.id, status: b.status, outputFileId: b.output_file_id ?? null, errorFileId: b.error_file_id ?? null };
+    } catch (err) {
+      throw classifyLlmError(err);
+    }
+  }
+
+  /** A file's content as text (a batch's output or error JSONL). */
+  async fileText(fileId: string): Promise<string> {
+    const client = this.required();
+    try {
+      return await (await client.files.content(fileId)).text();
+    } catch (err) {
+      throw classifyLlmError(err);
+    }
+  }
+
+  /**
+   * A batch result line's body (a chat completion) read exactly as a synchronous answer — content,
+   * refusal, usage with cached tokens — and priced at the batch discount (LLM_BATCH_DISCOUNT).
+   */
+  batchCompletion(body: unknown, purpose: LlmPurpose, requestedModel: string): LlmCompletion {
+    return this.read(body as OpenAI.Chat.Completions.ChatCompletion, purpose, requestedModel, 0, this.config.LLM_BATCH_DISCOUNT);
+  }
+
+  private required(): OpenAI {
+    if (!this.client) throw new Error('LLM_BASE_URL is not configured');
+    return this.client;
+  }
+
+  private read(completion: OpenAI.Chat.Completions.ChatCompletion, purpose: LlmPurpose, requestedModel: string, ms: number, discount: number): LlmCompletion {
+    const req = { purpose, model: requestedModel };
     const model = completion.model || req.model;
     const usage: TokenUsage = {
       promptTokens: completion.usage?.prompt_tokens ?? 0,
@@ -137,7 +203,7 @@ export class LlmClient {
     this.tokens.inc({ purpose: req.purpose, type: 'prompt' }, usage.promptTokens);
     this.tokens.inc({ purpose: req.purpose, type: 'cached_prompt' }, usage.cachedTokens);
     this.tokens.inc({ purpose: req.purpose, type: 'completion' }, usage.completionTokens);
-    const cost = this.costOf(model, req.model, usage);
+    const cost = this.costOf(model, req.model, usage, discount);
     if (cost !== null) this.cost.inc({ purpose: req.purpose }, cost);
     const choice = completion.choices?.[0];
     return {
@@ -153,13 +219,21 @@ export class LlmClient {
   }
 
   /** Priced by the model that answered, else the one asked for (gateways rename models). */
-  private costOf(answered: string, requested: string, usage: TokenUsage): number | null {
+  private costOf(answered: string, requested: string, usage: TokenUsage, discount: number): number | null {
     const price = priceFor(answered, this.config.LLM_PRICES) ?? priceFor(requested, this.config.LLM_PRICES);
-    if (price) return costUsd(usage, price);
+    if (price) return costUsd(usage, price, discount);
     if (!this.unpriced.has(answered)) {
       this.unpriced.add(answered);
       this.log.warn({ model: answered }, 'no price known for this model: its cost is not counted (set LLM_PRICES)');
     }
     return null;
   }
+}
+
+/** The chat-completion body for a request: `complete` sends it, a batch line carries it unchanged. */
+export function chatBody(req: Omit<LlmRequest, 'purpose'>): LlmChatBody {
+  return {
+    model: req.model, temperature: req.temperature, messages: req.messages, response_format: req.responseFormat,
+    ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { DelayedError, Job, type JobsOptions, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import {
   type AppConfig, InvalidJobPayloadError, JOBS, type JobName, type JobPayload, parseJobPayload, type QueueName,
 } from '@mz/contracts';
@@ -116,7 +116,11 @@ export class QueueService {
   }
 }
 
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+/**
+ * `token` is the worker's lock token on the job: a handler that parks its job until later
+ * (`job.moveToDelayed(at, token)` then `throw new DelayedError()`) needs it; the attempt is not counted.
+ */
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<unknown>;
 export type HandlerMap = { [N in JobName]?: JobHandler<N> };
 
 interface Registration { queue: QueueName; handlers: HandlerMap; options: Partial<WorkerOptions> }
@@ -160,7 +164,7 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
     for (const r of this.registrations) {
       const missing = (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === r.queue && !r.handlers[n]);
       if (missing.length) throw new Error(`queue "${r.queue}" has no handler for: ${missing.join(', ')}`);
-      const worker = new Worker(r.queue, (job) => this.dispatch(r, job), {
+      const worker = new Worker(r.queue, (job, token) => this.dispatch(r, job, token), {
         connection: this.redis.forWorker(`worker-${r.queue}`),
         prefix: this.config.QUEUE_PREFIX,
         autorun: false,
@@ -179,7 +183,7 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private async dispatch(r: Registration, job: Job): Promise<unknown> {
+  private async dispatch(r: Registration, job: Job, token?: string): Promise<unknown> {
     const handler = r.handlers[job.name as JobName] as JobHandler<JobName> | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${r.queue}"`);
     let payload: JobPayload<JobName>;
@@ -190,20 +194,22 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
       if (err instanceof InvalidJobPayloadError) throw new UnrecoverableError(err.message);
       throw err;
     }
-    if (!tracingEnabled()) return this.run(r, handler, payload, job);
+    if (!tracingEnabled()) return this.run(r, handler, payload, job, token);
     // The consumer span continues the producer's trace (a letter's or a reply's); a job queued
     // without a traceparent starts its own (docs/architecture.md §6).
     return withSpan(`${r.queue} process`, {
       kind: SpanKind.CONSUMER,
       parent: contextFromTraceparent(payload.traceparent),
       attributes: { ...jobAttributes(r.queue, job.name, job.id, 'process'), 'mz.job.attempt': job.attemptsMade + 1 },
-    }, () => this.run(r, handler, payload, job));
+    }, () => this.run(r, handler, payload, job, token));
   }
 
-  private async run(r: Registration, handler: JobHandler<JobName>, payload: JobPayload<JobName>, job: Job): Promise<unknown> {
+  private async run(r: Registration, handler: JobHandler<JobName>, payload: JobPayload<JobName>, job: Job, token?: string): Promise<unknown> {
     try {
-      return await handler(payload, job);
+      return await handler(payload, job, token);
     } catch (err) {
+      // The handler parked its job for later (moveToDelayed): not a failure.
+      if (err instanceof DelayedError) throw err;
       throw this.escalate(r.queue, job, err);
     }
   }

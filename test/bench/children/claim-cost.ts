@@ -23,7 +23,7 @@ interface MeasureArgs {
 
 async function main(): Promise<void> {
   const { parseConfig, JobName, JOBS } = load('libs/contracts/src/index.js');
-  const { createDataSource } = load('libs/db/src/index.js');
+  const { AppConfigRepository, createDataSource } = load('libs/db/src/index.js');
   const { Clock, MetricsService, QueueService, RedisConnections } = load('libs/platform/src/index.js');
   // The product's own claim statement, for the bare timing and the plan.
   const { CLAIM_DUE_SQL: CLAIM_SQL, ScheduleDueService } = load('libs/domain/src/scheduling/schedule-due.service.js');
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await ds.initialize();
   const redis = new RedisConnections(config);
   const queues = new QueueService(config, redis);
-  const service = new ScheduleDueService(ds, queues, new Clock(), new MetricsService('bench'), config, pino({ level: 'silent' }));
+  const service = new ScheduleDueService(ds, queues, new Clock(), new MetricsService('bench'), config, pino({ level: 'silent' }), new AppConfigRepository(ds));
   const composeQueue = queues.queue(JOBS[JobName.ComposeLetter].queue);
 
   const reset = async ({ dueIds, slot, sendTimeLocal }: MeasureArgs) => {

@@ -51,7 +51,7 @@ export class AdminSettingsController {
   }
 
   @Put('config/:key')
-  @ApiOperation({ summary: 'Set a toggle: body {value}; log_prompts/sending_paused boolean, unsubscribe_confidence 0.5..1, llm_offline_fallback boolean' })
+  @ApiOperation({ summary: 'Set a toggle: body {value}; log_prompts/sending_paused boolean, unsubscribe_confidence 0.5..1, llm_offline_fallback/llm_batch_compose boolean, llm_batch_excluded_topics topic codes' })
   @ZodBody(ConfigPut)
   setConfig(@CurrentUser() admin: SessionUser, @Param('key', ConfigKey) key: string, @Body(body(ConfigPut)) input: z.infer<typeof ConfigPut>) {
     return this.settings.setConfig(admin, key, input.value);

@@ -324,7 +324,7 @@ describe('admin API', () => {
 
     it('sets toggles with per-key validation', async () => {
       const list = await api('GET', '/api/admin/config');
-      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
+      expect(list.body.config.map((c: { key: string }) => c.key)).toEqual(['llm_batch_compose', 'llm_batch_excluded_topics', 'llm_offline_fallback', 'log_prompts', 'sending_paused', 'unsubscribe_confidence']);
       const set = await api('PUT', '/api/admin/config/log_prompts', { value: true });
       expect(set.status).toBe(200);
       expect(set.body).toMatchObject({ key: 'log_prompts', value: true, updatedByEmail: 'admin@example.test' });
@@ -363,7 +363,7 @@ describe('admin API', () => {
       const disc = m.body.doneRateByTopic.find((t: { topic: string }) => t.topic === 'discipline');
       expect(disc).toMatchObject({ sent: 5, done: 2, replied: 1, doneRate: 0.4 });
       expect(m.body.doneRateByPromptVersion.find((t: { topic: string }) => t.topic === 'discipline')).toMatchObject({ promptVersion: 1, sent: 5, done: 2 });
-      expect(m.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual(['letters.compose', 'letters.send', 'mail.transactional', 'maintenance', 'replies.process']);
+      expect(m.body.queues.map((q: { queue: string }) => q.queue).sort()).toEqual(['letters.compose', 'letters.send', 'llm.batch', 'mail.transactional', 'maintenance', 'replies.process']);
       expect(m.body.queues.find((q: { queue: string }) => q.queue === 'maintenance').counts.delayed).toBeGreaterThanOrEqual(1);
       // Scheduled letters only (send-now letters are not "late"): 10, 20, 30, 40, 1000 s.
       expect(m.body.lateness).toMatchObject({ letters: 5, p50Sec: 30, maxSec: 1000 });

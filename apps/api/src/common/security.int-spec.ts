@@ -121,7 +121,7 @@ describe('api security', () => {
       const api = await h.request('GET', '/admin/queues/api/queues', { cookie: adminCookie });
       expect(api.status).toBe(200);
       const names = ((await api.json()).queues as { name: string }[]).map((q) => q.name).sort();
-      expect(names).toEqual(['letters.compose', 'letters.send', 'mail.transactional', 'maintenance', 'replies.process']);
+      expect(names).toEqual(['letters.compose', 'letters.send', 'llm.batch', 'mail.transactional', 'maintenance', 'replies.process']);
     });
 
     it('applies the Origin check to the board\'s actions too', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LetterDraft } from '@mz/contracts';
-import { type ChatMessage, LlmClient, type LlmCompletion, MalformedLlmOutputError } from '@mz/llm';
+import { type ChatMessage, chatBody, LlmClient, type LlmChatBody, type LlmCompletion, MalformedLlmOutputError } from '@mz/llm';
 import { LENGTH_BUDGETS, letterIssues, type LetterGuard } from '../quality/letter-guard';
 import { LETTER_RESPONSE_FORMAT, parseLetterDraft } from './letter-response-format';
 
@@ -10,6 +10,11 @@ export interface LetterRequest {
   temperature: number;
   messages: ChatMessage[];
   guard: LetterGuard;
+  /**
+   * The answer to the first request, already received through the Batch API (docs/architecture.md
+   * §7): it is validated, repaired and guarded exactly as if this call had just returned it.
+   */
+  firstAnswer?: LlmCompletion;
 }
 
 export interface LlmLetter {
@@ -64,11 +69,20 @@ const MAX_ECHO_CHARS = 16_000;
 export class LlmLetterWriter {
   constructor(private readonly llm: LlmClient) {}
 
-  async write(letter: LetterRequest): Promise<LlmLetter> {
-    const req = {
+  /** The first request's body, exactly as `write` sends it: what a batch line carries. */
+  static firstBody(letter: Omit<LetterRequest, 'firstAnswer'>): LlmChatBody {
+    return chatBody({ ...LlmLetterWriter.request(letter), messages: letter.messages });
+  }
+
+  private static request(letter: Omit<LetterRequest, 'firstAnswer'>) {
+    return {
       purpose: 'letter' as const, model: letter.model, temperature: letter.temperature,
       maxTokens: LENGTH_BUDGETS[letter.guard.length].maxTokens, responseFormat: LETTER_RESPONSE_FORMAT,
     };
+  }
+
+  async write(letter: LetterRequest): Promise<LlmLetter> {
+    const req = LlmLetterWriter.request(letter);
     const calls: LlmCompletion[] = [];
     const ask = async (messages: ChatMessage[]) => {
       const answer = await this.llm.complete({ ...req, messages });
@@ -77,7 +91,8 @@ export class LlmLetterWriter {
     };
 
     let transcript = letter.messages;
-    let answer = await ask(transcript);
+    if (letter.firstAnswer) calls.push(letter.firstAnswer);
+    let answer = letter.firstAnswer ?? await ask(transcript);
     let parsed = parse(answer);
     let repaired = false;
     if (!parsed.ok) {

@@ -8,6 +8,7 @@ import { InboundMessage } from './inbound-message.entity';
 import { KpiDaily } from './kpi-daily.entity';
 import { Letter } from './letter.entity';
 import { LetterPrompt } from './letter-prompt.entity';
+import { LlmBatchItem } from './llm-batch-item.entity';
 import { LoginToken } from './login-token.entity';
 import { Persona } from './persona.entity';
 import { Progress } from './progress.entity';
@@ -21,10 +22,10 @@ export type { TlsRptPolicyCounts } from './tlsrpt-report.entity';
 
 export {
   AppConfigEntry, AppSession, AppUser, BottomQuote, EmailFooter, EventLog, InboundMessage, KpiDaily, Letter,
-  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
+  LetterPrompt, LlmBatchItem, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
 };
 
 export const ENTITIES = [
   AppConfigEntry, AppSession, AppUser, BottomQuote, EmailFooter, EventLog, InboundMessage, KpiDaily, Letter,
-  LetterPrompt, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
+  LetterPrompt, LlmBatchItem, LoginToken, Persona, Progress, PromptTemplate, QuoteHistory, Subscription, Suppression, TlsRptReport, Topic,
 ];

@@ -10,6 +10,7 @@ import { TlsRptReport1796400364128 } from './1796400364128-tlsrpt-report';
 import { ProviderEvents1796400400000 } from './1796400400000-provider-events';
 import { LoginTokenSignupChoice1796431700000 } from './1796431700000-login-token-signup-choice';
 import { SubscriptionLanguage1796431800000 } from './1796431800000-subscription-language';
+import { LlmBatchItem1796431900000 } from './1796431900000-llm-batch-item';
 
 /** Listed explicitly (no globs) so the compiled bundle and the tests run the same set, in order. */
 export const MIGRATIONS = [
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   ProviderEvents1796400400000,
   LoginTokenSignupChoice1796431700000,
   SubscriptionLanguage1796431800000,
+  LlmBatchItem1796431900000,
 ];

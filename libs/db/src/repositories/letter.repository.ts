@@ -265,6 +265,18 @@ WITH u AS (
 )
 SELECT count(*)::int AS n FROM u`;
 
+/**
+ * composing → scheduled, the claim given back (docs/architecture.md §7, batch composing): the
+ * letter waits for its batch answer, and `next_retry_at` holds the deadline at which its compose
+ * job composes it synchronously instead — the sweeper leaves it alone until then.
+ */
+const RELEASE_FOR_BATCH = `
+WITH u AS (
+  UPDATE letter SET status = 'scheduled', lease_until = NULL, next_retry_at = $2, updated_at = now()
+   WHERE id = $1 AND status = 'composing' RETURNING id
+)
+SELECT count(*)::int AS n FROM u`;
+
 const MARK_COMPOSE_CANCELLED = `
 WITH u AS (
   UPDATE letter SET status = 'cancelled', skip_reason = $2, lease_until = NULL, next_retry_at = NULL, updated_at = now()
@@ -423,6 +435,11 @@ export class LetterRepository {
     return this.changed(MARK_COMPOSE_CANCELLED, [letterId, reason, JSON.stringify({ reason, stage: 'compose' })]);
   }
 
+  /** composing → scheduled until `deadline`: waiting for a batch answer (no event: nothing happened to the letter yet). */
+  releaseForBatch(letterId: string, deadline: Date): Promise<boolean> {
+    return this.changed(RELEASE_FOR_BATCH, [letterId, deadline]);
+  }
+
   // ── send ───────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -521,12 +538,13 @@ export class LetterRepository {
 
   /**
    * One keyset page (by id, after `afterId`) of rows the sweeper may have to re-drive:
-   * `scheduled` untouched since `before`, `composed` since `before`, or `retrying` whose retry
-   * time passed before `before`.
+   * `scheduled` untouched since `before` (one waiting for a batch answer only once its deadline,
+   * `next_retry_at`, passed too), `composed` since `before`, or `retrying` whose retry time passed
+   * before `before`.
    */
   stalePage(status: 'scheduled' | 'composed' | 'retrying', before: Date, afterId: string, limit: number): Promise<DrivableRow[]> {
     const where = {
-      scheduled: `status = 'scheduled' AND updated_at < $1`,
+      scheduled: `status = 'scheduled' AND updated_at < $1 AND (next_retry_at IS NULL OR next_retry_at < $1)`,
       composed: `status = 'composed' AND COALESCE(composed_at, updated_at) < $1`,
       retrying: `status = 'retrying' AND (next_retry_at IS NULL OR next_retry_at < $1)`,
     }[status];
@@ -607,6 +625,35 @@ export class LetterRepository {
       [subscriptionId, o.reason, [...PENDING_LETTER_STATUSES], o.actor, o.before ?? null],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * The subscription's scheduled-kind letters created but not yet composed whose slot is after
+   * `now`, locked inside the caller's transaction: what a settings change may re-time (a letter can
+   * exist up to COMPOSE_LEAD_BATCH ahead, docs/architecture.md §7).
+   */
+  lockUncomposedSlots(m: EntityManager, subscriptionId: string, now: Date): Promise<{ id: string; local_date: string; scheduled_for: Date }[]> {
+    return queryRows(
+      m,
+      `SELECT id, local_date::text AS local_date, scheduled_for FROM letter
+        WHERE subscription_id = $1 AND kind = 'scheduled' AND status = 'scheduled' AND scheduled_for > $2
+        ORDER BY scheduled_for FOR UPDATE`,
+      [subscriptionId, now],
+    );
+  }
+
+  /**
+   * scheduled → scheduled at a new slot (same local date); no event of its own, the subscription
+   * change is the record. `next_retry_at` is cleared so that a compose job parked for
+   * the old slot's batch deadline is promoted by the sweeper and parks itself again for the new one.
+   */
+  async retimeUncomposed(m: EntityManager, letterId: string, scheduledFor: Date): Promise<boolean> {
+    const rows = await queryRows(
+      m,
+      `UPDATE letter SET scheduled_for = $2, next_retry_at = NULL, updated_at = now() WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+      [letterId, scheduledFor],
+    );
+    return rows.length > 0;
   }
 
   /** Runs an unnamed one-statement transition that answers `SELECT count(*) AS n`. */

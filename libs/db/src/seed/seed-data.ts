@@ -61,6 +61,8 @@ export const APP_CONFIG_DEFAULTS: { key: string; value: unknown; description: st
   { key: 'sending_paused', value: false, description: 'Hold all outgoing letters (they stay composed and go out when resumed).' },
   { key: 'unsubscribe_confidence', value: 0.85, description: 'Minimum confidence for an unsubscribe-by-reply to act without review.' },
   { key: 'llm_offline_fallback', value: true, description: 'When the LLM keeps failing (circuit open, or retries would miss the slot), write the letter with the offline composer instead (marked model = offline).' },
+  { key: 'llm_batch_compose', value: false, description: 'Compose letters due more than LLM_BATCH_MARGIN ahead through the OpenAI Batch API at its lower price; a late, failed or invalid batch answer falls back to a synchronous call before the slot.' },
+  { key: 'llm_batch_excluded_topics', value: [], description: 'Topic codes (a JSON array) whose letters are always composed synchronously, even while llm_batch_compose is on.' },
 ];
 
 export const QUOTES: { text: string; author: string }[] = [

@@ -241,5 +241,31 @@ describe('LetterCommands', () => {
       expect(moved.nextRunAt).toEqual(new Date('2030-01-20T22:30:00Z'));
       await expect(ds.transaction((m) => commands.applySubscriptionChange(m, randomUUID()))).rejects.toBeInstanceOf(SubscriptionNotFoundError);
     });
+
+    it('a letter created long ahead (batch lead) and not yet composed moves to the new time on its local date; a composed one, or one whose new time passed, keeps its slot', async () => {
+      const { subscriptionId } = await createSubscription({ timezone: 'Europe/Paris' });
+      const now = new Date('2030-01-20T12:00:00Z'); // 13:00 in Paris
+      const add = async (localDate: string, at: string, status: string) => {
+        const id = randomUUID();
+        await ds.query(
+          `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, body_text, next_retry_at)
+           SELECT $1, s.id, s.user_id, s.topic_id, 'scheduled', $2, $3, $4, $5, $6, $7 FROM subscription s WHERE s.id = $8`,
+          [id, status, at, localDate, `<mz.${id}@x>`, status === 'composed' ? BODY : null, status === 'scheduled' ? '2030-01-21T04:30:00Z' : null, subscriptionId],
+        );
+        return id;
+      };
+      const today = await add('2030-01-20', '2030-01-20T19:00:00Z', 'scheduled'); // 20:00 today, not yet composed
+      const tomorrow = await add('2030-01-21', '2030-01-21T06:30:00Z', 'scheduled'); // waiting for its batch
+      const composed = await add('2030-01-22', '2030-01-22T06:30:00Z', 'composed');
+      await ds.transaction(async (m) => {
+        await m.query(`UPDATE subscription SET send_time_local = '09:00' WHERE id = $1`, [subscriptionId]);
+        return commands.applySubscriptionChange(m, subscriptionId, now);
+      });
+      // 09:00 today has passed: today's letter keeps 20:00 (one letter per local date).
+      expect((await letter(today)).scheduled_for).toEqual(new Date('2030-01-20T19:00:00Z'));
+      // Tomorrow's moves to 09:00 Paris, and its batch deadline is cleared so the sweeper re-parks its job.
+      expect(await letter(tomorrow)).toMatchObject({ scheduled_for: new Date('2030-01-21T08:00:00Z'), next_retry_at: null, status: 'scheduled' });
+      expect((await letter(composed)).scheduled_for).toEqual(new Date('2030-01-22T06:30:00Z'));
+    });
   });
 });

@@ -192,6 +192,21 @@ export class LetterCommands {
   }
 
   /**
+   * A letter may exist long before its slot (COMPOSE_LEAD_BATCH while batch composing is on,
+   * docs/architecture.md §7). A send-time or zone change moves each such letter not yet composed to
+   * the new time on its local date, if that is still ahead; otherwise it keeps its slot (one letter
+   * per local date, §3.1). Composed letters keep theirs (their send job is already waiting).
+   */
+  private async retimeUncomposed(manager: EntityManager, subscriptionId: string, timezone: string, sendTimeLocal: string, now: Date): Promise<void> {
+    for (const l of await this.letters.lockUncomposedSlots(manager, subscriptionId, now)) {
+      const [y, mo, d] = l.local_date.split('-').map(Number);
+      const dayBefore = new Date(Date.UTC(y, mo - 1, d - 1)).toISOString().slice(0, 10);
+      const run = nextRun({ timezone, sendTimeLocal, now, lastScheduledLocalDate: dayBefore });
+      if (run.localDate === l.local_date && run.at.getTime() !== new Date(l.scheduled_for).getTime()) await this.letters.retimeUncomposed(manager, l.id, run.at);
+    }
+  }
+
+  /**
    * After a subscription's enabled flag, send time, timezone or pause changed (in the caller's
    * transaction): recomputes `next_run_at` — never for a local date already scheduled, never
    * before `paused_until` — or clears it and cancels pending letters when disabled.
@@ -208,6 +223,7 @@ export class LetterCommands {
       const cancelledLetterIds = await this.cancelPending(manager, subscriptionId, 'subscription_disabled');
       return { nextRunAt: null, nextLocalDate: null, cancelledLetterIds };
     }
+    await this.retimeUncomposed(manager, subscriptionId, sub.timezone, sub.send_time_local, now);
     const pausedUntil: Date | null = sub.paused_until;
     const from = pausedUntil && pausedUntil > now ? pausedUntil : now;
     const run = nextRun({ timezone: sub.timezone, sendTimeLocal: sub.send_time_local, now: from, lastScheduledLocalDate: sub.last_date });

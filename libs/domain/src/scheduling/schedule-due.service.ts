@@ -3,10 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type AppConfig, JobName } from '@mz/contracts';
-import { namedStatement, queryNamed } from '@mz/db';
+import { type AppConfig, JobName, llmConfigured } from '@mz/contracts';
+import { AppConfigRepository, namedStatement, queryNamed } from '@mz/db';
 import { CATCH_UP_SKIP_REASON, type DueDecision, decideDue, initialRun } from '@mz/schedule';
-import { APP_CONFIG, Clock, LOGGER, MetricsService, type OpenSpan, openSpan, QueueService, ROOT_TRACE_CONTEXT, tracingEnabled } from '@mz/platform';
+import { APP_CONFIG, Clock, LOGGER, MetricsService, type OpenSpan, openSpan, QueueService, ReadCache, ROOT_TRACE_CONTEXT, tracingEnabled } from '@mz/platform';
 import { lettersScheduledCounter } from '../letters/letter-metrics';
 import { letterMessageId } from '../links/message-id';
 
@@ -121,6 +121,17 @@ export class ScheduleDueService {
   /** Invalid rows are logged once per process, not on every tick. */
   private readonly reportedInvalid = new Set<string>();
 
+  /**
+   * How far ahead letters are created: COMPOSE_LEAD, or COMPOSE_LEAD_BATCH while batch composing
+   * (app_config llm_batch_compose) is on with an LLM configured — a letter must exist well before
+   * its slot to go through a batch (docs/architecture.md §7). Read at most every 5 s.
+   */
+  readonly leadCache = new ReadCache(async () => {
+    if (!llmConfigured(this.config)) return this.config.COMPOSE_LEAD;
+    const batching = await this.appConfig.get('llm_batch_compose');
+    return batching ? Math.max(this.config.COMPOSE_LEAD, this.config.COMPOSE_LEAD_BATCH) : this.config.COMPOSE_LEAD;
+  }, 5_000);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly queues: QueueService,
@@ -128,6 +139,7 @@ export class ScheduleDueService {
     metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) logger: Logger,
+    private readonly appConfig: AppConfigRepository,
   ) {
     this.logger = logger.child({ component: 'schedule-due' });
     this.scheduledTotal = lettersScheduledCounter(metrics);
@@ -142,6 +154,7 @@ export class ScheduleDueService {
     const result: ScheduleDueResult = { batches: 0, scheduled: 0, skipped: 0, advanced: 0, initialised: 0, invalid: 0, enqueueFailed: 0 };
     // Rows that cannot be scheduled are excluded for the rest of this tick so the loop ends.
     const invalid = new Set<string>();
+    const lead = await this.leadCache.get();
     for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
       const n = await this.initialiseBatch(now ?? this.clock.now(), invalid);
       result.initialised += n;
@@ -174,7 +187,7 @@ export class ScheduleDueService {
     try {
       for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
         const batchStarted = Date.now();
-        const batch = await this.scheduleBatch(now ?? this.clock.now(), invalid, startEnqueue);
+        const batch = await this.scheduleBatch(now ?? this.clock.now(), lead, invalid, startEnqueue);
         await settle();
         claimedAt = batchStarted;
         if (batch.claimed === 0) break;
@@ -225,8 +238,8 @@ export class ScheduleDueService {
   }
 
   /** One claim transaction; `whileWriting` is called once its write statement has been sent. */
-  private async scheduleBatch(now: Date, invalid: Set<string>, whileWriting: () => void) {
-    const horizon = new Date(now.getTime() + this.config.COMPOSE_LEAD);
+  private async scheduleBatch(now: Date, lead: number, invalid: Set<string>, whileWriting: () => void) {
+    const horizon = new Date(now.getTime() + lead);
     const { claimed, inserted, advanced } = await this.dataSource.transaction(async (m) => {
       const rows: ClaimedRow[] = await m.query(
         CLAIM_DUE_SQL,
