@@ -44,7 +44,7 @@ export async function dropDatabase(serverUrl: string, database: string): Promise
 
 /** Empties everything the pipeline writes, keeping the seed (topics, prompts, footer, quotes, config). */
 export async function resetPipelineTables(db: Client): Promise<void> {
-  await db.query(`TRUNCATE letter, letter_prompt, progress, inbound_message, provider_event, event_log, login_token, app_session, quote_history, suppression, subscription`);
+  await db.query(`TRUNCATE letter, letter_prompt, llm_batch_item, progress, inbound_message, provider_event, event_log, login_token, app_session, quote_history, suppression, subscription`);
   await db.query(`DELETE FROM app_user WHERE email LIKE '%@${BENCH_EMAIL_DOMAIN}'`);
   await db.query(`VACUUM ANALYZE app_user, subscription, letter, event_log, login_token, quote_history`);
 }

@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench` (pure; see bench-options.spec.ts). */
 
-export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'degraded', 'inbound'] as const;
+export const PHASES = ['baselines', 'e2e', 'mailer', 'scheduler', 'claim', 'composer', 'lateness', 'degraded', 'cost', 'inbound'] as const;
 export type Phase = (typeof PHASES)[number];
 /** What `--cluster` measures: the service phases whose harness reads Redis through the cluster too. */
 export const CLUSTER_PHASES: readonly Phase[] = ['e2e', 'mailer', 'degraded'];

@@ -215,6 +215,7 @@ export async function main(argv: string[]): Promise<void> {
     ['composer', phaseComposer],
     ['lateness', phaseLateness],
     ['degraded', phaseDegraded],
+    ['cost', phaseCost],
     ['claim', phaseClaim],
     ['inbound', phaseInbound],
   ];
@@ -904,6 +905,58 @@ async function phaseDegraded(ctx: Ctx): Promise<void> {
     numerator: `${r.on_time} on time`,
     denominator: `${r.n} letters due during the outage`,
     note: `offline-composed ${r.offline}; by fallback reason ${JSON.stringify(byReason)}; ${llmStats.llmRequests} LLM calls answered 503; after the outage the LLM wrote ${after.by_llm} of the next ${after.n} (circuit closed by itself)${opts.outageMs < 600_000 ? `; outage ${opts.outageMs / 1000} s, the target's is 600 s (--outage 600)` : ''}`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// R10: LLM cost per letter with prompt caching and batch composing on ÷ naive synchronous cost
+
+/** A real provider's list prices (USD per 1M tokens: input, cached input, output), for the bench model. */
+const BENCH_PRICE = { input: 0.4, cached_input: 0.1, output: 1.6 };
+/** How far ahead R10's letters fall due: beyond LLM_BATCH_MARGIN (2 h), so they may be batched. */
+const COST_SLOT_AHEAD_MS = 3 * 3_600_000;
+
+async function phaseCost(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const n = Math.min(opts.roundN, 300);
+  const prices = JSON.stringify({ 'bench-model': BENCH_PRICE });
+  const round = async (tag: string, batch: boolean) => {
+    await resetPipelineTables(ctx.db);
+    await ctx.fakes.call('reset');
+    await ctx.fakes.call('setLatency', 0);
+    await ctx.db.query(`INSERT INTO app_config (key, value) VALUES ('llm_batch_compose', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [JSON.stringify(batch)]);
+    // Both rounds create the letters at once, 3 h before their slot: with batching the scheduler's
+    // lead is COMPOSE_LEAD_BATCH (24 h); the synchronous round gets a 4 h COMPOSE_LEAD instead, so
+    // the same letters with the same prompts are composed right away.
+    const svc = await services(ctx, `cost-${tag}`, ['scheduler', 'composer'], { LLM_PRICES: prices, LLM_BATCH_WINDOW_MS: '2000', ...(batch ? {} : { COMPOSE_LEAD: '4h' }) });
+    const at = new Date(Math.ceil((Date.now() + COST_SLOT_AHEAD_MS) / 60_000) * 60_000);
+    await seedSubscriptions(ctx.db, { tag, n, at });
+    await until(`${tag}: letters composed`, n, async () => (await countLetters(ctx.db, tag, ['composed'])).done, { everyMs: 500, stallMs: 120_000, diagnose: () => diagnose(ctx, tag) });
+    const { rows: [r] } = await ctx.db.query(
+      `SELECT count(*)::int AS n, sum(l.cost_usd)::float8 AS cost, sum(l.prompt_tokens)::float8 AS prompt, sum(l.cached_tokens)::float8 AS cached,
+              sum(l.completion_tokens)::float8 AS completion
+         FROM letter l JOIN app_user u ON u.id = l.user_id WHERE u.email LIKE $1 || '-%' AND l.status = 'composed'`,
+      [tag],
+    );
+    const llm = await ctx.fakes.call<{ llmRequests: number }>('stats');
+    await stopServices(ctx, svc);
+    // Naive: every prompt token at the full input price, synchronous, no cache.
+    const naive = (r.prompt * BENCH_PRICE.input + r.completion * BENCH_PRICE.output) / 1e6;
+    return { tag, batch, letters: r.n, costUsd: r.cost, naiveUsd: naive, promptTokens: r.prompt, cachedTokens: r.cached, completionTokens: r.completion, llmRequests: llm.llmRequests };
+  };
+  const sync = await round('cost-sync', false);
+  const batched = await round('cost-batch', true);
+  await ctx.db.query(`DELETE FROM app_config WHERE key = 'llm_batch_compose'`);
+  ctx.results.phases.cost = { price: BENCH_PRICE, rounds: [sync, batched] };
+  const per1k = (usd: number, letters: number) => (1000 * usd) / Math.max(1, letters);
+  ctx.results.ratios.push({
+    id: 'R10',
+    title: 'LLM cost per 1,000 letters with prompt caching and batch composing on ÷ naive synchronous cost (no cache, list price)',
+    target: { op: '<=', value: 0.55 },
+    rounds: [batched.costUsd / batched.naiveUsd],
+    numerator: `$${per1k(batched.costUsd, batched.letters).toFixed(4)} per 1k letters`,
+    denominator: `$${per1k(batched.naiveUsd, batched.letters).toFixed(4)} per 1k letters`,
+    note: `prices ${JSON.stringify(BENCH_PRICE)} per 1M tokens; synchronous with caching alone: ${(sync.costUsd / sync.naiveUsd).toFixed(3)} (cached ${(100 * sync.cachedTokens / Math.max(1, sync.promptTokens)).toFixed(0)} % of prompt tokens); batched letters: ${batched.letters}, synchronous LLM calls during the batch round ${batched.llmRequests}`,
   });
 }
 
