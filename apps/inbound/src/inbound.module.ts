@@ -15,7 +15,6 @@ import { InboundStore } from './receive/inbound-store.service';
 import { InboundSmtpServer } from './receive/smtp-inbound.server';
 import { WebhookController } from './receive/webhook/webhook.controller';
 import { WebhookRawBodyMiddleware } from './receive/webhook/webhook-raw-body.middleware';
-import { ProviderEventRedrive } from './providers/provider-event-redrive.service';
 import { ProviderEventService } from './providers/provider-event.service';
 import { ProviderEventStore } from './providers/provider-event.store';
 import { ProviderMetrics } from './providers/provider.metrics';
@@ -45,7 +44,7 @@ export class InboundModule implements NestModule {
         { provide: INBOUND_OPTIONS, useValue: { ...DEFAULT_INBOUND_OPTIONS, ...options } },
         InboundMetrics, InboundStore, InboundSmtpServer, ImapPoller, InboundRedrive,
         InboundMessageParser, MailAuthenticator, LlmCircuit, LlmClient, ReplyLlmClient, ReplyRepository, ProcessReplyService, ProcessReplyProcessor,
-        ProviderMetrics, ProviderGuards, ProviderEventStore, ProviderEventService, ProviderEventRedrive,
+        ProviderMetrics, ProviderGuards, ProviderEventStore, ProviderEventService,
       ],
     };
   }

@@ -1,5 +1,4 @@
-import type { WebhookProvider } from '@mz/contracts';
-import type { ProviderEventType } from '@mz/db';
+import type { ProviderEventRow, ProviderEventType } from '@mz/db';
 
 export type { ProviderEventType };
 
@@ -7,22 +6,9 @@ export type { ProviderEventType };
  * One provider event in our terms, whatever the provider's shape: what happened, to which
  * address, and which of our messages it names (what the mailer stamped for that provider).
  * `key` is the provider's own id for the event, so a retried delivery of it is stored once.
+ * The row ProviderEventRepository stores, field for field.
  */
-export interface ProviderEventInput {
-  provider: WebhookProvider;
-  key: string;
-  type: ProviderEventType;
-  /** bounce: a permanent failure (suppress) rather than a transient one (count). */
-  permanent: boolean;
-  recipient: string | null;
-  letterId: string | null;
-  loginTokenId: string | null;
-  /** Our Message-ID as the provider echoed it (SES), when no stamped id is there. */
-  messageId: string | null;
-  occurredAt: Date | null;
-  /** What the provider said, for the console: its event name, status codes, reason (no message content). */
-  detail: Record<string, string | number | boolean | null>;
-}
+export type ProviderEventInput = ProviderEventRow;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

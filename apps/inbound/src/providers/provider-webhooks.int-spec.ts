@@ -20,7 +20,7 @@ import { eventually } from '../../../../test/support/services';
 import { createTestCa, type TestCa } from '../../../../test/support/test-ca';
 import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
 import { inboundService } from '../inbound.definition';
-import { ProviderEventRedrive } from './provider-event-redrive.service';
+import { InboundRedrive } from '../receive/inbound-redrive.service';
 
 jest.setTimeout(90_000);
 
@@ -448,7 +448,7 @@ describe('provider webhooks: Mailgun, SendGrid, Postmark, SES (SNS)', () => {
       `INSERT INTO provider_event (provider, event_key, type, recipient, letter_id, received_at) VALUES ('postmark', $1, 'delivery', $2, $3, now() - interval '10 minutes') RETURNING id`,
       [`Delivery:${randomUUID()}`, uma.email, uma.letterId],
     );
-    expect(await svc.app.get(ProviderEventRedrive).redrive()).toBeGreaterThanOrEqual(1);
+    expect((await svc.app.get(InboundRedrive).redrive()).providerEvents).toBeGreaterThanOrEqual(1);
     await eventually(async () => (await ds.query(`SELECT outcome FROM provider_event WHERE id = $1 AND processed_at IS NOT NULL`, [row.id]))[0], 'redriven event processed', 30_000, 50);
     expect(await letter(uma.letterId)).toMatchObject({ delivered_by: 'postmark' });
   });

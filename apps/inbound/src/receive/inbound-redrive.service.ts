@@ -1,17 +1,18 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '@mz/contracts';
+import { InboundMessageRepository, ProviderEventRepository } from '@mz/db';
 import { APP_CONFIG, LOGGER } from '@mz/platform';
 import { INBOUND_OPTIONS, type InboundOptions } from '../inbound-options';
+import { ProviderEventStore } from '../providers/provider-event.store';
 import { InboundStore } from './inbound-store.service';
 
 const BATCH = 200;
 
 /**
  * Stored but never processed (Redis lost the job, or refused it right after the insert
- * committed): re-queue from the row. Job id = row id, so replicas doing the same at once, or a
- * job still waiting, add nothing.
+ * committed): re-queue from the row — received messages and providers' events alike. Job id =
+ * row id, so replicas doing the same at once, or a job still waiting, add nothing.
  */
 @Injectable()
 export class InboundRedrive implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -20,8 +21,10 @@ export class InboundRedrive implements OnApplicationBootstrap, BeforeApplication
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly messages: InboundMessageRepository,
+    private readonly events: ProviderEventRepository,
     private readonly store: InboundStore,
+    private readonly providerStore: ProviderEventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(INBOUND_OPTIONS) private readonly options: InboundOptions,
     @Inject(LOGGER) logger: Logger,
@@ -45,15 +48,12 @@ export class InboundRedrive implements OnApplicationBootstrap, BeforeApplication
     await this.running;
   }
 
-  /** Re-queues unprocessed rows older than the grace; returns how many were looked at. */
-  async redrive(): Promise<number> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM inbound_message
-        WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1)
-        ORDER BY received_at LIMIT ${BATCH}`,
-      [this.options.redriveAfterMs / 1000],
-    );
-    for (const r of rows) await this.store.enqueue(r.id);
-    return rows.length;
+  /** Re-queues unprocessed rows older than the grace; returns how many of each were looked at. */
+  async redrive(): Promise<{ messages: number; providerEvents: number }> {
+    const messages = await this.messages.unprocessed(this.options.redriveAfterMs, BATCH);
+    for (const id of messages) await this.store.enqueue(id);
+    const events = await this.events.unprocessed(this.events.ds, this.options.redriveAfterMs, BATCH);
+    for (const id of events) await this.providerStore.enqueue(id);
+    return { messages: messages.length, providerEvents: events.length };
   }
 }

@@ -326,7 +326,7 @@ describe('inbound receivers: SMTP and signed webhook', () => {
     );
     const fresh = `<${randomUUID()}@mail.example.com>`;
     await ds.query(`INSERT INTO inbound_message (message_id, raw, raw_size, source) VALUES ($1, $2, $3, 'smtp')`, [fresh, mime({ from: user.email, text: 'x', messageId: fresh }), 10]);
-    expect(await svc.app.get(InboundRedrive).redrive()).toBe(1); // the fresh row is within the grace: its job may still come
+    expect((await svc.app.get(InboundRedrive).redrive()).messages).toBe(1); // the fresh row is within the grace: its job may still come
     const row = await processed(messageId);
     expect(row.id).toBe(id);
     expect(row.intent).toBe('done');

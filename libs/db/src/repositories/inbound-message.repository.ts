@@ -178,6 +178,18 @@ export class InboundMessageRepository {
     );
   }
 
+  /** Stored but not processed, older than `olderThanMs` (their job was lost between commit and enqueue), oldest first. */
+  async unprocessed(olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      this.ds,
+      `SELECT id FROM inbound_message
+        WHERE processed_at IS NULL AND received_at < now() - make_interval(secs => $1)
+        ORDER BY received_at LIMIT $2`,
+      [olderThanMs / 1000, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** A message we could not process: recorded with its error, never retried. */
   async recordFailure(id: string, error: string): Promise<boolean> {
     const rows = await queryRows(

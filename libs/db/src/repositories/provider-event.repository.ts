@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { WebhookProvider } from '@mz/contracts';
 import { queryRows, type Queryable } from './rows';
 
-export type ProviderName = 'mailgun' | 'sendgrid' | 'postmark' | 'ses';
+export type ProviderName = WebhookProvider;
 export type ProviderEventType = 'bounce' | 'complaint' | 'delivery' | 'other';
 
 /** One verified event to store (the inbound service maps each provider's shape to this). */
@@ -10,12 +11,15 @@ export interface ProviderEventRow {
   provider: ProviderName;
   key: string;
   type: ProviderEventType;
+  /** bounce: a permanent failure (suppress) rather than a transient one (count). */
   permanent: boolean;
   recipient: string | null;
   letterId: string | null;
   loginTokenId: string | null;
+  /** Our Message-ID as the provider echoed it (SES), when no stamped id is there. */
   messageId: string | null;
   occurredAt: Date | null;
+  /** What the provider said, for the console: its event name, status codes, reason (no message content). */
   detail: Record<string, string | number | boolean | null>;
 }
 
