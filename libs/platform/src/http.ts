@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { maskText } from './logger';
@@ -63,5 +64,26 @@ export function requestMetrics(metrics: MetricsService) {
       duration.observe({ method: req.method ?? 'GET', route: routeLabel(req), status: String(res.statusCode) }, seconds);
     });
     next();
+  };
+}
+
+/**
+ * Reads a request body as raw bytes (what a signature is over, or what the handler decodes by
+ * media type), whatever the Content-Type, capped at `limit` bytes and never inflated (a
+ * compressed body would be signed or checked as compressed bytes we do not keep). Parser errors
+ * become plain JSON answers: 413 too large, 415 a Content-Encoding, 400 otherwise — and the rest
+ * of the body is drained so the client reads the answer instead of a reset connection.
+ */
+export function rawBodyReader(limit: number) {
+  const parse = express.raw({ type: () => true, limit, inflate: false });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status;
+      const code = status === 413 || status === 415 ? status : 400;
+      const message = code === 413 ? 'request body too large' : code === 415 ? 'unsupported Content-Encoding' : 'could not read the request body';
+      req.resume();
+      res.status(code).json({ statusCode: code, message });
+    });
   };
 }

@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { rawBodyReader } from '@mz/platform';
 import { RateLimits } from '../common/rate-limits.service';
 import { TLSRPT_BODY_LIMIT } from './tlsrpt-report';
 
@@ -12,7 +13,7 @@ import { TLSRPT_BODY_LIMIT } from './tlsrpt-report';
  */
 @Injectable()
 export class TlsRptRawBodyMiddleware implements NestMiddleware {
-  private readonly parse = express.raw({ type: () => true, limit: TLSRPT_BODY_LIMIT, inflate: false });
+  private readonly readBody = rawBodyReader(TLSRPT_BODY_LIMIT);
 
   constructor(private readonly limits: RateLimits) {}
 
@@ -29,17 +30,5 @@ export class TlsRptRawBodyMiddleware implements NestMiddleware {
       },
       next,
     );
-  }
-
-  private readBody(req: Request, res: Response, next: NextFunction): void {
-    this.parse(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const status = (err as { status?: number }).status;
-      const code = status === 413 || status === 415 ? status : 400;
-      const message = code === 413 ? 'request body too large' : code === 415 ? 'unsupported Content-Encoding' : 'could not read the request body';
-      // Drain what is left so the client reads our answer instead of a reset connection.
-      req.resume();
-      res.status(code).json({ statusCode: code, message });
-    });
   }
 }
