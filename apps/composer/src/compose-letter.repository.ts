@@ -14,6 +14,8 @@ export interface ClaimedLetter {
   kind: LetterKind;
   scheduledFor: Date;
   localDate: string;
+  /** A batch request was stored for it (read in the claim, so most letters cost no extra query). */
+  hasBatchItem?: boolean;
 }
 
 export type { ComposedFields } from '@mz/db';
@@ -65,6 +67,7 @@ export class ComposeLetterRepository {
       kind: r.kind as LetterKind,
       scheduledFor: new Date(r.scheduled_for as string | Date),
       localDate: r.local_date as string,
+      hasBatchItem: r.has_batch_item === true,
     };
     if (r.has_context !== true) return { letter, context: null };
     return {

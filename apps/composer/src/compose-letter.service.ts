@@ -243,7 +243,8 @@ export class ComposeLetterService {
   private async batchStep(letter: ClaimedLetter, ctx: ComposeContext, settings: ComposerSettings): Promise<{ defer: Date } | { prepared: Prepared }> {
     const now = this.clock.now();
     const deadline = new Date(letter.scheduledFor.getTime() - this.config.LLM_BATCH_MARGIN);
-    const item = await this.batches.find(letter.id);
+    // The claim says whether a request exists: letters never batched (most) cost no lookup.
+    const item = letter.hasBatchItem === false ? null : await this.batches.find(letter.id);
     if (item?.status === 'answered') {
       const taken = await this.batches.takeAnswer(letter.id);
       if (taken) {

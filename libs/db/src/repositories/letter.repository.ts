@@ -56,6 +56,8 @@ export interface ComposeClaimRow {
   letter_number: number;
   recent_notes: string[];
   recent_letters: unknown[];
+  /** A batch request exists for this letter (docs/architecture.md §7): only then is it looked up. */
+  has_batch_item: boolean;
 }
 
 /** What composing wrote (the letter's content and what it cost). */
@@ -218,7 +220,8 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
           FROM (SELECT local_date::text AS local_date, subject, summary, themes, variation_tags, left(body_text, 300) AS opening, scheduled_for FROM letter
                  WHERE subscription_id = c.subscription_id AND id <> c.id AND body_text IS NOT NULL
                    AND status NOT IN ('failed', 'cancelled', 'skipped')
-                 ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters
+                 ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters,
+       EXISTS (SELECT 1 FROM llm_batch_item b WHERE b.letter_id = c.id) AS has_batch_item
   FROM c
   LEFT JOIN subscription s ON s.id = c.subscription_id
   LEFT JOIN app_user u ON u.id = s.user_id
