@@ -10,17 +10,16 @@ import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { JobName } from '@mz/contracts';
 import { createDataSource, seedDatabase } from '@mz/db';
-import { QueueService, type RunningService, startService } from '@mz/platform';
+import { QueueService, type RunningService } from '@mz/platform';
 import { defaultLlmResponder, FakeLlmServer, type CapturedRequest } from '../../../test/fakes/fake-llm-server';
 import { FUZZ_SEED, fuzz, fuzzParams } from '../../../test/support/fuzz';
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ComposeLetterRepository } from './compose-letter.repository';
-import { ComposerModule } from './composer.module';
+import { startLlmComposer } from './testing/llm-composer';
 
 jest.setTimeout(180_000);
 
-const composerDef = { service: 'composer' as const, defaultPort: 3003, rootModule: ComposerModule.register };
 const TERMINAL = ['composed', 'failed'];
 
 /** A valid draft from the fake's own responder, as an object to spoil. */
@@ -62,10 +61,7 @@ describe(`composer fuzz: hostile LLM answers (FUZZ_SEED=${FUZZ_SEED})`, () => {
     // The transcript and raw answer are stored too: the path a NUL would take to a jsonb column.
     await ds.query(`UPDATE app_config SET value = 'true' WHERE key = 'log_prompts'`);
     llm = await FakeLlmServer.start();
-    svc = await startService(composerDef, {
-      ...env.vars, PORT: '0', LLM_BASE_URL: llm.url, LLM_API_KEY: 'test-key', LLM_MODEL: 'test-model', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '5000',
-      RETRY_DELAY_SCALE: '0.01', COMPOSER_CONCURRENCY: '1',
-    });
+    svc = await startLlmComposer(env.vars, llm.url, { LLM_TIMEOUT_MS: '5000', COMPOSER_CONCURRENCY: '1' });
     queues = svc.app.get(QueueService);
     svc.app.get(ComposeLetterRepository).settingsCache.ttlMs = 0;
   });

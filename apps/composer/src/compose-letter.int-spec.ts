@@ -12,10 +12,9 @@ import { defaultLlmResponder, estimatePromptTokens, FakeLlmServer } from '../../
 import { eventually } from '../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { ComposeLetterRepository, SETTINGS_TTL_MS } from './compose-letter.repository';
-import { ComposerModule } from './composer.module';
+import { composerDef, startLlmComposer as startComposer } from './testing/llm-composer';
 import { metricValue } from '../../../test/support/metrics';
 
-const composerDef = { service: 'composer' as const, defaultPort: 3003, rootModule: ComposerModule.register };
 
 let env: TestEnv;
 let ds: DataSource;
@@ -80,12 +79,7 @@ function waitForStatus(id: string, statuses: string[], timeoutMs = 15_000): Prom
 const metric = (svc: RunningService, name: string, labels: Record<string, string> = {}) => metricValue(svc.url, name, labels);
 
 /** A composer talking to the fake LLM (no SDK retries, short timeouts and backoffs), plus `extra`. */
-function startLlmComposer(llm: FakeLlmServer, extra: Record<string, string>): Promise<RunningService> {
-  return startService(composerDef, {
-    ...env.vars, PORT: '0', LLM_BASE_URL: llm.url, LLM_API_KEY: 'test-key', LLM_MODEL: 'test-model',
-    LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '500', RETRY_DELAY_SCALE: '0.01', ...extra,
-  });
-}
+const startLlmComposer = (llm: FakeLlmServer, extra: Record<string, string>) => startComposer(env.vars, llm.url, extra);
 
 describe('composer with an LLM endpoint', () => {
   let llm: FakeLlmServer;

@@ -9,15 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { JobName, QueueName } from '@mz/contracts';
 import { createDataSource, LetterRepository, seedDatabase } from '@mz/db';
-import { QueueService, type RunningService, startService } from '@mz/platform';
+import { QueueService, type RunningService } from '@mz/platform';
 import { FakeLlmServer } from '../../../../test/fakes/fake-llm-server';
 import { eventually } from '../../../../test/support/services';
 import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
 import { ComposeLetterRepository } from '../compose-letter.repository';
-import { ComposerModule } from '../composer.module';
+import { startLlmComposer } from '../testing/llm-composer';
 import { LlmBatchService } from './llm-batch.service';
 
-const composerDef = { service: 'composer' as const, defaultPort: 3003, rootModule: ComposerModule.register };
 const HOUR = 3_600_000;
 const PRICE = { input: 0.4, cached_input: 0.1, output: 1.6 };
 
@@ -37,9 +36,8 @@ beforeAll(async () => {
   await seedDatabase(ds);
   [{ id: topicId }] = await ds.query(`SELECT id FROM topic WHERE code = 'resilience'`);
   llm = await FakeLlmServer.start();
-  svc = await startService(composerDef, {
-    ...env.vars, PORT: '0', LLM_BASE_URL: llm.url, LLM_API_KEY: 'test-key', LLM_MODEL: 'test-model',
-    LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '2000', RETRY_DELAY_SCALE: '0.01', LLM_CIRCUIT_FAILURES: '1000',
+  svc = await startLlmComposer(env.vars, llm.url, {
+    LLM_TIMEOUT_MS: '2000', LLM_CIRCUIT_FAILURES: '1000',
     LLM_PRICES: JSON.stringify({ 'test-model': PRICE }),
     LLM_BATCH_MARGIN: '1h',
     // The tests run the window themselves.
