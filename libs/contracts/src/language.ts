@@ -50,10 +50,21 @@ export function supportedLanguage(tag: string | null | undefined): SupportedLang
 /** The language's English name for prompts and logs ("de-AT" → "Austrian German"); the tag itself if unknown. */
 export function languageName(tag: string, inLanguage = 'en'): string {
   try {
-    return new Intl.DisplayNames([inLanguage], { type: 'language', fallback: 'code' }).of(tag) ?? tag;
+    return displayNames(inLanguage).of(tag) ?? tag;
   } catch {
     return tag;
   }
+}
+
+// Building an Intl.DisplayNames loads ICU data (a tenth of a millisecond); one per display language.
+const DISPLAY_NAMES = new Map<string, Intl.DisplayNames>();
+function displayNames(inLanguage: string): Intl.DisplayNames {
+  let names = DISPLAY_NAMES.get(inLanguage);
+  if (!names) {
+    names = new Intl.DisplayNames([inLanguage], { type: 'language', fallback: 'code' });
+    if (DISPLAY_NAMES.size < 64) DISPLAY_NAMES.set(inLanguage, names);
+  }
+  return names;
 }
 
 /**

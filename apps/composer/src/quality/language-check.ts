@@ -49,20 +49,42 @@ const SCRIPT_SETS: Record<string, string[]> = { Jpan: ['Hira', 'Kana', 'Han'], H
 
 /** The script a tag is written in (ICU's likely subtags), or null when ICU does not know. */
 export function scriptOf(tag: string): string | null {
+  const known = SCRIPTS.get(tag);
+  if (known !== undefined) return known;
+  let script: string | null;
   try {
-    return new Intl.Locale(tag).maximize().script ?? null;
+    script = new Intl.Locale(tag).maximize().script ?? null;
   } catch {
-    return null;
+    script = null;
   }
+  if (SCRIPTS.size < 256) SCRIPTS.set(tag, script);
+  return script;
+}
+// Tags are few (one per subscription language); maximizing one costs an ICU lookup per letter.
+const SCRIPTS = new Map<string, string | null>();
+
+/** Counts the characters of `text` a global pattern matches, without building an array of them. */
+function countMatches(text: string, pattern: RegExp): number {
+  pattern.lastIndex = 0;
+  let n = 0;
+  while (pattern.exec(text) !== null) n++;
+  return n;
 }
 
+const LETTER = /\p{L}/gu;
+const PATTERNS = new Map<string, RegExp | null>();
 function scriptPattern(script: string): RegExp | null {
+  if (PATTERNS.has(script)) return PATTERNS.get(script)!;
   const parts = SCRIPT_SETS[script] ?? [script];
+  let pattern: RegExp | null;
   try {
-    return new RegExp(`[${parts.map((p) => `\\p{Script=${p}}`).join('')}]`, 'u');
+    // Letters only: the share is of the body's letters.
+    pattern = new RegExp(`(?=\\p{L})[${parts.map((p) => `\\p{Script=${p}}`).join('')}]`, 'gu');
   } catch {
-    return null;
+    pattern = null;
   }
+  if (PATTERNS.size < 64) PATTERNS.set(script, pattern);
+  return pattern;
 }
 
 /** Share of each supported language's stopwords among the words of `text`. */
@@ -84,12 +106,12 @@ export function languageIssue(fullBody: string, tag: string): string | null {
   // A letter's language shows in its first pages; a hostile megabyte body is judged on those too.
   const body = fullBody.slice(0, SAMPLE_CHARS);
   const name = languageName(tag);
-  const letters = [...body.matchAll(/\p{L}/gu)].map((m) => m[0]);
-  if (!letters.length) return null;
+  const letters = countMatches(body, LETTER);
+  if (!letters) return null;
   const script = scriptOf(tag);
   const pattern = script ? scriptPattern(script) : null;
   if (pattern) {
-    const share = letters.filter((c) => pattern.test(c)).length / letters.length;
+    const share = countMatches(body, pattern) / letters;
     if (share < SCRIPT_SHARE) return `the letter must be written in ${name} (${tag}), but most of it is not in its script; write the whole letter in ${name}`;
   }
   if (script !== 'Latn') return null;

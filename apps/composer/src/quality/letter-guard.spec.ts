@@ -83,4 +83,21 @@ describe('helpers', () => {
     expect(openingOf('Dear Friend, Today: we begin with one small step and more')).toBe('dear friend today we begin with');
     expect(lengthInstruction('short')).toBe('about 100–200 words, short');
   });
+
+  it('takes the opening from the first characters exactly as from the whole body', () => {
+    // The whole-body reading, as it was before openingOf looked at a prefix only.
+    const whole = (b: string) => b.replace(/\[mz:[^\]]*\]/gi, ' ').toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' ').slice(0, 6).join(' ');
+    const long = 'x'.repeat(395);
+    const bodies = [
+      '',
+      'Hi',
+      'Dear friend, ' + 'the quiet hour is yours. '.repeat(100),
+      `${long} cut-in-the-middle of a word right at the edge and more words after it`,
+      `${'a'.repeat(150)} ${'b'.repeat(150)} ${'c'.repeat(150)} d e f g`,
+      `${'word '.repeat(79)}ﬁnal ligature after the edge`,
+      `[mz:focus] ${'Ünïcödé '.repeat(60)}`,
+      `${'😀 '.repeat(199)}🙂 emoji at the edge, then words`,
+    ];
+    for (const b of bodies) expect(openingOf(b)).toBe(whole(b));
+  });
 });

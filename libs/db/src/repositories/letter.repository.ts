@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type FailureClass, type LetterKind, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
 import { logEvent, logEventSql } from '../events';
+import { GroupCommit } from '../group-commit';
 import { namedStatement, queryNamed } from '../named-statement';
 import { queryRows, type Queryable } from './rows';
 import { SuppressionRepository } from './suppression.repository';
@@ -190,14 +191,14 @@ const savePrompt = (messages: string, response: string) => `
  * must still return the claimed row (the composer fails it for good) rather than leave it
  * `composing` until the lease runs out. $1 letter, $2 lease in ms.
  */
-const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', `
-WITH c AS (
-  UPDATE letter
-     SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
-   WHERE id = $1 AND (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))
-   RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date
-)
-SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
+/** The claim's update: scheduled, or retrying without a body (a compose retry) → composing with a lease. */
+const COMPOSE_CLAIM_SET = `status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()`;
+const COMPOSE_CLAIMABLE = `(status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))`;
+const COMPOSE_CLAIM_RETURNING = `RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date`;
+
+/** Everything the prompt needs for the claimed rows of CTE `c` (one per claimed letter). */
+const composeContext = (leading: string, from: string) => `
+SELECT ${leading}c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
        s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
        s.context_note, s.language, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
        t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
@@ -222,11 +223,42 @@ SELECT c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, 
                    AND status NOT IN ('failed', 'cancelled', 'skipped')
                  ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters,
        EXISTS (SELECT 1 FROM llm_batch_item b WHERE b.letter_id = c.id) AS has_batch_item
-  FROM c
+  FROM ${from}
   LEFT JOIN subscription s ON s.id = c.subscription_id
   LEFT JOIN app_user u ON u.id = s.user_id
   LEFT JOIN topic t ON t.id = c.topic_id
-  LEFT JOIN persona p ON p.id = t.persona_id`);
+  LEFT JOIN persona p ON p.id = t.persona_id`;
+
+/**
+ * The claim and everything the prompt needs, in one statement: one round trip where six reads
+ * and a write used to be (docs/performance.md). The claim runs as a data-modifying CTE; the rest
+ * reads in the statement's snapshot, which is from before the claim — harmless, as the only
+ * subqueries on `letter` leave this letter out. Subscription, user, topic and persona are LEFT
+ * JOINed on purpose: the CTE claims the row whatever the outer query returns, so a missing one
+ * must still return the claimed row (the composer fails it for good) rather than leave it
+ * `composing` until the lease runs out. $1 letter, $2 lease in ms.
+ */
+const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', `
+WITH c AS (
+  UPDATE letter SET ${COMPOSE_CLAIM_SET}
+   WHERE id = $1 AND ${COMPOSE_CLAIMABLE}
+   ${COMPOSE_CLAIM_RETURNING}
+)${composeContext('', 'c')}`);
+
+/**
+ * CLAIM_FOR_COMPOSE for a group of letters (group commit, docs/architecture.md §3.5). One row per
+ * letter this statement could lock (`locked_id`; the context columns are NULL where the letter was
+ * not claimable); a letter someone else holds (SKIP LOCKED) has no row, and its caller claims it
+ * alone with CLAIM_FOR_COMPOSE, waiting for the lock there. $1 letter ids, $2 lease in ms.
+ */
+const CLAIM_FOR_COMPOSE_MANY = namedStatement('mz_composer_claim_many', `
+WITH locked AS (
+  SELECT id FROM letter WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+), c AS (
+  UPDATE letter SET ${COMPOSE_CLAIM_SET}
+   WHERE id IN (SELECT id FROM locked) AND ${COMPOSE_CLAIMABLE}
+   ${COMPOSE_CLAIM_RETURNING}
+)${composeContext('locked.id AS locked_id, ', 'locked LEFT JOIN c ON c.id = locked.id')}`);
 
 /**
  * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
@@ -303,13 +335,18 @@ const recordQuoteUse = (userId: string, from: string) => `
    WHERE quote_history.used_at IS NOT DISTINCT FROM (SELECT used_at FROM pick)
   RETURNING quote_id`;
 
-/** The least recently used active quote for user `userId` (never used first), at random among equals. */
+/**
+ * The least recently used active quote for user `userId` (never used first), at random among equals.
+ * The user's last use of each quote is a correlated lookup on quote_history's primary key
+ * (user_id, quote_id): a join let the planner hash the whole table — every user's history — for
+ * each letter (docs/performance.md, issue 14).
+ */
 const pickQuote = (userId: string, from: string, where: string) => `
-  SELECT q.id, q.text, q.author, h.used_at
+  SELECT q.id, q.text, q.author,
+         (SELECT h.used_at FROM quote_history h WHERE h.user_id = ${userId} AND h.quote_id = q.id) AS used_at
     FROM ${from}
-    LEFT JOIN quote_history h ON h.quote_id = q.id AND h.user_id = ${userId}
    WHERE ${where} q.active
-   ORDER BY h.used_at ASC NULLS FIRST, random()
+   ORDER BY 4 ASC NULLS FIRST, random()
    LIMIT 1`;
 
 /**
@@ -392,6 +429,29 @@ WITH sent AS (
 )
 INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
 
+/**
+ * MARK_SENT for a group of letters (group commit, docs/architecture.md §3.5): the same update and
+ * event per letter, for the rows this statement could lock at once. A row someone else holds
+ * (SKIP LOCKED) is left out of `locked`; its caller runs MARK_SENT alone and waits for it there.
+ * $1 ids, $2 sent times, $3 SMTP responses, $4 send ms, $5 user ids, $6 subscription ids, $7 event metadata.
+ */
+const MARK_SENT_MANY = namedStatement('mz_mailer_mark_sent_many', `
+WITH v AS (
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[], $5::uuid[], $6::uuid[], $7::jsonb[])
+           AS v(id, sent_at, smtp_response, send_ms, user_id, subscription_id, metadata)
+), locked AS (
+  SELECT l.id FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+), sent AS (
+  UPDATE letter SET status = 'sent', sent_at = v.sent_at, smtp_response = v.smtp_response, send_ms = v.send_ms,
+         lease_until = NULL, next_retry_at = NULL, updated_at = now()
+    FROM v JOIN locked ON locked.id = v.id
+   WHERE letter.id = v.id AND letter.status IN ('sending', 'retrying')
+), e AS (
+  INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata)
+  SELECT 'LETTER_SENT', v.user_id, v.id, v.subscription_id, v.metadata FROM v JOIN locked ON locked.id = v.id
+)
+SELECT id FROM locked`);
+
 /** $1 held letter ids, $2 lease in ms. Only live leases of rows still in a leased status. */
 const EXTEND_LEASES = namedStatement('mz_lease_extend', `
   UPDATE letter SET lease_until = now() + $2 * interval '1 millisecond'
@@ -400,6 +460,8 @@ const EXTEND_LEASES = namedStatement('mz_lease_extend', `
 
 @Injectable()
 export class LetterRepository {
+  private readonly composeClaimGroups = new Map<number, GroupCommit<string, ComposeClaimRow | null | 'locked_elsewhere'>>();
+
   constructor(private readonly ds: DataSource, private readonly suppressions: SuppressionRepository) {}
 
   // ── compose ────────────────────────────────────────────────────────────────────────────────
@@ -409,8 +471,24 @@ export class LetterRepository {
    * prompt context. Null: no claimable row, nothing done.
    */
   async claimForCompose(letterId: string, leaseMs: number): Promise<ComposeClaimRow | null> {
+    const grouped = await this.composeClaims(leaseMs).call(letterId);
+    if (grouped !== 'locked_elsewhere') return grouped;
     const [r] = await queryNamed<ComposeClaimRow>(this.ds, CLAIM_FOR_COMPOSE, [letterId, leaseMs]);
     return r ?? null;
+  }
+
+  /** The compose claims of this process, grouped (one group per lease length, in practice one). */
+  private composeClaims(leaseMs: number): GroupCommit<string, ComposeClaimRow | null | 'locked_elsewhere'> {
+    let group = this.composeClaimGroups.get(leaseMs);
+    if (!group) {
+      group = new GroupCommit<string, ComposeClaimRow | null | 'locked_elsewhere'>(async (ids) => {
+        const rows = await queryNamed<ComposeClaimRow & { locked_id: string }>(this.ds, CLAIM_FOR_COMPOSE_MANY, [ids, leaseMs]);
+        const byId = new Map<string, ComposeClaimRow | null>(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
+        return ids.map((id) => (byId.has(id) ? byId.get(id) ?? null : 'locked_elsewhere'));
+      }, (id) => id);
+      this.composeClaimGroups.set(leaseMs, group);
+    }
+    return group;
   }
 
   /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
@@ -468,8 +546,17 @@ export class LetterRepository {
 
   /** sending (or retrying, if the sweeper moved it mid-send) → sent, and LETTER_SENT in any case. */
   async markSent(l: { letterId: string; userId: string; subscriptionId: string }, sentAt: Date, smtpResponse: string, sendMs: number, eventMetadata: Record<string, unknown>): Promise<void> {
-    await queryNamed(this.ds, MARK_SENT, [l.letterId, sentAt, smtpResponse.slice(0, 500), sendMs, l.userId, l.subscriptionId, JSON.stringify(eventMetadata)]);
+    const values = [l.letterId, sentAt, smtpResponse.slice(0, 500), sendMs, l.userId, l.subscriptionId, JSON.stringify(eventMetadata)] as const;
+    if (await this.sentMarks.call(values)) return;
+    await queryNamed(this.ds, MARK_SENT, [...values]);
   }
+
+  /** True per letter marked by the grouped statement; false: someone else held the row, mark it alone. */
+  private readonly sentMarks = new GroupCommit<readonly [string, Date, string, number, string, string, string], boolean>(async (marks) => {
+    const columns = [0, 1, 2, 3, 4, 5, 6].map((c) => marks.map((m) => m[c]));
+    const locked = new Set((await queryNamed<{ id: string }>(this.ds, MARK_SENT_MANY, columns)).map((r) => r.id));
+    return marks.map((m) => locked.has(m[0]));
+  }, (m) => m[0]);
 
   /**
    * sending → retrying (at `retryAt`) or failed + LETTER_FAILED, and for a hard bounce the

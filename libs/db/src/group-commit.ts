@@ -1,0 +1,73 @@
+/**
+ * Group commit for the hot single-letter statements (docs/architecture.md §3.5): calls that arrive
+ * while a batch of the same statement is in flight wait for it and then go together, as one
+ * statement and one commit. There is no timer: under light load every call runs alone at once (no
+ * added latency); under load a batch holds what arrived during one round trip, so the round trips,
+ * statement overhead and commits per letter fall as the rate rises. Each caller still gets its own
+ * result (or the batch's error), so a job's outcome stays its own.
+ *
+ * A batch never holds two calls with the same key (the same letter twice would see one result
+ * twice): a second call for a key already waiting joins the next batch.
+ */
+export class GroupCommit<I, O> {
+  private readonly waiting: { input: I; key: string; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  private inFlight = 0;
+
+  /**
+   * @param run one statement for the whole batch; returns one output per input, in input order
+   * @param key identifies what an input writes (a letter id)
+   * @param maxBatch most inputs in one statement (bounded: one statement's locks and parameters)
+   * @param maxInFlight batches running at once. One is enough when the batch statement never
+   *   waits on a row lock: the letter statements lock their rows with SKIP LOCKED and hand a row
+   *   someone else holds back to its caller, which runs the single-letter statement and waits alone.
+   */
+  constructor(
+    private readonly run: (inputs: I[]) => Promise<O[]>,
+    private readonly key: (input: I) => string,
+    private readonly maxBatch = 50,
+    private readonly maxInFlight = 1,
+  ) {}
+
+  call(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ input, key: this.key(input), resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      this.run(batch.map((b) => b.input))
+        .then(
+          (outputs) => {
+            if (outputs.length !== batch.length) throw new Error(`group commit: ${outputs.length} results for ${batch.length} inputs`);
+            batch.forEach((b, i) => b.resolve(outputs[i]));
+          },
+        )
+        .catch((err: unknown) => batch.forEach((b) => b.reject(err)))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  /** The oldest waiting calls, at most maxBatch, one per key; the rest keep their order. */
+  private take(): typeof this.waiting {
+    const batch: typeof this.waiting = [];
+    const keys = new Set<string>();
+    for (let i = 0; i < this.waiting.length && batch.length < this.maxBatch; ) {
+      const w = this.waiting[i];
+      if (keys.has(w.key)) {
+        i++;
+        continue;
+      }
+      keys.add(w.key);
+      batch.push(w);
+      this.waiting.splice(i, 1);
+    }
+    return batch;
+  }
+}

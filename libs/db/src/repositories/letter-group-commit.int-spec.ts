@@ -1,0 +1,170 @@
+/**
+ * Group commit of the hot letter statements (docs/architecture.md §3.5) against Postgres: many
+ * concurrent compose claims and sent marks go out as fewer statements, each caller still gets its
+ * own letter's result, a letter claimed twice at once is claimed once, and a row another
+ * transaction holds is waited for by its own caller alone — never by the rest of the group.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
+import { makeSubscription, makeUser } from '../../../../test/support/fixtures';
+import { createDataSource } from '../data-source';
+import { seedDatabase } from '../seed/seed';
+import { LetterRepository } from './letter.repository';
+import { SuppressionRepository } from './suppression.repository';
+
+const LEASE_MS = 30_000;
+
+describe('LetterRepository group commit', () => {
+  let env: TestEnv;
+  let ds: DataSource;
+  let other: DataSource;
+  let letters: LetterRepository;
+  let statements: string[];
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    ds = createDataSource({ url: env.databaseUrl, poolMax: 10 });
+    other = createDataSource({ url: env.databaseUrl, poolMax: 2 });
+    await Promise.all([ds.initialize(), other.initialize()]);
+    await seedDatabase(ds);
+    letters = new LetterRepository(ds, new SuppressionRepository(ds));
+    // Every named statement this repository sends, in order.
+    const pool = (ds.driver as unknown as { master: { query: (...a: unknown[]) => unknown } }).master;
+    const query = pool.query.bind(pool);
+    pool.query = (...args: unknown[]) => {
+      const c = args[0] as { name?: string };
+      if (c && typeof c === 'object' && c.name) statements.push(c.name);
+      return query(...args);
+    };
+  });
+
+  beforeEach(() => {
+    statements = [];
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await other?.destroy();
+    await env?.dispose();
+  });
+
+  /** A letter in `status` for a new subscriber (a distinct subscription each). */
+  async function letter(status: 'scheduled' | 'sending' | 'sent'): Promise<{ id: string; subscriptionId: string; userId: string }> {
+    const user = await makeUser(ds);
+    const subscriptionId = await makeSubscription(ds, user.id);
+    const id = randomUUID();
+    await ds.query(
+      `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, body_text)
+       SELECT $1, s.id, s.user_id, s.topic_id, 'scheduled', $3, now(), current_date, $4, CASE WHEN $3 <> 'scheduled' THEN 'Dear friend' END
+         FROM subscription s WHERE s.id = $2`,
+      [id, subscriptionId, status, `<mz.${id}@test>`],
+    );
+    return { id, subscriptionId, userId: user.id };
+  }
+
+  const statusOf = async (id: string) => (await ds.query(`SELECT status FROM letter WHERE id = $1`, [id]))[0].status as string;
+  const events = async (id: string, type: string) => (await ds.query(`SELECT count(*)::int AS n FROM event_log WHERE letter_id = $1 AND type = $2`, [id, type]))[0].n as number;
+
+  /** Holds `id`'s row lock in another connection until the returned release is called. */
+  async function holdRow(id: string): Promise<(sql?: string) => Promise<void>> {
+    const runner = other.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(`SELECT id FROM letter WHERE id = $1 FOR UPDATE`, [id]);
+    return async (sql?: string) => {
+      if (sql) await runner.query(sql, [id]);
+      await runner.commitTransaction();
+      await runner.release();
+    };
+  }
+
+  it('claims concurrent letters in fewer statements, each caller getting its own letter and context', async () => {
+    const made = await Promise.all(Array.from({ length: 20 }, () => letter('scheduled')));
+    const claims = await Promise.all(made.map((l) => letters.claimForCompose(l.id, LEASE_MS)));
+    claims.forEach((c, i) => {
+      expect(c).toMatchObject({ id: made[i].id, subscription_id: made[i].subscriptionId, user_id: made[i].userId, has_context: true, code: 'focus', letter_number: 1 });
+    });
+    for (const l of made) expect(await statusOf(l.id)).toBe('composing');
+    const grouped = statements.filter((s) => s === 'mz_composer_claim_many').length;
+    expect(grouped).toBeGreaterThanOrEqual(2);
+    expect(grouped).toBeLessThan(20);
+    expect(statements).not.toContain('mz_composer_claim');
+  });
+
+  it('claims a letter asked for twice at once only once', async () => {
+    const l = await letter('scheduled');
+    const results = await Promise.all([letters.claimForCompose(l.id, LEASE_MS), letters.claimForCompose(l.id, LEASE_MS), letters.claimForCompose(l.id, LEASE_MS)]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+  });
+
+  it('returns null for a letter in a group that is not claimable', async () => {
+    const [a, sent, b] = await Promise.all([letter('scheduled'), letter('sent'), letter('scheduled')]);
+    const results = await Promise.all([a, sent, b].map((l) => letters.claimForCompose(l.id, LEASE_MS)));
+    expect(results.map((r) => r?.id ?? null)).toEqual([a.id, null, b.id]);
+    expect(await statusOf(sent.id)).toBe('sent');
+  });
+
+  it('leaves a row another transaction holds to its own caller, who waits for it alone', async () => {
+    const held = await letter('scheduled');
+    const free = await Promise.all(Array.from({ length: 5 }, () => letter('scheduled')));
+    const release = await holdRow(held.id);
+    const heldClaim = letters.claimForCompose(held.id, LEASE_MS);
+    const freeClaims = await Promise.all(free.map((l) => letters.claimForCompose(l.id, LEASE_MS)));
+    // The rest of the group was not held up by the locked row.
+    expect(freeClaims.map((c) => c?.id)).toEqual(free.map((l) => l.id));
+    let settled = false;
+    void heldClaim.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(settled).toBe(false);
+    // Cancelled meanwhile: the waiting claim re-checks the row and claims nothing.
+    await release(`UPDATE letter SET status = 'cancelled' WHERE id = $1`);
+    await expect(heldClaim).resolves.toBeNull();
+    expect(statements).toContain('mz_composer_claim');
+    expect(await statusOf(held.id)).toBe('cancelled');
+  });
+
+  it('claims a held letter once the other transaction lets it go unchanged', async () => {
+    const held = await letter('scheduled');
+    const release = await holdRow(held.id);
+    const claim = letters.claimForCompose(held.id, LEASE_MS);
+    await new Promise((r) => setTimeout(r, 100));
+    await release();
+    await expect(claim).resolves.toMatchObject({ id: held.id });
+  });
+
+  it('marks concurrent sends in fewer statements, one LETTER_SENT each', async () => {
+    const made = await Promise.all(Array.from({ length: 15 }, () => letter('sending')));
+    const sentAt = new Date();
+    await Promise.all(made.map((l, i) => letters.markSent({ letterId: l.id, userId: l.userId, subscriptionId: l.subscriptionId }, sentAt, `250 ok ${i}`, i, { attempts: 1 })));
+    for (const [i, l] of made.entries()) {
+      const [row] = await ds.query(`SELECT status, smtp_response, send_ms, sent_at FROM letter WHERE id = $1`, [l.id]);
+      expect(row).toMatchObject({ status: 'sent', smtp_response: `250 ok ${i}`, send_ms: i });
+      expect(new Date(row.sent_at).getTime()).toBe(sentAt.getTime());
+      expect(await events(l.id, 'LETTER_SENT')).toBe(1);
+    }
+    const [e] = await ds.query(`SELECT user_id, subscription_id, metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_SENT'`, [made[3].id]);
+    expect(e).toEqual({ user_id: made[3].userId, subscription_id: made[3].subscriptionId, metadata: { attempts: 1 } });
+    const grouped = statements.filter((s) => s === 'mz_mailer_mark_sent_many').length;
+    expect(grouped).toBeGreaterThanOrEqual(2);
+    expect(grouped).toBeLessThan(15);
+    expect(statements).not.toContain('mz_mailer_mark_sent');
+  });
+
+  it('marks a held row sent after the other transaction lets go, without holding up the group', async () => {
+    const held = await letter('sending');
+    const free = await Promise.all(Array.from({ length: 4 }, () => letter('sending')));
+    const release = await holdRow(held.id);
+    const mark = (l: { id: string; userId: string; subscriptionId: string }) =>
+      letters.markSent({ letterId: l.id, userId: l.userId, subscriptionId: l.subscriptionId }, new Date(), '250 ok', 1, {});
+    const heldMark = mark(held);
+    await Promise.all(free.map(mark));
+    for (const l of free) expect(await statusOf(l.id)).toBe('sent');
+    expect(await statusOf(held.id)).toBe('sending');
+    // The sweeper moved it to retrying meanwhile: it was still sent, and says so once.
+    await release(`UPDATE letter SET status = 'retrying' WHERE id = $1`);
+    await heldMark;
+    expect(await statusOf(held.id)).toBe('sent');
+    expect(await events(held.id, 'LETTER_SENT')).toBe(1);
+  });
+});
