@@ -32,7 +32,7 @@ export interface BenchResults {
   notes: string[];
 }
 
-const ORDER = ['R1', 'R2', 'R3', 'R4', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11'];
+const ORDER = ['R1', 'R2', 'R3', 'R4', 'R6', 'R7', 'R8', 'R9', 'R10', 'R11', 'R12'];
 const n0 = (v: number) => formatNumber(v, 0);
 const n2 = (v: number) => formatNumber(v, 2);
 

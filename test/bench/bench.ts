@@ -528,6 +528,19 @@ async function phaseEndToEnd(ctx: Ctx): Promise<void> {
     denominator: `${median(chains.map((c) => c.rate)).toFixed(0)} jobs/s`,
     note: `${opts.roundN} letters per round, due in one minute → last sent; chain concurrency ${dist.defaults.COMPOSER_CONCURRENCY}/${dist.defaults.MAILER_CONCURRENCY} like composer/mailer`,
   });
+  // Issue 14: the product's CPU per letter (every process, Postgres and Redis included) over the raw
+  // chain's CPU per job (both hops and Redis), measured in the same run, round by round.
+  const chainCpu = (c: (typeof chains)[number]) => c.cpuMsPerJob.hopA + c.cpuMsPerJob.hopB + c.cpuMsPerJob.redis;
+  const letterCpu = rounds.map((r) => perLetter(r.usage, r.n, labels).total);
+  ctx.results.ratios.push({
+    id: 'R12',
+    title: 'end-to-end CPU-ms per letter (all processes, Postgres and Redis) ÷ raw two-hop chain CPU-ms per job',
+    target: { op: '<=', value: 8 },
+    rounds: pairwiseRatios(letterCpu, chains.map(chainCpu)),
+    numerator: `${median(letterCpu).toFixed(2)} CPU-ms/letter`,
+    denominator: `${median(chains.map(chainCpu)).toFixed(3)} CPU-ms/job`,
+    note: `chain: hop A ${median(chains.map((c) => c.cpuMsPerJob.hopA)).toFixed(3)} + hop B ${median(chains.map((c) => c.cpuMsPerJob.hopB)).toFixed(3)} + Redis ${median(chains.map((c) => c.cpuMsPerJob.redis)).toFixed(3)} per job`,
+  });
   const mem = (f: (m: RedisMemory) => number) => rounds.map((r) => f(r.memAfter) / f(r.memBefore));
   ctx.results.ratios.push({
     id: 'R8',

@@ -10,7 +10,7 @@ import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
 import { makeSubscription, makeUser } from '../../../../test/support/fixtures';
 import { createDataSource } from '../data-source';
 import { seedDatabase } from '../seed/seed';
-import { LetterRepository } from './letter.repository';
+import { GROUPED_LETTER_STATEMENTS, LetterRepository } from './letter.repository';
 import { SuppressionRepository } from './suppression.repository';
 
 const LEASE_MS = 30_000;
@@ -166,5 +166,42 @@ describe('LetterRepository group commit', () => {
     await heldMark;
     expect(await statusOf(held.id)).toBe('sent');
     expect(await events(held.id, 'LETTER_SENT')).toBe(1);
+  });
+
+  it('reaches the letters through the primary key, also in a generic plan over a table of letters in flight', async () => {
+    // Statistics from a quiet moment (every letter sent), then a burst in flight, as when a minute's
+    // letters fall due: to the planner the status and lease indexes look like a few rows.
+    const { subscriptionId } = await letter('sent');
+    await ds.query(
+      `INSERT INTO letter (subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id)
+       SELECT s.id, s.user_id, s.topic_id, 'send_now', 'sent', now(), current_date, '<mz.bulk.' || g || '@test>'
+         FROM subscription s, generate_series(1, 3000) g WHERE s.id = $1`,
+      [subscriptionId],
+    );
+    await ds.query('ANALYZE letter');
+    await ds.query(`UPDATE letter SET status = (ARRAY['scheduled', 'sending'])[1 + (random() < 0.5)::int], lease_until = now() WHERE message_id LIKE '<mz.bulk.%'`);
+    const plans: string[] = [];
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SET plan_cache_mode = force_generic_plan');
+      const ids = `'{${randomUUID()},${randomUUID()}}'`;
+      const { claimForCompose, markSent } = GROUPED_LETTER_STATEMENTS;
+      await runner.query(`PREPARE claim_many AS ${claimForCompose.text}`);
+      await runner.query(`PREPARE sent_many AS ${markSent.text}`);
+      for (const sql of [
+        `EXPLAIN (FORMAT JSON) EXECUTE claim_many(${ids}, 30000)`,
+        `EXPLAIN (FORMAT JSON) EXECUTE sent_many(${ids}, '{now,now}', '{a,b}', '{1,2}', ${ids}, ${ids}, '{"{}","{}"}')`,
+      ]) plans.push(JSON.stringify(await runner.query(sql)));
+    } finally {
+      await runner.query('DEALLOCATE ALL');
+      await runner.release();
+    }
+    for (const plan of plans) {
+      const letterScans = [...plan.matchAll(/"Relation Name":"letter"[^}]*?"Alias":"[^"]+"/g)].map((m) => m[0]);
+      expect(letterScans.length).toBeGreaterThan(0);
+      expect(plan).not.toMatch(/letter_status_retry_idx|letter_lease_idx|letter_sent_at_idx/);
+      expect(plan).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"letter"/);
+    }
   });
 });

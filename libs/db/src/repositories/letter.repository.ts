@@ -194,7 +194,8 @@ const savePrompt = (messages: string, response: string) => `
 /** The claim's update: scheduled, or retrying without a body (a compose retry) → composing with a lease. */
 const COMPOSE_CLAIM_SET = `status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()`;
 const COMPOSE_CLAIMABLE = `(status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))`;
-const COMPOSE_CLAIM_RETURNING = `RETURNING id, subscription_id, user_id, topic_id, kind, scheduled_for, local_date::text AS local_date`;
+const composeClaimReturning = (t: string) =>
+  `RETURNING ${t}.id, ${t}.subscription_id, ${t}.user_id, ${t}.topic_id, ${t}.kind, ${t}.scheduled_for, ${t}.local_date::text AS local_date`;
 
 /** Everything the prompt needs for the claimed rows of CTE `c` (one per claimed letter). */
 const composeContext = (leading: string, from: string) => `
@@ -242,22 +243,26 @@ const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', `
 WITH c AS (
   UPDATE letter SET ${COMPOSE_CLAIM_SET}
    WHERE id = $1 AND ${COMPOSE_CLAIMABLE}
-   ${COMPOSE_CLAIM_RETURNING}
+   ${composeClaimReturning('letter')}
 )${composeContext('', 'c')}`);
 
 /**
  * CLAIM_FOR_COMPOSE for a group of letters (group commit, docs/architecture.md §3.5). One row per
  * letter this statement could lock (`locked_id`; the context columns are NULL where the letter was
  * not claimable); a letter someone else holds (SKIP LOCKED) has no row, and its caller claims it
- * alone with CLAIM_FOR_COMPOSE, waiting for the lock there. $1 letter ids, $2 lease in ms.
+ * alone with CLAIM_FOR_COMPOSE, waiting for the lock there. Whether a row is claimable is read by
+ * the locking SELECT (on the row's latest version, which the lock then keeps) and the UPDATE only
+ * joins on the id: with the status test in the UPDATE, a generic plan scanned the status index
+ * (every letter in flight) instead of the primary key. $1 letter ids, $2 lease in ms.
  */
 const CLAIM_FOR_COMPOSE_MANY = namedStatement('mz_composer_claim_many', `
 WITH locked AS (
-  SELECT id FROM letter WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+  SELECT id, ${COMPOSE_CLAIMABLE} AS claimable FROM letter WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
 ), c AS (
   UPDATE letter SET ${COMPOSE_CLAIM_SET}
-   WHERE id IN (SELECT id FROM locked) AND ${COMPOSE_CLAIMABLE}
-   ${COMPOSE_CLAIM_RETURNING}
+    FROM locked
+   WHERE letter.id = locked.id AND locked.claimable
+   ${composeClaimReturning('letter')}
 )${composeContext('locked.id AS locked_id, ', 'locked LEFT JOIN c ON c.id = locked.id')}`);
 
 /**
@@ -433,6 +438,8 @@ INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALU
  * MARK_SENT for a group of letters (group commit, docs/architecture.md §3.5): the same update and
  * event per letter, for the rows this statement could lock at once. A row someone else holds
  * (SKIP LOCKED) is left out of `locked`; its caller runs MARK_SENT alone and waits for it there.
+ * The status test is read by the locking SELECT, the UPDATE joins on the id only (see
+ * CLAIM_FOR_COMPOSE_MANY: the planner must not reach the rows through the status index).
  * $1 ids, $2 sent times, $3 SMTP responses, $4 send ms, $5 user ids, $6 subscription ids, $7 event metadata.
  */
 const MARK_SENT_MANY = namedStatement('mz_mailer_mark_sent_many', `
@@ -440,12 +447,12 @@ WITH v AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[], $5::uuid[], $6::uuid[], $7::jsonb[])
            AS v(id, sent_at, smtp_response, send_ms, user_id, subscription_id, metadata)
 ), locked AS (
-  SELECT l.id FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+  SELECT l.id, l.status IN ('sending', 'retrying') AS sendable FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
 ), sent AS (
   UPDATE letter SET status = 'sent', sent_at = v.sent_at, smtp_response = v.smtp_response, send_ms = v.send_ms,
          lease_until = NULL, next_retry_at = NULL, updated_at = now()
     FROM v JOIN locked ON locked.id = v.id
-   WHERE letter.id = v.id AND letter.status IN ('sending', 'retrying')
+   WHERE letter.id = v.id AND locked.sendable
 ), e AS (
   INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata)
   SELECT 'LETTER_SENT', v.user_id, v.id, v.subscription_id, v.metadata FROM v JOIN locked ON locked.id = v.id
@@ -457,6 +464,9 @@ const EXTEND_LEASES = namedStatement('mz_lease_extend', `
   UPDATE letter SET lease_until = now() + $2 * interval '1 millisecond'
    WHERE id = ANY($1::uuid[]) AND status IN ('composing', 'sending') AND lease_until > now()
   RETURNING id`);
+
+/** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
+export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markSent: MARK_SENT_MANY } as const;
 
 @Injectable()
 export class LetterRepository {
