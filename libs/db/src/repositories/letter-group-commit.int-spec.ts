@@ -1,6 +1,6 @@
 /**
  * Group commit of the hot letter statements (docs/architecture.md §3.5) against Postgres: many
- * concurrent compose claims and sent marks go out as fewer statements, each caller still gets its
+ * concurrent compose claims, composed marks and sent marks go out as fewer statements, each caller still gets its
  * own letter's result, a letter claimed twice at once is claimed once, and a row another
  * transaction holds is waited for by its own caller alone — never by the rest of the group.
  */
@@ -133,6 +133,54 @@ describe('LetterRepository group commit', () => {
     await expect(claim).resolves.toMatchObject({ id: held.id });
   });
 
+  const composed = (i: number) => ({
+    subject: `Letter ${i}`, bodyText: `Dear friend ${i}`, bodyHtml: `<p>Dear friend ${i}</p>`, summary: `s${i}`, themes: ['calm', `t${i}`], tone: 'warm',
+    adviceFocus: 'rest', variationTags: [`v${i}`], model: 'm', promptTemplateId: null, promptVersion: 2, promptTokens: 10 + i, cachedTokens: i,
+    completionTokens: 20 + i, costUsd: i ? i / 10_000 : null, composeMs: i, fallbackReason: i % 2 ? 'circuit_open' : null, fallbackError: null, language: 'de',
+  });
+
+  it('marks concurrent letters composed in fewer statements: each its own content, event and prompt log', async () => {
+    const made = await Promise.all(Array.from({ length: 12 }, () => letter('scheduled')));
+    await Promise.all(made.map((l) => letters.claimForCompose(l.id, LEASE_MS)));
+    statements = [];
+    const results = await Promise.all(made.map((l, i) =>
+      letters.markComposed(l.id, composed(i), { n: i }, i % 3 ? null : { messages: [{ role: 'user', content: `write ${i}` }], response: `answer ${i}` })));
+    expect(results).toEqual(made.map(() => true));
+    for (const [i, l] of made.entries()) {
+      const [row] = await ds.query(
+        `SELECT status, subject, body_text, themes, variation_tags, prompt_version, prompt_tokens, cached_tokens, cost_usd::float8 AS cost, compose_ms, fallback_reason, language, lease_until
+           FROM letter WHERE id = $1`, [l.id]);
+      expect(row).toEqual({
+        status: 'composed', subject: `Letter ${i}`, body_text: `Dear friend ${i}`, themes: ['calm', `t${i}`], variation_tags: [`v${i}`], prompt_version: 2,
+        prompt_tokens: 10 + i, cached_tokens: i, cost: i ? i / 10_000 : null, compose_ms: i, fallback_reason: i % 2 ? 'circuit_open' : null, language: 'de', lease_until: null,
+      });
+      const [e] = await ds.query(`SELECT actor, user_id, subscription_id, metadata FROM event_log WHERE letter_id = $1 AND type = 'LETTER_COMPOSED'`, [l.id]);
+      expect(e).toEqual({ actor: 'system', user_id: l.userId, subscription_id: l.subscriptionId, metadata: { n: i } });
+      const logged = await ds.query(`SELECT messages, response FROM letter_prompt WHERE letter_id = $1`, [l.id]);
+      expect(logged).toEqual(i % 3 ? [] : [{ messages: [{ role: 'user', content: `write ${i}` }], response: `answer ${i}` }]);
+    }
+    const grouped = statements.filter((s) => s === 'mz_composer_mark_composed_many').length;
+    expect(grouped).toBeGreaterThanOrEqual(2);
+    expect(grouped).toBeLessThan(12);
+    // Not composing any more: nothing written.
+    expect(await letters.markComposed(made[0].id, { ...composed(0), subject: 'again' }, {}, null)).toBe(false);
+    expect((await ds.query(`SELECT subject FROM letter WHERE id = $1`, [made[0].id]))[0].subject).toBe('Letter 0');
+  });
+
+  it('marks a held letter composed once the other transaction lets it go, unless it moved on', async () => {
+    const [kept, moved] = await Promise.all([letter('scheduled'), letter('scheduled')]);
+    await Promise.all([kept, moved].map((l) => letters.claimForCompose(l.id, LEASE_MS)));
+    const [releaseKept, releaseMoved] = [await holdRow(kept.id), await holdRow(moved.id)];
+    const marks = [kept, moved].map((l) => letters.markComposed(l.id, composed(1), {}, null));
+    await new Promise((r) => setTimeout(r, 100));
+    await releaseKept();
+    await releaseMoved(`UPDATE letter SET status = 'retrying' WHERE id = $1`);
+    await expect(Promise.all(marks)).resolves.toEqual([true, false]);
+    expect(await statusOf(kept.id)).toBe('composed');
+    expect(await statusOf(moved.id)).toBe('retrying');
+    expect(await events(moved.id, 'LETTER_COMPOSED')).toBe(0);
+  });
+
   it('marks concurrent sends in fewer statements, one LETTER_SENT each', async () => {
     const made = await Promise.all(Array.from({ length: 15 }, () => letter('sending')));
     const sentAt = new Date();
@@ -186,11 +234,13 @@ describe('LetterRepository group commit', () => {
     try {
       await runner.query('SET plan_cache_mode = force_generic_plan');
       const ids = `'{${randomUUID()},${randomUUID()}}'`;
-      const { claimForCompose, markSent } = GROUPED_LETTER_STATEMENTS;
+      const { claimForCompose, markComposed, markSent } = GROUPED_LETTER_STATEMENTS;
       await runner.query(`PREPARE claim_many AS ${claimForCompose.text}`);
+      await runner.query(`PREPARE composed_many AS ${markComposed.text}`);
       await runner.query(`PREPARE sent_many AS ${markSent.text}`);
       for (const sql of [
         `EXPLAIN (FORMAT JSON) EXECUTE claim_many(${ids}, 30000)`,
+        `EXPLAIN (FORMAT JSON) EXECUTE composed_many('[]', ${ids})`,
         `EXPLAIN (FORMAT JSON) EXECUTE sent_many(${ids}, '{now,now}', '{a,b}', '{1,2}', ${ids}, ${ids}, '{"{}","{}"}')`,
       ]) plans.push(JSON.stringify(await runner.query(sql)));
     } finally {

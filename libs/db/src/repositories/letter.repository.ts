@@ -286,6 +286,36 @@ WITH u AS (
 )
 SELECT count(*)::int AS n FROM u`);
 
+/**
+ * MARK_COMPOSED for a group of letters (group commit, docs/architecture.md §3.5): the same row,
+ * event and prompt log per letter. $1 the letters as a JSON array of records (the columns of
+ * `v`), $2 their ids. A row someone else holds is left to its caller (MARK_COMPOSED alone); the
+ * status is read by the locking SELECT, the UPDATE joins on the id (see CLAIM_FOR_COMPOSE_MANY).
+ * Returns each locked letter and whether it was still ours to mark.
+ */
+const MARK_COMPOSED_MANY = namedStatement('mz_composer_mark_composed_many', `
+WITH v AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
+    id uuid, subject text, body_text text, body_html text, summary text, themes text[], tone text, advice_focus text,
+    variation_tags text[], model text, prompt_template_id uuid, prompt_version int, prompt_tokens int, completion_tokens int,
+    compose_ms int, metadata jsonb, messages jsonb, response text, fallback_reason text, cached_tokens int, cost_usd numeric, language text)
+), locked AS (
+  SELECT l.id, l.status = 'composing' AS composing FROM letter l WHERE l.id = ANY($2::uuid[]) FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE letter
+     SET status = 'composed', subject = v.subject, body_text = v.body_text, body_html = v.body_html, summary = v.summary, themes = v.themes,
+         tone = v.tone, advice_focus = v.advice_focus, variation_tags = v.variation_tags, model = v.model, prompt_template_id = v.prompt_template_id,
+         prompt_version = v.prompt_version, prompt_tokens = v.prompt_tokens, completion_tokens = v.completion_tokens, compose_ms = v.compose_ms,
+         fallback_reason = v.fallback_reason, cached_tokens = v.cached_tokens, cost_usd = v.cost_usd, language = v.language, composed_at = now(),
+         lease_until = NULL, error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
+    FROM v JOIN locked ON locked.id = v.id
+   WHERE letter.id = v.id AND locked.composing
+   RETURNING letter.id, letter.user_id, letter.subscription_id, v.metadata, v.messages, v.response
+), e AS (${logEventSql('u', "'LETTER_COMPOSED'", 'u.metadata')}
+), p AS (${savePrompt('u.messages', 'u.response')}
+)
+SELECT locked.id, EXISTS (SELECT 1 FROM u WHERE u.id = locked.id) AS marked FROM locked`);
+
 // The compose failure paths are rare: the same one-statement shape, sent unnamed (not worth a
 // prepared statement on every pooled connection).
 const MARK_COMPOSE_RETRYING = `
@@ -466,7 +496,7 @@ const EXTEND_LEASES = namedStatement('mz_lease_extend', `
   RETURNING id`);
 
 /** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
-export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markSent: MARK_SENT_MANY } as const;
+export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, markSent: MARK_SENT_MANY } as const;
 
 @Injectable()
 export class LetterRepository {
@@ -503,6 +533,8 @@ export class LetterRepository {
 
   /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
   async markComposed(letterId: string, f: ComposedFields, eventMetadata: Record<string, unknown>, prompt: PromptRecord | null): Promise<boolean> {
+    const grouped = await this.composedMarks.call({ letterId, f, eventMetadata, prompt });
+    if (grouped !== 'locked_elsewhere') return grouped;
     const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
       letterId, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
       f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
@@ -510,6 +542,22 @@ export class LetterRepository {
     ]);
     return r.n > 0;
   }
+
+  private readonly composedMarks = new GroupCommit<
+    { letterId: string; f: ComposedFields; eventMetadata: Record<string, unknown>; prompt: PromptRecord | null },
+    boolean | 'locked_elsewhere'
+  >(async (marks) => {
+    const records = marks.map(({ letterId, f, eventMetadata, prompt }) => ({
+      id: letterId, subject: f.subject, body_text: f.bodyText, body_html: f.bodyHtml, summary: f.summary, themes: f.themes, tone: f.tone,
+      advice_focus: f.adviceFocus, variation_tags: f.variationTags, model: f.model, prompt_template_id: f.promptTemplateId,
+      prompt_version: f.promptVersion, prompt_tokens: f.promptTokens, completion_tokens: f.completionTokens, compose_ms: f.composeMs,
+      metadata: eventMetadata, messages: prompt ? prompt.messages : null, response: prompt ? prompt.response : null,
+      fallback_reason: f.fallbackReason, cached_tokens: f.cachedTokens, cost_usd: f.costUsd, language: f.language,
+    }));
+    const rows = await queryNamed<{ id: string; marked: boolean }>(this.ds, MARK_COMPOSED_MANY, [JSON.stringify(records), marks.map((m) => m.letterId)]);
+    const marked = new Map(rows.map((r) => [r.id, r.marked]));
+    return marks.map((m) => marked.get(m.letterId) ?? 'locked_elsewhere');
+  }, (m) => m.letterId);
 
   /** composing → retrying: the console shows the class, the error and when the next attempt runs. */
   markComposeRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptRecord | null): Promise<boolean> {
