@@ -148,12 +148,15 @@ describe('reply corpus: store → worker → database effect', () => {
     expect(row.analysis.authentication).toMatchObject({ path: 'smtp', dmarc: { result: expect.not.stringMatching(/^pass$/) } });
 
     if (e.kind === 'reply') {
-      const text: string = row.reply_text ?? '';
+      // The stored message is the full text (own words, then a signature or a forward); the
+      // extracted words the manifest speaks of are its start, up to the recorded ownEnd.
+      const message: string = row.reply_text ?? '';
+      const text = message.slice(0, row.analysis.extraction?.ownEnd ?? 0);
       const squash = (t: string) => t.replace(/\s+/g, ' ').trim();
       for (const needle of e.extracted_contains) expect(squash(text)).toContain(squash(substitute(needle, s.values)));
-      for (const needle of [...e.extracted_excludes, 'Unsubscribe from', '{{UNSUB_LINK}}']) {
-        expect(text.toLowerCase()).not.toContain(substitute(needle, s.values).toLowerCase());
-      }
+      for (const needle of e.extracted_excludes) expect(text.toLowerCase()).not.toContain(substitute(needle, s.values).toLowerCase());
+      // Our footer is never kept, not even in the message.
+      for (const needle of ['Unsubscribe from', '{{UNSUB_LINK}}']) expect(message.toLowerCase()).not.toContain(substitute(needle, s.values).toLowerCase());
       if (unmatched) {
         expect(row.intent).toBeNull();
         expect(row.matched_user_id).toBeNull();
@@ -291,6 +294,40 @@ describe('reply corpus: store → worker → database effect', () => {
     const row = await eventually(async () => (await ds.query(`SELECT * FROM inbound_message WHERE id = $1 AND processed_at IS NOT NULL`, [id]))[0], 'processed', 30_000, 100);
     expect(row.reply_text).toBe('I picked public speaking.\n\nTen minutes was enough; my shoulders relaxed.');
     expect(row.analysis.extraction).toMatchObject({ letterFound: true });
+  });
+
+  it('keeps a forwarded newsletter apart: its "Unsubscribe here." footer is not a request, only the note above it is read and kept', async () => {
+    // Issue 12: forwards are kept in the message shown, never in what decides or feeds the letters.
+    const email = 'forwarding.fran@example.com';
+    const [user] = await ds.query(`INSERT INTO app_user (email, name) VALUES ($1, 'Fran') RETURNING id`, [email]);
+    const [sub] = await ds.query(`INSERT INTO subscription (user_id, topic_id, timezone) VALUES ($1, $2, 'UTC') RETURNING id`, [user.id, topicId]);
+    const letterId = randomUUID();
+    await ds.query(
+      `INSERT INTO letter (id, subscription_id, user_id, topic_id, status, scheduled_for, local_date, subject, body_text, message_id, sent_at, composed_at)
+       VALUES ($1, $2, $3, $4, 'sent', '2026-11-26T06:30:00Z', '2026-11-26', 'Worst case', 'Dear Fran, write down the worst case today.', $5, '2026-11-26T06:30:02Z', now())`,
+      [letterId, sub.id, user.id, topicId, `<mz.${letterId}@${REPLY_DOMAIN}>`],
+    );
+    const to = signedAddress('reply', letterId, REPLY_DOMAIN, MAIL_ADDRESS_SECRET);
+    const note = 'FYI, this is the running newsletter I mentioned.';
+    const body = [note, '', '---------- Forwarded message ---------', 'From: Daily Running <news@running.example>', 'Date: Thu, Dec 3, 2026 at 9:00 AM',
+      'Subject: Winter running', '', 'Ten ways to run faster this winter.', '', 'Want to stop receiving these emails? Unsubscribe here.', ''].join('\r\n');
+    const raw = Buffer.from(
+      [`From: Fran <${email}>`, `To: ${to}`, 'Subject: Fwd: Winter running', `Message-ID: <${randomUUID()}@example.com>`, `In-Reply-To: <mz.${letterId}@${REPLY_DOMAIN}>`,
+        'Date: Thu, 26 Nov 2026 12:00:00 +0000', 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'),
+    );
+    const store = svc.app.get(InboundStore);
+    const { id } = await store.store({ raw, source: 'smtp', envelopeFrom: email, envelopeTo: [to.toLowerCase()], remoteAddress: '192.0.2.25', helo: 'mail.example.com' });
+    const row = await eventually(async () => (await ds.query(`SELECT * FROM inbound_message WHERE id = $1 AND processed_at IS NOT NULL`, [id]))[0], 'processed', 30_000, 100);
+    expect(row.intent).not.toBe('unsubscribe');
+    const [s] = await ds.query(`SELECT enabled FROM subscription WHERE id = $1`, [sub.id]);
+    expect(s.enabled).toBe(true);
+    const progress = await ds.query(`SELECT note FROM progress WHERE subscription_id = $1`, [sub.id]);
+    expect(progress.map((p: { note: string | null }) => p.note)).toEqual([note]);
+    // Shown in full, the forward marked where it starts.
+    const at = row.analysis.extraction.forwardedAt as number;
+    expect(row.reply_text.slice(0, at).trim()).toBe(note);
+    expect(row.reply_text.slice(at)).toMatch(/^---------- Forwarded message ---------\nFrom: Daily Running[\s\S]*Unsubscribe here\.$/);
+    expect(row.analysis.rule?.intent ?? null).not.toBe('unsubscribe');
   });
 
   it('re-processing a message changes nothing', async () => {

@@ -6,3 +6,4 @@ export * from './llm';
 export * from './text';
 export * from './runtime-settings';
 export * from './language';
+export * from './reply-text';

@@ -14,7 +14,8 @@ import type { RepliesParams } from '@mz/api-schemas';
 const COLUMNS = `
   im.id, im.message_id AS "messageId", im.source, im.kind, im.intent, im.confidence::float8 AS confidence,
   im.needs_review AS "needsReview", im.reviewed_at AS "reviewedAt", im.processed_at AS "processedAt", im.error,
-  im.from_address AS "fromAddress", im.subject, im.reply_text AS text, im.note, im.raw_size AS "rawSize",
+  im.from_address AS "fromAddress", im.subject, im.reply_text AS text,
+  (im.analysis->'extraction'->>'forwardedAt')::int AS "forwardedAt", im.note, im.raw_size AS "rawSize",
   im.matched_user_id AS "userId", u.email AS "userEmail", im.matched_letter_id AS "letterId", t.code AS topic,
   im.received_at AS "receivedAt"`;
 const FROM = `FROM inbound_message im LEFT JOIN app_user u ON u.id = im.matched_user_id LEFT JOIN topic t ON t.id = im.matched_topic_id`;

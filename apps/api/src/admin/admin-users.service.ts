@@ -90,7 +90,7 @@ export class AdminUsersService {
     );
     const replies: Record<string, unknown>[] = await this.ds.query(
       `SELECT id, matched_letter_id AS "letterId", source, kind, intent, confidence::float8 AS confidence, needs_review AS "needsReview",
-              subject, reply_text AS text, note, error, received_at AS at
+              subject, reply_text AS text, (analysis->'extraction'->>'forwardedAt')::int AS "forwardedAt", note, error, received_at AS at
          FROM inbound_message WHERE matched_user_id = $1`,
       [id],
     );

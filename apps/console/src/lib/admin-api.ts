@@ -130,6 +130,8 @@ export interface AdminReply {
   fromAddress?: string | null;
   subject?: string | null;
   text: string | null;
+  /** Where the forwarded message starts in `text` (apps/inbound's analysis), or null. */
+  forwardedAt?: number | null;
   note: string | null;
   userId?: string | null;
   userEmail?: string | null;
@@ -225,7 +227,7 @@ export interface AdminLetterDetail extends AdminLetter {
 
 export type ThreadItem =
   | { type: 'letter'; at: string; letter: Record<string, unknown> & { id: string; subject: string | null; status: string; topicName: string; bodyHtml: string | null; bodyText: string | null } }
-  | { type: 'reply'; at: string; reply: Record<string, unknown> & { id: string; kind: string | null; intent: string | null; text: string | null; note: string | null } };
+  | { type: 'reply'; at: string; reply: Record<string, unknown> & { id: string; kind: string | null; intent: string | null; text: string | null; forwardedAt?: number | null; note: string | null } };
 
 export interface Footer {
   id: string;

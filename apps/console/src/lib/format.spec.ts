@@ -1,4 +1,4 @@
-import { displaySubject, formatDateTime, formatDuration, formatUtc, humanize, relativeTime, zoneAbbreviation } from './format';
+import { displaySubject, formatDateTime, formatDuration, formatUtc, humanize, relativeTime, splitForwarded, zoneAbbreviation } from './format';
 
 describe('format', () => {
   it('formats an instant in the chosen time zone', () => {
@@ -32,5 +32,13 @@ describe('format', () => {
     expect(displaySubject('On patience [mz:focus]')).toBe('On patience');
     expect(displaySubject('No tag here')).toBe('No tag here');
     expect(displaySubject(null)).toBeNull();
+  });
+
+  it('splits a stored reply at its forward mark', () => {
+    const text = 'FYI\n\n---------- Forwarded message ---------\nFrom: a@b.example\n\nNews';
+    expect(splitForwarded(text, 5)).toEqual({ written: 'FYI', forwarded: '---------- Forwarded message ---------\nFrom: a@b.example\n\nNews' });
+    expect(splitForwarded(text, 0)).toEqual({ written: '', forwarded: text });
+    expect(splitForwarded(text, null)).toEqual({ written: text, forwarded: null });
+    expect(splitForwarded('Done', 99)).toEqual({ written: 'Done', forwarded: null });
   });
 });

@@ -100,3 +100,12 @@ export function displaySubject(subject: string | null | undefined): string | nul
   if (!subject) return null;
   return subject.replace(/\s*\[mz:[a-z0-9-]+\]\s*$/i, '').trim() || subject;
 }
+
+/**
+ * A stored reply's text split at its forward mark (`forwardedAt`, apps/inbound's analysis): what the
+ * subscriber wrote, and the message they forwarded (null when nothing was, or the mark does not fit).
+ */
+export function splitForwarded(text: string, forwardedAt: number | null | undefined): { written: string; forwarded: string | null } {
+  if (typeof forwardedAt !== 'number' || !Number.isInteger(forwardedAt) || forwardedAt < 0 || forwardedAt >= text.length) return { written: text, forwarded: null };
+  return { written: text.slice(0, forwardedAt).trimEnd(), forwarded: text.slice(forwardedAt) };
+}

@@ -1,4 +1,5 @@
 import { analyseReply, extractFromText, type OurLetter } from './extract-reply';
+import { ruleIntent } from './intent-rules';
 
 /**
  * Our own reply corpus: every client layout and language we know of, our letter quoted back in
@@ -348,10 +349,11 @@ describe('reply corpus: when unsure, keep and say so', () => {
   });
 });
 
-describe('reply corpus: forwards and the blocks around an <hr> (where talon differs, README)', () => {
+describe('reply corpus: forwards and the blocks around an <hr> (the own words; README)', () => {
   // A forward is someone else's mail: it reaches the rules, the LLM and the notes only through the
-  // subscriber's own note above it. Kept, its list footer ("Unsubscribe …") would read as a request.
-  // With no note at all, the extraction is empty and flagged, so a person sees what was sent.
+  // subscriber's own note above it (`text`; the full text keeps it apart, see "forwards kept
+  // apart"). Read, its list footer ("Unsubscribe …") would be a request. With no note at all, the
+  // own words are empty and flagged, so a person sees what was sent.
   const note = 'FYI, this is the newsletter I told you about.';
   const foreign = 'Ten ways to run faster this winter.\n\nUnsubscribe from Daily Running: https://news.example/unsub?id=42';
   const fwdHeader = 'From: Daily Running <news@running.example>\nDate: Thu, Dec 3, 2026 at 9:00 AM\nSubject: Winter running\nTo: sam@example.com';
@@ -406,6 +408,96 @@ describe('reply corpus: forwards and the blocks around an <hr> (where talon diff
     for (const letter of [undefined, LETTER]) {
       expect(analyseReply({ text: '', html }, letter)).toMatchObject({ text: 'Done at lunch.', uncertain: true, reasons: ['kept_unattributed_quote'] });
     }
+  });
+});
+
+describe('reply corpus: forwards kept apart (own words decide; the full text shows the forward)', () => {
+  // The subscriber's own words (`text`) are all the rules, the LLM and the notes read. The message
+  // stored and shown (`fullText`) keeps what they forwarded after them, from `forwardedAt`; our
+  // letter and our footer are never in it.
+  const note = 'FYI, this is the newsletter I told you about.';
+  const story = 'Ten ways to run faster this winter.';
+  const fwdHeader = 'From: Daily Running <news@running.example>\nDate: Thu, Dec 3, 2026 at 9:00 AM\nSubject: Winter running\nTo: sam@example.com';
+  const gmailHtml = (above: string, body: string) =>
+    `<div dir="ltr">${above}<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: <b class="gmail_sendername">Daily Running</b> &lt;news@running.example&gt;<br>Date: Thu, Dec 3, 2026 at 9:00 AM<br>Subject: Winter running<br></div><br>${body}</div></div>`;
+  const appleHtml = (above: string, body: string) =>
+    `<div>${above}<br><div>Begin forwarded message:</div><br><blockquote type="cite"><div><b>From: </b>Daily Running &lt;news@running.example&gt;</div><div><b>Subject: </b>Winter running</div><br>${body}</blockquote></div>`;
+  const forwardOf = (x: { fullText: string; forwardedAt: number | null }) => (x.forwardedAt === null ? null : x.fullText.slice(x.forwardedAt));
+
+  it.each([
+    ['plain Gmail', `---------- Forwarded message ---------\n${fwdHeader}\n\n${story}`],
+    ['plain Apple', `Begin forwarded message:\n\n${fwdHeader}\n\n${story}`],
+  ])('%s forward with a note: the note is the text, the forward follows it in the full text', (_n, forward) => {
+    for (const letter of [undefined, LETTER]) {
+      const x = analyseReply({ text: `${note}\n\n${forward}\n`, html: null }, letter);
+      expect(x).toMatchObject({ text: note, fullText: `${note}\n\n${forward}`, ownEnd: note.length, forwardedAt: note.length + 2, uncertain: false });
+    }
+  });
+
+  it.each([
+    ['HTML-only Gmail', gmailHtml(esc(note), `<p>${story}</p>`), '---------- Forwarded message ---------'],
+    ['HTML-only Apple Mail', appleHtml(esc(note), `<div>${story}</div>`), 'Begin forwarded message:'],
+  ])('%s forward with a note: the note is the text, the forward follows it in the full text', (_n, html, separator) => {
+    for (const letter of [undefined, LETTER]) {
+      const x = analyseReply({ text: '', html }, letter);
+      expect(x).toMatchObject({ text: note, ownEnd: note.length, forwardedAt: note.length + 2, uncertain: false });
+      expect(forwardOf(x)).toMatch(new RegExp(`^${separator}\\n[\\s\\S]*Daily Running[\\s\\S]*Winter running[\\s\\S]*${story}$`));
+    }
+  });
+
+  it.each([
+    ['plain', { text: `---------- Forwarded message ---------\n${fwdHeader}\n\n${story}\n`, html: null }],
+    ['HTML-only Gmail', { text: '', html: gmailHtml('', `<p>${story}</p>`) }],
+    ['HTML-only Apple Mail', { text: '', html: appleHtml('', `<div>${story}</div>`) }],
+  ])('%s forward without a note: no own words (empty_extraction, a person reviews it), the forward is the full text', (_n, m) => {
+    for (const letter of [undefined, LETTER]) {
+      const x = analyseReply(m, letter);
+      expect(x).toMatchObject({ text: '', ownEnd: 0, forwardedAt: 0, uncertain: true, reasons: ['empty_extraction'] });
+      expect(x.fullText).toContain(story);
+    }
+  });
+
+  it('a forwarded list footer saying "unsubscribe" never becomes an unsubscribe: only the note is read', () => {
+    // Forged: read as a whole, this message is an explicit unsubscribe (0.9). The forward is not the subscriber's.
+    const footer = 'Want to stop receiving these emails? Unsubscribe here.';
+    const ctx = { now: new Date('2026-12-03T12:00:00Z'), timezone: 'UTC' };
+    for (const m of [
+      { text: `${note}\n\n---------- Forwarded message ---------\n${fwdHeader}\n\n${story}\n\n${footer}\n`, html: null },
+      { text: '', html: gmailHtml(esc(note), `<p>${story}</p><p>${footer}</p>`) },
+      { text: '', html: appleHtml(esc(note), `<div>${story}</div><div>${footer}</div>`) },
+    ]) {
+      const x = analyseReply(m, LETTER);
+      expect(x.text).toBe(note);
+      expect(forwardOf(x)).toContain(footer);
+      expect(ruleIntent(x.fullText, ctx)).toMatchObject({ intent: 'unsubscribe' });
+      expect(ruleIntent(x.text, ctx)).toMatchObject({ intent: 'note' });
+    }
+  });
+
+  it('our letter forwarded back: not kept in the full text (with the letter known), our footer never (with or without)', () => {
+    const body = `Did it with my sister tonight.\n\n---------- Forwarded message ---------\nFrom: Mentor Zero <mentor@mentor.example>\nDate: Thu, Nov 26, 2026 at 7:00 AM\nSubject: Resilience\n\n${SENT}\n`;
+    expect(analyseReply({ text: body, html: null }, LETTER)).toMatchObject({ text: 'Did it with my sister tonight.', fullText: 'Did it with my sister tonight.', forwardedAt: null, letterFound: true });
+    const html = gmailHtml('Did it with my sister tonight.', SENT_HTML);
+    expect(analyseReply({ text: '', html }, LETTER)).toMatchObject({ text: 'Did it with my sister tonight.', fullText: 'Did it with my sister tonight.', forwardedAt: null, letterFound: true });
+    for (const x of [analyseReply({ text: body, html: null }), analyseReply({ text: '', html })]) {
+      expect(x.text).toBe('Did it with my sister tonight.');
+      expect(x.fullText).not.toMatch(/Unsubscribe|receiving this because|\/u\/Zk3h/);
+    }
+  });
+
+  it('quoted history is never in the full text; a signature is, after the own words', () => {
+    expect(analyseReply({ text: `Done.\n\nOn Thu, Nov 26, 2026 at 7:00 AM ${ADDR} wrote:\n\n${gt(SENT)}\n`, html: null }, LETTER)).toMatchObject({ text: 'Done.', fullText: 'Done.', ownEnd: 5, forwardedAt: null });
+    const x = analyseReply({ text: `Done.\n\nSent from my iPhone\n\nOn Thu, Nov 26, 2026 at 7:00 AM ${ADDR} wrote:\n\n${gt(SENT)}\n`, html: null }, LETTER);
+    expect(x).toMatchObject({ text: 'Done.', fullText: 'Done.\n\nSent from my iPhone', ownEnd: 5, forwardedAt: null });
+    const signed = analyseReply({ text: `Done.\n\nBest regards,\nSam Rivera\n\n-----Original Message-----\nFrom: ${ADDR}\nSent: Thursday, November 26, 2026 7:00 AM\n\n${SENT}\n`, html: null }, LETTER);
+    expect(signed).toMatchObject({ text: 'Done.', fullText: 'Done.\n\nBest regards,\nSam Rivera' });
+  });
+
+  it('a signature above a forward: own words, signature, then the forward', () => {
+    const x = analyseReply({ text: `${note}\n\n-- \nSam Rivera\n\n---------- Forwarded message ---------\n${fwdHeader}\n\n${story}\n`, html: null });
+    expect(x).toMatchObject({ text: note, ownEnd: note.length });
+    expect(x.fullText.slice(0, x.forwardedAt ?? 0)).toBe(`${note}\n\n--\nSam Rivera\n\n`);
+    expect(forwardOf(x)).toMatch(/^---------- Forwarded message ---------\nFrom: Daily Running/);
   });
 });
 

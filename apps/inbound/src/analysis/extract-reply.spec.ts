@@ -1,5 +1,5 @@
 import { fillTemplate, TRANSLATED_FOOTERS } from '@mz/contracts';
-import { analyseReply, extractFromText, extractReplyText, MAX_INPUT_CHARS, MAX_REPLY_CHARS } from './extract-reply';
+import { analyseReply, extractFromText, extractReplyText, MAX_INPUT_CHARS, MAX_MESSAGE_CHARS, MAX_REPLY_CHARS } from './extract-reply';
 import { htmlToReplyText } from './html-text';
 import type { ParsedMessage } from './parsed-message';
 
@@ -218,6 +218,10 @@ describe('analyseReply: pathological mail stays cheap (R9: event loop never stal
     ['scattered attribution starts over blank lines', { text: 'On Thu, 1 Jan 2026 at 7:00 Name\n\n<\n'.repeat(20_000), html: null }],
     ['link lines between quoted lines', { text: `On 1 Jan 2026, a@b.example wrote:\n${`> x\n (${'http://x.example/'.repeat(20)}) >\n`.repeat(20_000)}`, html: null }],
     ['"-Name" lines', { text: 'text\n\n-Name Name\n'.repeat(30_000), html: null }],
+    // The message kept apart (fullText): a signature read down to where history starts, a forward to the end.
+    ['a signature over unfinished wrapped attributions', { text: `Done\n-- \n${'On Thu, 1 Jan 2026 at 7:00 Name <\n'.repeat(20_000)}`, html: null }],
+    ['a signature over header-like lines', { text: `Done\nSent from my iPhone\n${'Subject: a@b.example 2026\nx\n'.repeat(20_000)}`, html: null }],
+    ['a forward of footer lines and letter paragraphs', { text: `FYI\n---------- Forwarded message ---------\n${'You are receiving this because you subscribed to x\n\nSeneca wrote to Lucilius that we suffer more often in imagination.\n\n'.repeat(5000)}`, html: null }],
   ];
 
   // HTML goes through sanitize-html first, whose cost per tag (~20–40 µs) was there before this
@@ -237,6 +241,7 @@ describe('analyseReply: pathological mail stays cheap (R9: event loop never stal
       // took seconds to minutes on these inputs.
       expect(performance.now() - t0).toBeLessThan(bound);
       expect(r.text.length).toBeLessThanOrEqual(MAX_REPLY_CHARS);
+      expect(r.fullText.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
     }
   });
 

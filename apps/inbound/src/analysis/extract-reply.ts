@@ -1,4 +1,4 @@
-import { HR_MARK, QUOTE_CUT, QUOTE_MARK, htmlToReplyText } from './html-text';
+import { FORWARD_SEPARATOR, HR_MARK, QUOTE_CUT, QUOTE_MARK, htmlToReplyText } from './html-text';
 import { LetterIndex, type OurLetter } from './letter-index';
 import type { ParsedMessage } from './parsed-message';
 
@@ -6,6 +6,8 @@ export type { OurLetter } from './letter-index';
 
 /** Longest reply text handed to rules, the LLM and the notes store. */
 export const MAX_REPLY_CHARS = 4000;
+/** Longest message stored and shown (`fullText`: own words, signature and forwarded message). */
+export const MAX_MESSAGE_CHARS = 16_000;
 /** Longest line the line rules look at; longer lines are the subscriber's text, never a header. */
 const MAX_RULE_LINE = 1000;
 /**
@@ -312,8 +314,22 @@ interface Line {
 }
 
 export interface ReplyExtraction {
-  /** What the subscriber wrote (see {@link extractReplyText}). */
+  /**
+   * What the subscriber wrote themselves (see {@link extractReplyText}): no quoted history, no
+   * signature, nothing they forwarded. The only part the intent rules, the LLM and the notes read.
+   */
   text: string;
+  /**
+   * The message as stored and shown: what is left once quoted history is removed (the quotation
+   * stage). `fullText.slice(0, ownEnd)` is the subscriber's own words (`text`, unless longer than
+   * MAX_REPLY_CHARS), then comes their signature or sign-off, if any, then from `forwardedAt` the
+   * message they forwarded. Our letter and our footer are never in it, forwarded or quoted.
+   */
+  fullText: string;
+  /** Length of the subscriber's own words at the start of `fullText`. */
+  ownEnd: number;
+  /** Where in `fullText` the forwarded message starts (its separator line), or null. */
+  forwardedAt: number | null;
   /** Set when a block was kept although it may be quoted, or nothing was left of a non-empty body. */
   uncertain: boolean;
   /** Why: `kept_unattributed_quote`, `empty_extraction`. */
@@ -356,6 +372,10 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
   let stoppedAt = lines.length;
   let attributed = false;
   let footerInHistory = false;
+  // Where the subscriber's signature ("-- ", "Sent from my iPhone") starts, when it comes before
+  // any history; where a message they forwarded starts (its separator line).
+  let signatureAt = -1;
+  let forwardAt = -1;
   const markHistory = (): void => {
     attributed = true;
     if (historyAt < 0) {
@@ -376,6 +396,9 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
     const line = lines[i];
     const t = line.trim();
     if (t === QUOTE_CUT) {
+      // A forward's container (HTML) after nothing but the subscriber's words: kept apart.
+      const next = nextNonBlank(lines, i + 1);
+      if (historyAt < 0 && forwardAt < 0 && next >= 0 && FORWARD_SEPARATOR.test(lines[next].trim())) forwardAt = next;
       if (cutHere()) {
         stoppedAt = i;
         break;
@@ -402,6 +425,9 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
     if (t.length <= MAX_RULE_LINE) {
       const ruled = ruledWords(t);
       if (SEPARATOR.test(t) || (ruled !== null && MESSAGE_WORD.test(ruled))) {
+        // A forward the subscriber wrote above (or nothing above): history for their own words,
+        // kept apart in the full text.
+        if (historyAt < 0 && forwardAt < 0 && FORWARD_SEPARATOR.test(t)) forwardAt = i;
         if (cutHere()) {
         stoppedAt = i;
         break;
@@ -469,12 +495,14 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
       continue;
     }
     if (t === '--' || t === '-- ') {
+      if (historyAt < 0) signatureAt = i;
       markHistory();
       stoppedAt = i + 1;
       break; // RFC 3676 signature delimiter "-- " (often trimmed to "--" by clients)
     }
     // "Sent from my iPhone" ends the text; "Sent from my desk, is much easier…" is a sentence.
     if (t.length <= 80 && MOBILE_SIGNATURE.test(t) && !/[,;.!?]\s+\S/.test(t)) {
+      if (historyAt < 0) signatureAt = i;
       markHistory();
       stoppedAt = i + 1;
       break;
@@ -556,12 +584,114 @@ export function analyseText(input: string, letterArg?: OurLetter | LetterIndex |
     }
   }
   const flat = out.flatMap((b, k) => (k ? ['', ...b] : b));
-  dropSignature(flat);
-  const text = normalise(flat.join('\n'));
+  const own = flat.slice();
+  dropSignature(own);
+  const text = normalise(own.join('\n'));
   // Nothing left, yet something below the cut was neither quoted, nor a header, nor our letter:
   // perhaps the subscriber's words in a layout we do not know. A person should look.
   if (!text && hasUnexplainedText(lines.slice(stoppedAt), letter, historyAt < 0 ? [] : kept.slice(historyAt))) reasons.add('empty_extraction');
-  return { text, uncertain: reasons.size > 0, reasons: [...reasons], letterFound };
+
+  // The quotation stage's result, the message as stored and shown: the own words, then the
+  // signature (what dropSignature took off, and the lines from a "-- " or "Sent from …" line down
+  // to where history starts), then a forwarded message. Only the own words are ever read.
+  const signature = flat.slice(own.length);
+  if (signatureAt >= 0) {
+    let j = signatureAt;
+    while (j < lines.length && !startsHistory(lines, j)) j++;
+    for (const l of lines.slice(signatureAt, j)) if (!isFooterRemnant(l.trim())) signature.push(l === HR_MARK ? '' : l);
+    if (forwardAt < 0 && j < lines.length) {
+      const at = lines[j].trim() === QUOTE_CUT ? nextNonBlank(lines, j + 1) : j;
+      if (at >= 0 && FORWARD_SEPARATOR.test(lines[at].trim())) forwardAt = at;
+    }
+  }
+  const forwarded = forwardAt >= 0 ? forwardedMessage(lines, forwardAt, letter) : null;
+  if (forwarded?.letterFound) letterFound = true;
+  const parts: string[] = [];
+  let room = MAX_MESSAGE_CHARS;
+  const add = (lines: string[]): number => {
+    const at = parts.length ? parts.join('\n\n').length + 2 : 0;
+    const part = room > 200 ? normalise(lines.join('\n'), room) : '';
+    if (!part) return -1;
+    parts.push(part);
+    room -= part.length + 2;
+    return at;
+  };
+  const ownEnd = add(own) === 0 ? parts[0].length : 0;
+  add(withoutOurLetter(signature, letter).lines);
+  const forwardStart = forwarded ? add(forwarded.lines) : -1;
+  const fullText = parts.join('\n\n');
+  return { text, fullText, ownEnd, forwardedAt: forwardStart >= 0 ? forwardStart : null, uncertain: reasons.size > 0, reasons: [...reasons], letterFound };
+}
+
+/**
+ * Whether history starts at line `i`, by the same rules as the scan in {@link analyseText}: a
+ * quote, an attribution, a header block, a separator, a cut, our footer. Used below a signature.
+ */
+function startsHistory(lines: string[], i: number): boolean {
+  const t = lines[i].trim();
+  if (t === QUOTE_CUT || t.startsWith(QUOTE_MARK) || isQuoted(t)) return true;
+  if (t.length > MAX_RULE_LINE) return false;
+  if (t === HR_MARK || RULE_LINE.test(t)) {
+    const next = nextNonBlank(lines, i + 1);
+    return next >= 0 && (isHeaderBlock(lines, next) || attributionLength(lines, next) > 0 || FROM_LABEL.test(lines[next]) || DATE_LABEL.test(lines[next]));
+  }
+  const ruled = ruledWords(t);
+  if (SEPARATOR.test(t) || (ruled !== null && MESSAGE_WORD.test(ruled))) return true;
+  return FOOTER_START.test(t) || isHeaderBlock(lines, i) || attributionLength(lines, i) > 0 || textBeforeInlineAttribution(t) !== null;
+}
+
+/**
+ * Lines with the paragraphs of our letter taken out (re-quoted or not), and whether there were
+ * any: our letter forwarded back, or pasted under a signature, is never kept.
+ */
+function withoutOurLetter(lines: string[], letter: LetterIndex | null): { lines: string[]; letterFound: boolean } {
+  if (!letter) return { lines, letterFound: false };
+  const blocks: string[][] = [];
+  let cur: string[] | null = null;
+  for (const l of lines) {
+    if (!l.trim()) cur = null;
+    else if (cur) cur.push(l);
+    else blocks.push((cur = [l]));
+  }
+  const bare = blocks.map((b) => b.map((l) => l.replace(/^(\s*>)+\s?/, '')));
+  const ours = bare.map((b) => letter.matches(b));
+  // Short paragraphs made only of our words ("Dear Sam,") go with a paragraph of it next to them.
+  bare.forEach((b, k) => {
+    if (!ours[k] && (ours[k - 1] || ours[k + 1]) && letter.covers(b)) ours[k] = true;
+  });
+  return { lines: blocks.filter((_, k) => !ours[k]).flatMap((b, k) => (k ? ['', ...b] : b)), letterFound: ours.some(Boolean) };
+}
+
+/**
+ * The message the subscriber forwarded, from its separator line (`from`) to the end of what was
+ * read: kept as it is (its own quotes too, as talon keeps them), without our footer or our
+ * letter, and with the HTML conversion's markers gone. No lines when nothing is left of it but
+ * the separator and header lines (e.g. our letter forwarded back with a note above it).
+ */
+function forwardedMessage(lines: string[], from: number, letter: LetterIndex | null): { lines: string[]; letterFound: boolean } {
+  const kept: string[] = [];
+  let inFooter = false;
+  for (let i = from; i < lines.length; i++) {
+    let l = lines[i];
+    const t = l.trim();
+    if (t === QUOTE_CUT || t === HR_MARK || !t) {
+      inFooter = false;
+      kept.push('');
+      continue;
+    }
+    if (t.startsWith(QUOTE_MARK)) l = t.slice(QUOTE_MARK.length);
+    const bare = l.trim().replace(/^(>\s?)+/, '');
+    // Our footer: its first line's paragraph and any of its lines or links.
+    if (FOOTER_START.test(bare)) inFooter = true;
+    if (inFooter || isFooterRemnant(bare)) continue;
+    kept.push(l);
+  }
+  const rest = withoutOurLetter(kept, letter);
+  const content = rest.lines.some((l) => {
+    const t = l.trim().replace(/^(>\s?)+/, '');
+    return /[\p{L}\p{N}]/u.test(t) && !(t.length <= MAX_RULE_LINE && (isHeaderLine(t) || SEPARATOR.test(t) || FORWARD_SEPARATOR.test(t)));
+  });
+  return content ? rest : { lines: [], letterFound: rest.letterFound };
 }
 
 function hasUnexplainedText(rest: string[], letter: LetterIndex | null, history: Line[]): boolean {
@@ -655,14 +785,14 @@ function collapseLine(line: string, max: number): string {
   return out;
 }
 
-function normalise(text: string): string {
+function normalise(text: string, max = MAX_REPLY_CHARS): string {
   // Line by line, stopping once past the limit: the rest would be cut anyway.
   const out: string[] = [];
   let size = 0;
   let blank = 0;
   for (const raw of text.split('\n')) {
-    if (size > MAX_REPLY_CHARS) break;
-    const l = collapseLine(raw, MAX_REPLY_CHARS + 1);
+    if (size > max) break;
+    const l = collapseLine(raw, max + 1);
     if (!l) {
       blank++;
       continue;
@@ -673,10 +803,10 @@ function normalise(text: string): string {
     size += l.length + 1;
   }
   const collapsed = out.join('\n');
-  if (collapsed.length <= MAX_REPLY_CHARS) return collapsed;
-  const head = collapsed.slice(0, MAX_REPLY_CHARS - 1);
+  if (collapsed.length <= max) return collapsed;
+  const head = collapsed.slice(0, max - 1);
   const space = head.search(/\s\S*$/);
-  return `${(space > MAX_REPLY_CHARS - 200 ? head.slice(0, space) : head).trimEnd()}…`;
+  return `${(space > max - 200 ? head.slice(0, space) : head).trimEnd()}…`;
 }
 
 /**

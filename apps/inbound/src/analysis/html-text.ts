@@ -25,7 +25,7 @@ export const QUOTE_MARK = '\uE002';
  * when nothing but the forward follows: words written below a forward container were kept before
  * and must not now fall behind a cut (an earlier such container is removed as before).
  */
-const FORWARD_SEPARATOR =
+export const FORWARD_SEPARATOR =
   /^[-–—_=*\s]*(forwarded message|begin forwarded message|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|message transféré|début du message réexpédié|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|vidarebefordrat meddelande|転送されたメッセージ)\s*:?[-–—_=*\s]*$/i;
 
 const BLOCK_TAGS = ['div', 'p', 'br', 'hr', 'li', 'ul', 'ol', 'tr', 'table', 'blockquote', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'td', 'th'];

@@ -5,7 +5,7 @@ export type { MessageParseErrorCode, MessageParserOptions } from './parse-messag
 export type { ParsedMessage } from './parsed-message';
 export { classifyMessage } from './classify';
 export type { Classification } from './classify';
-export { analyseReply, extractReplyText, MAX_REPLY_CHARS } from './extract-reply';
+export { analyseReply, extractReplyText, MAX_MESSAGE_CHARS, MAX_REPLY_CHARS } from './extract-reply';
 export type { OurLetter, ReplyExtraction } from './extract-reply';
 export { LetterIndex } from './letter-index';
 export { DEFAULT_PAUSE_DAYS, ruleIntent, saysDone, UNSUBSCRIBE_MIN_CONFIDENCE, MAX_PAUSE_DAYS, unsubscribeNotRequested, warmRules } from './intent-rules';

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Temporal } from 'temporal-polyfill';
 import type { EntityManager } from 'typeorm';
-import type { AppConfig, InboundKind, ReplyIntent } from '@mz/contracts';
+import type { AppConfig, InboundKind, ReplyIntent, ReplyTextMarks } from '@mz/contracts';
 import { AppConfigRepository, InboundMessageRepository, type InboundResult, logEvent, ProgressRepository, SuppressionRepository } from '@mz/db';
 import { LetterCommands, mailAddressSecret, verifyUnsubscribeToken } from '@mz/domain';
 import { APP_CONFIG, Clock, LOGGER } from '@mz/platform';
@@ -84,9 +84,13 @@ export function pauseEndsAt(date: string, timezone: string): Date {
   return new Date(zdt.epochMilliseconds);
 }
 
-/** What the analysis row says about the extraction (no text: that is replyText). */
+/**
+ * What the analysis row says about the extraction (no text: replyText is the message, `fullText`),
+ * with where its parts start (ReplyTextMarks): the own words, a signature, a forwarded message.
+ */
 function extractionNote(e: ReplyExtraction): Record<string, unknown> {
-  return { uncertain: e.uncertain, reasons: e.reasons, letterFound: e.letterFound };
+  const marks: ReplyTextMarks = { ownEnd: e.ownEnd, forwardedAt: e.forwardedAt };
+  return { uncertain: e.uncertain, reasons: e.reasons, letterFound: e.letterFound, ...marks };
 }
 
 /**
@@ -261,6 +265,9 @@ export class ProcessReplyService implements OnModuleInit {
     const match = await this.match(ctx, m);
     // With the letter it answers, the extractor recognises our text wherever the reply puts it.
     const extraction = analyseReply(m, match.ok && match.letterId ? await this.repo.letterBody(match.letterId) : null);
+    // Only the subscriber's own words decide and are kept as the note: never a signature or a
+    // message they forwarded (a forwarded newsletter's "unsubscribe" is not theirs). The message
+    // stored and shown (replyText) is the full text, the forward marked in the analysis.
     const text = extraction.text;
     if (!match.ok) {
       // Read by the rules for the console's benefit only (no LLM for unverified senders); nothing changes.
@@ -270,7 +277,7 @@ export class ProcessReplyService implements OnModuleInit {
       // A claim on one of our subscriptions that we cannot verify: stored for an admin to read
       // (and, if they judge it genuine, act on); without a claim it is simply unmatched.
       return this.commit(id, {
-        ...header, kind: c ? 'reply' : 'unmatched', intent: null, replyText: text || null, note: null, confidence: null, needsReview: !!c,
+        ...header, kind: c ? 'reply' : 'unmatched', intent: null, replyText: extraction.fullText || null, note: null, confidence: null, needsReview: !!c,
         analysis: this.trust(ctx, { classification: 'reply', rule, effect: 'none', extraction: extractionNote(extraction), ...(c ? { reviewReason: `untrusted:${match.reason}`, matchedBy: c.by } : { unmatched: match.reason }) }),
         matchedUserId: c?.userId ?? null, matchedLetterId: c?.letterId ?? null, matchedTopicId: c?.topicId ?? null,
       });
@@ -297,7 +304,7 @@ export class ProcessReplyService implements OnModuleInit {
     const decision = decideReply({ text, judgement, unsubscribeConfidence: await this.appConfig.get('unsubscribe_confidence'), today });
     const pauseUntil = decision.effect === 'pause' ? pauseEndsAt(decision.pauseUntil, match.timezone) : null;
     const result: InboundResult = {
-      ...header, kind: 'reply', intent: decision.intent, replyText: text, note: decision.note, confidence: decision.confidence,
+      ...header, kind: 'reply', intent: decision.intent, replyText: extraction.fullText, note: decision.note, confidence: decision.confidence,
       // Words we could not tell from history (nothing left of a non-empty body): a person reads it.
       needsReview: decision.needsReview || extraction.reasons.includes('empty_extraction'),
       analysis: this.trust(ctx, {

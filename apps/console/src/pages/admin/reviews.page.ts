@@ -1,4 +1,5 @@
 import { badge, button, emptyState, statusBadge, withBusy } from '../../components/fields';
+import { replyTextView } from '../../components/reply-text';
 import { toast, toastError } from '../../components/toast';
 import { h } from '../../lib/dom';
 import { adminApi, type AdminReply } from '../../lib/admin-api';
@@ -43,7 +44,7 @@ function reviewItem(ctx: PageContext, r: AdminReply): HTMLElement {
       r.intent ? statusBadge(r.intent) : null,
       typeof r.confidence === 'number' ? h('span', null, `confidence ${formatPercent(r.confidence)}`) : null,
     ),
-    h('blockquote', { class: 'reply-text' }, r.text ?? '(no text)'),
+    r.text ? replyTextView(r.text, r.forwardedAt, 'blockquote', 'reply-text') : h('blockquote', { class: 'reply-text' }, '(no text)'),
     h('div', { class: 'cluster' }, confirm, dismiss, r.letterId ? h('a', { href: `/admin/letters/${r.letterId}`, class: 'small' }, 'The letter it answers') : null),
   );
 }

@@ -2,6 +2,7 @@ import { confirmDialog } from '../../components/confirm-dialog';
 import { dataTable, pager } from '../../components/data-table';
 import { badge, button, emptyState, field, statusBadge, withBusy } from '../../components/fields';
 import { htmlFrame } from '../../components/html-frame';
+import { replyTextView } from '../../components/reply-text';
 import { toast, toastError } from '../../components/toast';
 import { h } from '../../lib/dom';
 import { adminApi, type AdminUser, type ThreadItem } from '../../lib/admin-api';
@@ -179,7 +180,7 @@ function conversation(items: ThreadItem[]): HTMLElement {
                 r.needsReview ? badge('needs review', 'warn') : null,
                 r.source === 'simulator' ? badge('simulated') : null,
               ),
-              h('p', { class: 'thread-text' }, r.text ?? r.note ?? (typeof r.error === 'string' ? r.error : '(no text)')),
+              r.text ? replyTextView(r.text, r.forwardedAt, 'p', 'thread-text') : h('p', { class: 'thread-text' }, r.note ?? (typeof r.error === 'string' ? r.error : '(no text)')),
             );
           }),
         )
