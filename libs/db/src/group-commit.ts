@@ -1,5 +1,5 @@
 /**
- * Group commit for the hot single-letter statements (docs/architecture.md §3.5): calls that arrive
+ * Group commit for the hot single-letter statements (docs/architecture.md §3.6): calls that arrive
  * while a batch of the same statement is in flight wait for it and then go together, as one
  * statement and one commit. There is no timer: under light load every call runs alone at once (no
  * added latency); under load a batch holds what arrived during one round trip, so the round trips,

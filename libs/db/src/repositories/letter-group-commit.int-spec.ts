@@ -1,5 +1,5 @@
 /**
- * Group commit of the hot letter statements (docs/architecture.md §3.5) against Postgres: many
+ * Group commit of the hot letter statements (docs/architecture.md §3.6) against Postgres: many
  * concurrent compose claims, composed marks and sent marks go out as fewer statements, each caller still gets its
  * own letter's result, a letter claimed twice at once is claimed once, and a row another
  * transaction holds is waited for by its own caller alone — never by the rest of the group.

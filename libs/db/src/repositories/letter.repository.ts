@@ -247,7 +247,7 @@ WITH c AS (
 )${composeContext('', 'c')}`);
 
 /**
- * CLAIM_FOR_COMPOSE for a group of letters (group commit, docs/architecture.md §3.5). One row per
+ * CLAIM_FOR_COMPOSE for a group of letters (group commit, docs/architecture.md §3.6). One row per
  * letter this statement could lock (`locked_id`; the context columns are NULL where the letter was
  * not claimable); a letter someone else holds (SKIP LOCKED) has no row, and its caller claims it
  * alone with CLAIM_FOR_COMPOSE, waiting for the lock there. Whether a row is claimable is read by
@@ -287,7 +287,7 @@ WITH u AS (
 SELECT count(*)::int AS n FROM u`);
 
 /**
- * MARK_COMPOSED for a group of letters (group commit, docs/architecture.md §3.5): the same row,
+ * MARK_COMPOSED for a group of letters (group commit, docs/architecture.md §3.6): the same row,
  * event and prompt log per letter. $1 the letters as a JSON array of records (the columns of
  * `v`), $2 their ids. A row someone else holds is left to its caller (MARK_COMPOSED alone); the
  * status is read by the locking SELECT, the UPDATE joins on the id (see CLAIM_FOR_COMPOSE_MANY).
@@ -465,7 +465,7 @@ WITH sent AS (
 INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
 
 /**
- * MARK_SENT for a group of letters (group commit, docs/architecture.md §3.5): the same update and
+ * MARK_SENT for a group of letters (group commit, docs/architecture.md §3.6): the same update and
  * event per letter, for the rows this statement could lock at once. A row someone else holds
  * (SKIP LOCKED) is left out of `locked`; its caller runs MARK_SENT alone and waits for it there.
  * The status test is read by the locking SELECT, the UPDATE joins on the id only (see
