@@ -63,28 +63,42 @@ export function scriptOf(tag: string): string | null {
 // Tags are few (one per subscription language); maximizing one costs an ICU lookup per letter.
 const SCRIPTS = new Map<string, string | null>();
 
-/** Counts the characters of `text` a global pattern matches, without building an array of them. */
-function countMatches(text: string, pattern: RegExp): number {
-  pattern.lastIndex = 0;
-  let n = 0;
-  while (pattern.exec(text) !== null) n++;
-  return n;
+/**
+ * Code points left of `text` once `drop` has removed everything else: the replace runs inside the
+ * regex engine, not a JS loop per character (this check runs on every letter composed).
+ */
+function countKept(text: string, drop: RegExp): number {
+  const kept = text.replace(drop, '');
+  return kept.length - kept.replace(/[^\uDC00-\uDFFF]+/g, '').length; // a surrogate pair is one code point
 }
 
-const LETTER = /\p{L}/gu;
+/** Everything but letters. */
+const NOT_LETTER = /\P{L}+/gu;
 const PATTERNS = new Map<string, RegExp | null>();
+/** Everything but the letters of `script`. */
 function scriptPattern(script: string): RegExp | null {
   if (PATTERNS.has(script)) return PATTERNS.get(script)!;
   const parts = SCRIPT_SETS[script] ?? [script];
   let pattern: RegExp | null;
   try {
     // Letters only: the share is of the body's letters.
-    pattern = new RegExp(`(?=\\p{L})[${parts.map((p) => `\\p{Script=${p}}`).join('')}]`, 'gu');
+    pattern = new RegExp(`(?:\\P{L}|[^${parts.map((p) => `\\p{Script=${p}}`).join('')}])+`, 'gu');
   } catch {
     pattern = null;
   }
   if (PATTERNS.size < 64) PATTERNS.set(script, pattern);
   return pattern;
+}
+
+/**
+ * The share of `text`'s letters written in `script` (ICU's combined scripts spelled out); null when
+ * it has no letters, undefined when the script is unknown (nothing to judge by).
+ */
+export function scriptShare(text: string, script: string | null): number | null | undefined {
+  const letters = countKept(text, NOT_LETTER);
+  if (!letters) return null;
+  const pattern = script ? scriptPattern(script) : null;
+  return pattern ? countKept(text, pattern) / letters : undefined;
 }
 
 /** Share of each supported language's stopwords among the words of `text`. */
@@ -106,14 +120,10 @@ export function languageIssue(fullBody: string, tag: string): string | null {
   // A letter's language shows in its first pages; a hostile megabyte body is judged on those too.
   const body = fullBody.slice(0, SAMPLE_CHARS);
   const name = languageName(tag);
-  const letters = countMatches(body, LETTER);
-  if (!letters) return null;
   const script = scriptOf(tag);
-  const pattern = script ? scriptPattern(script) : null;
-  if (pattern) {
-    const share = countMatches(body, pattern) / letters;
-    if (share < SCRIPT_SHARE) return `the letter must be written in ${name} (${tag}), but most of it is not in its script; write the whole letter in ${name}`;
-  }
+  const share = scriptShare(body, script);
+  if (share === null) return null;
+  if (share !== undefined && share < SCRIPT_SHARE) return `the letter must be written in ${name} (${tag}), but most of it is not in its script; write the whole letter in ${name}`;
   if (script !== 'Latn') return null;
   const words = body.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
   if (words < MIN_WORDS) return null;

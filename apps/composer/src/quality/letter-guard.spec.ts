@@ -1,5 +1,5 @@
 import type { LetterDraft } from '@mz/contracts';
-import { languageIssue } from './language-check';
+import { languageIssue, scriptShare } from './language-check';
 import { LENGTH_BUDGETS, letterIssues, lengthInstruction, openingOf, wordCount, type LetterGuard } from './letter-guard';
 
 // Filler with one English stopword in four, so the language check reads it as English.
@@ -99,5 +99,31 @@ describe('helpers', () => {
       `${'😀 '.repeat(199)}🙂 emoji at the edge, then words`,
     ];
     for (const b of bodies) expect(openingOf(b)).toBe(whole(b));
+  });
+});
+
+describe('scriptShare', () => {
+  // The reference: one code point at a time, as the guard first counted.
+  const reference = (text: string, scripts: string[]) => {
+    const letters = [...text].filter((c) => /\p{L}/u.test(c));
+    if (!letters.length) return null;
+    const inScript = new RegExp(`[${scripts.map((p) => `\\p{Script=${p}}`).join('')}]`, 'u');
+    return letters.filter((c) => inScript.test(c)).length / letters.length;
+  };
+
+  it.each([
+    ['Latn', ['Latn'], 'Dear friend, today — one thing at a time. 123 !'],
+    ['Cyrl', ['Cyrl'], 'Дорогой друг, сегодня — one thing at a time.'],
+    ['Jpan', ['Hira', 'Kana', 'Han'], '今日はひとつずつ、ゆっくりと。Today.'],
+    ['Hans', ['Han'], '𠀀𠀁 今天 one 𝒜𝒷 letters outside the BMP 😀'],
+    ['Arab', ['Arab'], 'صديقي العزيز، اليوم خطوة واحدة. ١٢٣'],
+    ['Kore', ['Hang', 'Han'], '오늘은 한 가지씩. 漢字 too, and English.'],
+  ])('counts the letters of %s as one code point each', (script, parts, text) => {
+    expect(scriptShare(text, script)).toBeCloseTo(reference(text, parts)!, 12);
+  });
+
+  it('has nothing to judge without letters or a script', () => {
+    expect(scriptShare('123 — !? 😀', 'Latn')).toBeNull();
+    expect(scriptShare('Dear friend', null)).toBeUndefined();
   });
 });
