@@ -12,8 +12,10 @@ function collectGarbage(): void {
 describe('MetricsService', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('serves the default Node metrics with the service label', async () => {
+  it('serves the default Node metrics with the service label once the module is initialised', async () => {
     const metrics = new MetricsService('spec');
+    expect(await metrics.registry.metrics()).not.toContain('process_cpu_user_seconds_total');
+    metrics.onModuleInit();
     try {
       const text = await metrics.registry.metrics();
       expect(text).toContain('process_cpu_user_seconds_total{service="spec"}');
@@ -33,6 +35,7 @@ describe('MetricsService', () => {
       return histogram;
     });
     const metrics = new MetricsService('spec');
+    metrics.onModuleInit();
     expect(created).toHaveLength(1);
     metrics.onApplicationShutdown();
     // disable() answers whether it was still enabled
@@ -44,6 +47,7 @@ describe('MetricsService', () => {
     // in libuv: while either runs, the registry (and the app behind it) can never be collected.
     const registry = ((): WeakRef<object> => {
       const metrics = new MetricsService('spec');
+      metrics.onModuleInit();
       metrics.onApplicationShutdown();
       return new WeakRef(metrics.registry);
     })();
@@ -54,7 +58,9 @@ describe('MetricsService', () => {
 
   it('puts perf_hooks back as it found it', () => {
     const { monitorEventLoopDelay, PerformanceObserver } = perfHooks;
-    new MetricsService('spec').onApplicationShutdown();
+    const metrics = new MetricsService('spec');
+    metrics.onModuleInit();
+    metrics.onApplicationShutdown();
     expect(perfHooks.monitorEventLoopDelay).toBe(monitorEventLoopDelay);
     expect(perfHooks.PerformanceObserver).toBe(PerformanceObserver);
   });

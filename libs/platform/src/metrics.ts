@@ -1,5 +1,5 @@
 import perfHooks from 'node:perf_hooks';
-import { Controller, Get, Header, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SERVICE_NAME } from './tokens';
 
@@ -13,22 +13,29 @@ import { SERVICE_NAME } from './tokens';
  * Node keeps in its own list of observers. Both outlive the application and keep it reachable —
  * the registry, every metric's collect callback, the services they close over — for the life of
  * the process: in a test process that starts an app per test file, every file's whole module graph
- * stayed in memory and each left a timer firing 100 times a second. They are recorded as they
- * are created and stopped on application shutdown.
+ * stayed in memory and each left a timer firing 100 times a second. So they start with the
+ * application (onModuleInit) and stop on its shutdown; a MetricsService built outside Nest (unit
+ * specs) starts nothing it would have to stop.
  */
 @Injectable()
-export class MetricsService implements OnApplicationShutdown {
+export class MetricsService implements OnModuleInit, OnApplicationShutdown {
   readonly registry = new Registry();
-  private readonly stopDefaultMetrics: (() => void)[];
+  /** Set while the default metrics run: stops their event-loop-delay histogram and GC observer. */
+  private stopDefaultMetrics: (() => void) | null = null;
 
   constructor(@Inject(SERVICE_NAME) service: string) {
     this.registry.setDefaultLabels({ service });
+  }
+
+  /** Registers the default Node metrics (once) and starts what they measure with. */
+  onModuleInit(): void {
+    if (this.stopDefaultMetrics || this.registry.getSingleMetric('process_cpu_user_seconds_total')) return;
     this.stopDefaultMetrics = collectStoppableDefaultMetrics(this.registry);
   }
 
-  /** Stops the default metrics' event-loop-delay histogram and GC observer. */
   onApplicationShutdown(): void {
-    for (const stop of this.stopDefaultMetrics.splice(0)) stop();
+    this.stopDefaultMetrics?.();
+    this.stopDefaultMetrics = null;
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -65,7 +72,7 @@ export const SLOW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300
  * time, so for the length of this synchronous call both constructors are wrapped to record what
  * they create, and put back before it returns.
  */
-function collectStoppableDefaultMetrics(register: Registry): (() => void)[] {
+function collectStoppableDefaultMetrics(register: Registry): () => void {
   const stops: (() => void)[] = [];
   const hooks = perfHooks as { monitorEventLoopDelay: typeof perfHooks.monitorEventLoopDelay; PerformanceObserver: typeof perfHooks.PerformanceObserver };
   const { monitorEventLoopDelay, PerformanceObserver } = hooks;
@@ -86,5 +93,7 @@ function collectStoppableDefaultMetrics(register: Registry): (() => void)[] {
     hooks.monitorEventLoopDelay = monitorEventLoopDelay;
     hooks.PerformanceObserver = PerformanceObserver;
   }
-  return stops;
+  return () => {
+    for (const stop of stops.splice(0)) stop();
+  };
 }
