@@ -239,10 +239,17 @@ export class WorkerRegistry implements OnApplicationBootstrap, BeforeApplication
   /** Stop taking work; running jobs get SHUTDOWN_TIMEOUT_MS to finish, then are left to stall back. */
   async beforeApplicationShutdown(): Promise<void> {
     const closing = Promise.all(this.workers.map((w) => w.close()));
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.SHUTDOWN_TIMEOUT_MS).unref());
-    if ((await Promise.race([closing, timeout])) === 'timeout') {
-      this.logger.warn('shutdown timeout: forcing workers closed; running jobs return to the queue as stalled');
-      await Promise.all(this.workers.map((w) => w.close(true)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.config.SHUTDOWN_TIMEOUT_MS).unref();
+    });
+    try {
+      if ((await Promise.race([closing, timeout])) === 'timeout') {
+        this.logger.warn('shutdown timeout: forcing workers closed; running jobs return to the queue as stalled');
+        await Promise.all(this.workers.map((w) => w.close(true)));
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
