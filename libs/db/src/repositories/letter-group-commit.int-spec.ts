@@ -254,4 +254,29 @@ describe('LetterRepository group commit', () => {
       expect(plan).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"letter"/);
     }
   });
+
+  it('keeps one generic plan per grouped statement, whatever the size of each group', async () => {
+    // One connection, so every execution lands on one session's prepared statements.
+    const single = createDataSource({ url: env.databaseUrl, poolMax: 1 });
+    await single.initialize();
+    try {
+      const repo = new LetterRepository(single, new SuppressionRepository(single));
+      for (const size of [1, 3, 2, 5, 1, 4, 2, 6, 1, 3]) {
+        const made = await Promise.all(Array.from({ length: size }, () => letter('scheduled')));
+        await Promise.all(made.map((l) => repo.claimForCompose(l.id, LEASE_MS)));
+        await Promise.all(made.map((l, i) => repo.markComposed(l.id, composed(i), {}, null)));
+        await ds.query(`UPDATE letter SET status = 'sending' WHERE id = ANY($1)`, [made.map((l) => l.id)]);
+        await Promise.all(made.map((l) => repo.markSent({ letterId: l.id, userId: l.userId, subscriptionId: l.subscriptionId }, new Date(), '250 ok', 1, {})));
+      }
+      const plans = await single.query(`SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE name LIKE 'mz\\_%\\_many' ORDER BY name`);
+      expect(plans.map((p: { name: string }) => p.name)).toEqual(['mz_composer_claim_many', 'mz_composer_mark_composed_many', 'mz_mailer_mark_sent_many']);
+      for (const p of plans) {
+        // Postgres tries five custom plans, then settles on the generic one.
+        expect(p.custom_plans).toBeLessThanOrEqual(5);
+        expect(p.generic_plans).toBeGreaterThan(0);
+      }
+    } finally {
+      await single.destroy();
+    }
+  });
 });
