@@ -285,6 +285,20 @@ describe('trusted mail, both ways (built mailer + CLI, inbound on a fake DNS zon
     expect(await subscription(rita.subscriptionId)).toMatchObject({ enabled: true });
   });
 
+  it('a header section too large to authenticate is never a pass: the reply waits for a person, nothing changes', async () => {
+    // The forged reply again, now padded so that checking it would stall the event loop (R9).
+    const rita = await letterTo('rita.padded@reject.example');
+    const padding = Object.fromEntries(Array.from({ length: 160 }, (_, i) => [`X-Pad-${i}`, 'x'.repeat(900)]));
+    const forged = message({ From: `Rita <${rita.email}>`, To: rita.replyTo, Subject: 'Re: Seneca on storms', ...padding }, 'Unsubscribe me please.');
+    expect(forged.indexOf('\r\n\r\n')).toBeGreaterThan(128 * 1024);
+    await smtpSend(forged, 'someone@evil.example', rita.replyTo);
+    const row = await processedRow(/Message-ID: (\S+)/.exec(forged)![1]);
+    expect(row).toMatchObject({ kind: 'reply', intent: null, needs_review: true });
+    expect(row.analysis.reviewReason).toBe('untrusted:unverifiable');
+    expect(row.analysis.authentication).toMatchObject({ unverifiable: 'headers_too_large', dmarc: { result: 'permerror' }, spf: { result: 'permerror' }, dkim: [] });
+    expect(await subscription(rita.subscriptionId)).toMatchObject({ enabled: true });
+  });
+
   it('the mailto unsubscribe turns off that one subscription; an altered address is refused at RCPT', async () => {
     const uma = await letterTo('uma@example.com');
     const [other] = await ds.query(`INSERT INTO subscription (user_id, topic_id, timezone) SELECT $1, id, 'UTC' FROM topic WHERE code = 'focus' RETURNING id`, [uma.userId]);

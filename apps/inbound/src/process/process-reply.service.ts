@@ -38,7 +38,9 @@ type UntrustedReason =
   /** Only the public [mz:code] tag (or X-MZ-Topic) and the From header: anyone can write both. */
   | 'topic_tag_only'
   /** DMARC fails for the From domain and its policy is quarantine or reject. */
-  | 'dmarc_fail';
+  | 'dmarc_fail'
+  /** Not authenticated at all: a header section larger than any real mail's (AuthVerdict.unverifiable). */
+  | 'unverifiable';
 type Header = Pick<InboundResult, 'fromAddress' | 'subject'>;
 /** The one message (and so one address) a DSN, a complaint or a provider's event is about. */
 export interface ReportTarget {
@@ -204,6 +206,7 @@ export class ProcessReplyService implements OnModuleInit {
       const candidate: MatchedSubscription = { by: replyAddresses.length ? 'reply_address' : 'letter', ...rest };
       if (!sender) return { ok: false, reason: 'no_sender', candidate: null };
       if (email.toLowerCase() !== sender) return { ok: false, reason: 'sender_not_recipient', candidate: null };
+      if (ctx.auth.unverifiable) return { ok: false, reason: 'unverifiable', candidate };
       if (contradictsFrom(ctx.auth)) return { ok: false, reason: 'dmarc_fail', candidate };
       return { ok: true, ...candidate };
     }
