@@ -119,11 +119,12 @@ export function stopwordShares(text: string): Record<SupportedLanguage, number> 
 export function languageIssue(fullBody: string, tag: string): string | null {
   // A letter's language shows in its first pages; a hostile megabyte body is judged on those too.
   const body = fullBody.slice(0, SAMPLE_CHARS);
-  const name = languageName(tag);
   const script = scriptOf(tag);
   const share = scriptShare(body, script);
   if (share === null) return null;
-  if (share !== undefined && share < SCRIPT_SHARE) return `the letter must be written in ${name} (${tag}), but most of it is not in its script; write the whole letter in ${name}`;
+  // Named only when there is something to say (an ICU lookup: this runs on every letter).
+  const name = () => languageName(tag);
+  if (share !== undefined && share < SCRIPT_SHARE) return `the letter must be written in ${name()} (${tag}), but most of it is not in its script; write the whole letter in ${name()}`;
   if (script !== 'Latn') return null;
   const words = body.split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
   if (words < MIN_WORDS) return null;
@@ -133,8 +134,8 @@ export function languageIssue(fullBody: string, tag: string): string | null {
   const own = supported ? shares[asked as SupportedLanguage] : 0;
   const rival = SUPPORTED_LANGUAGES.filter((l) => l !== asked).sort((a, b) => shares[b] - shares[a])[0];
   if (shares[rival] >= (supported ? RIVAL_SHARE : RIVAL_SHARE_OTHER) && shares[rival] >= 2 * own) {
-    return `the letter must be written in ${name} (${tag}), but it reads as ${languageName(rival)}; write the subject, body and summary in ${name}`;
+    return `the letter must be written in ${name()} (${tag}), but it reads as ${languageName(rival)}; write the subject, body and summary in ${name()}`;
   }
-  if (supported && own < OWN_MIN_SHARE) return `the letter must be written in ${name} (${tag}), but it does not read as ${name}; write the subject, body and summary in ${name}`;
+  if (supported && own < OWN_MIN_SHARE) return `the letter must be written in ${name()} (${tag}), but it does not read as ${name()}; write the subject, body and summary in ${name()}`;
   return null;
 }

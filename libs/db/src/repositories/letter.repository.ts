@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type FailureClass, type LetterKind, type LetterStatus, PENDING_LETTER_STATUSES } from '@mz/contracts';
 import { logEvent, logEventSql } from '../events';
 import { GroupCommit } from '../group-commit';
-import { namedStatement, queryNamed } from '../named-statement';
+import { type NamedStatement, namedStatement, queryNamed } from '../named-statement';
 import { queryRows, type Queryable } from './rows';
 import { SuppressionRepository } from './suppression.repository';
 
@@ -182,24 +182,9 @@ const savePrompt = (messages: string, response: string) => `
   SELECT u.id, ${messages}::jsonb, ${response}::text FROM u WHERE ${messages}::jsonb IS NOT NULL
   ON CONFLICT (letter_id) DO UPDATE SET messages = EXCLUDED.messages, response = EXCLUDED.response, created_at = now()`;
 
-/**
- * The claim and everything the prompt needs, in one statement: one round trip where six reads
- * and a write used to be (docs/performance.md). The claim runs as a data-modifying CTE; the rest
- * reads in the statement's snapshot, which is from before the claim — harmless, as the only
- * subqueries on `letter` leave this letter out. Subscription, user, topic and persona are LEFT
- * JOINed on purpose: the CTE claims the row whatever the outer query returns, so a missing one
- * must still return the claimed row (the composer fails it for good) rather than leave it
- * `composing` until the lease runs out. $1 letter, $2 lease in ms.
- */
-/** The claim's update: scheduled, or retrying without a body (a compose retry) → composing with a lease. */
-const COMPOSE_CLAIM_SET = `status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()`;
-const COMPOSE_CLAIMABLE = `(status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL))`;
-const composeClaimReturning = (t: string) =>
-  `RETURNING ${t}.id, ${t}.subscription_id, ${t}.user_id, ${t}.topic_id, ${t}.kind, ${t}.scheduled_for, ${t}.local_date::text AS local_date`;
-
-/** Everything the prompt needs for the claimed rows of CTE `c` (one per claimed letter). */
-const composeContext = (leading: string, from: string) => `
-SELECT ${leading}c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
+/** Per letter of CTE `locked`: everything the prompt needs if CTE `c` claimed it (NULLs if not). */
+const COMPOSE_CONTEXT = `
+SELECT locked.id AS locked_id, c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.scheduled_for, c.local_date,
        s.id IS NOT NULL AND u.id IS NOT NULL AND t.id IS NOT NULL AND p.id IS NOT NULL AS has_context,
        s.context_note, s.language, s.enabled AND u.status = 'active' AS active, u.name AS user_name,
        t.code, t.name AS topic_name, t.description, t.model, t.temperature::float8 AS temperature,
@@ -224,7 +209,7 @@ SELECT ${leading}c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.sched
                    AND status NOT IN ('failed', 'cancelled', 'skipped')
                  ORDER BY scheduled_for DESC LIMIT ${RECENT_LETTERS}) r) AS recent_letters,
        EXISTS (SELECT 1 FROM llm_batch_item b WHERE b.letter_id = c.id) AS has_batch_item
-  FROM ${from}
+  FROM locked LEFT JOIN c ON c.id = locked.id
   LEFT JOIN subscription s ON s.id = c.subscription_id
   LEFT JOIN app_user u ON u.id = s.user_id
   LEFT JOIN topic t ON t.id = c.topic_id
@@ -234,73 +219,48 @@ SELECT ${leading}c.id, c.subscription_id, c.user_id, c.topic_id, c.kind, c.sched
  * The claim and everything the prompt needs, in one statement: one round trip where six reads
  * and a write used to be (docs/performance.md). The claim runs as a data-modifying CTE; the rest
  * reads in the statement's snapshot, which is from before the claim — harmless, as the only
- * subqueries on `letter` leave this letter out. Subscription, user, topic and persona are LEFT
- * JOINed on purpose: the CTE claims the row whatever the outer query returns, so a missing one
+ * subqueries on `letter` leave the claimed letters out. Subscription, user, topic and persona are
+ * LEFT JOINed on purpose: the CTE claims the row whatever the outer query returns, so a missing one
  * must still return the claimed row (the composer fails it for good) rather than leave it
- * `composing` until the lease runs out. $1 letter, $2 lease in ms.
+ * `composing` until the lease runs out.
+ *
+ * Written for a group of letters (group commit, docs/architecture.md §3.6): one row per letter the
+ * statement locked (`locked_id`; the context columns are NULL where the letter was not claimable).
+ * Whether a row is claimable is read by the locking SELECT (on the row's latest version, which the
+ * lock then keeps) and the UPDATE only joins on the id: with the status test in the UPDATE, a
+ * generic plan scanned the status index (every letter in flight) instead of the primary key.
+ * `lock` is `SKIP LOCKED` for a group (a letter someone else holds has no row) or empty for a
+ * letter claimed alone, which waits for the lock. $1 letter ids (padGroup), $2 lease in ms.
  */
-const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', `
-WITH c AS (
-  UPDATE letter SET ${COMPOSE_CLAIM_SET}
-   WHERE id = $1 AND ${COMPOSE_CLAIMABLE}
-   ${composeClaimReturning('letter')}
-)${composeContext('', 'c')}`);
-
-/**
- * CLAIM_FOR_COMPOSE for a group of letters (group commit, docs/architecture.md §3.6). One row per
- * letter this statement could lock (`locked_id`; the context columns are NULL where the letter was
- * not claimable); a letter someone else holds (SKIP LOCKED) has no row, and its caller claims it
- * alone with CLAIM_FOR_COMPOSE, waiting for the lock there. Whether a row is claimable is read by
- * the locking SELECT (on the row's latest version, which the lock then keeps) and the UPDATE only
- * joins on the id: with the status test in the UPDATE, a generic plan scanned the status index
- * (every letter in flight) instead of the primary key. $1 letter ids, $2 lease in ms.
- */
-const CLAIM_FOR_COMPOSE_MANY = namedStatement('mz_composer_claim_many', `
+const claimForComposeSql = (lock: '' | 'SKIP LOCKED') => `
 WITH locked AS (
-  SELECT id, ${COMPOSE_CLAIMABLE} AS claimable FROM letter WHERE id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+  SELECT id, (status = 'scheduled' OR (status = 'retrying' AND body_text IS NULL)) AS claimable
+    FROM letter WHERE id = ANY($1::uuid[]) FOR UPDATE ${lock}
 ), c AS (
-  UPDATE letter SET ${COMPOSE_CLAIM_SET}
+  UPDATE letter SET status = 'composing', lease_until = now() + $2 * interval '1 millisecond', next_retry_at = NULL, updated_at = now()
     FROM locked
    WHERE letter.id = locked.id AND locked.claimable
-   ${composeClaimReturning('letter')}
-)${composeContext('locked.id AS locked_id, ', 'locked LEFT JOIN c ON c.id = locked.id')}`);
+   RETURNING letter.id, letter.subscription_id, letter.user_id, letter.topic_id, letter.kind, letter.scheduled_for, letter.local_date::text AS local_date
+)${COMPOSE_CONTEXT}`;
+const CLAIM_FOR_COMPOSE_MANY = namedStatement('mz_composer_claim_many', claimForComposeSql('SKIP LOCKED'));
+const CLAIM_FOR_COMPOSE = namedStatement('mz_composer_claim', claimForComposeSql(''));
 
 /**
  * composing → composed + LETTER_COMPOSED (+ the prompt log) as one statement: atomic without
  * START/COMMIT round trips. The inserts read the UPDATE's RETURNING, so nothing is written unless
- * we still owned the row. $16 event metadata, $17 prompt messages (NULL: none), $18 raw response,
- * $19 the degraded-mode fallback reason, $20 cached prompt tokens, $21 cost in USD, $22 the
- * language it is written in.
- */
-const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', `
-WITH u AS (
-  UPDATE letter
-     SET status = 'composed', subject = $2, body_text = $3, body_html = $4, summary = $5, themes = $6, tone = $7,
-         advice_focus = $8, variation_tags = $9, model = $10, prompt_template_id = $11, prompt_version = $12,
-         prompt_tokens = $13, completion_tokens = $14, compose_ms = $15, fallback_reason = $19, cached_tokens = $20, cost_usd = $21, language = $22, composed_at = now(), lease_until = NULL,
-         error_type = NULL, last_error = NULL, next_retry_at = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'composing'
-   RETURNING id, user_id, subscription_id
-), e AS (${logEventSql('u', "'LETTER_COMPOSED'", '$16')}
-), p AS (${savePrompt('$17', '$18')}
-)
-SELECT count(*)::int AS n FROM u`);
-
-/**
- * MARK_COMPOSED for a group of letters (group commit, docs/architecture.md §3.6): the same row,
- * event and prompt log per letter. $1 the letters as a JSON array of records (the columns of
- * `v`), $2 their ids. A row someone else holds is left to its caller (MARK_COMPOSED alone); the
- * status is read by the locking SELECT, the UPDATE joins on the id (see CLAIM_FOR_COMPOSE_MANY).
+ * we still owned the row. Written for a group (docs/architecture.md §3.6): $1 the letters as a
+ * JSON array of records (the columns of `v`), $2 their ids (padGroup); the status is read by the
+ * locking SELECT, the UPDATE joins on the id (see claimForComposeSql), and `lock` as there.
  * Returns each locked letter and whether it was still ours to mark.
  */
-const MARK_COMPOSED_MANY = namedStatement('mz_composer_mark_composed_many', `
+const markComposedSql = (lock: '' | 'SKIP LOCKED') => `
 WITH v AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
     id uuid, subject text, body_text text, body_html text, summary text, themes text[], tone text, advice_focus text,
     variation_tags text[], model text, prompt_template_id uuid, prompt_version int, prompt_tokens int, completion_tokens int,
     compose_ms int, metadata jsonb, messages jsonb, response text, fallback_reason text, cached_tokens int, cost_usd numeric, language text)
 ), locked AS (
-  SELECT l.id, l.status = 'composing' AS composing FROM letter l WHERE l.id = ANY($2::uuid[]) FOR UPDATE SKIP LOCKED
+  SELECT l.id, l.status = 'composing' AS composing FROM letter l WHERE l.id = ANY($2::uuid[]) FOR UPDATE ${lock}
 ), u AS (
   UPDATE letter
      SET status = 'composed', subject = v.subject, body_text = v.body_text, body_html = v.body_html, summary = v.summary, themes = v.themes,
@@ -314,7 +274,9 @@ WITH v AS (
 ), e AS (${logEventSql('u', "'LETTER_COMPOSED'", 'u.metadata')}
 ), p AS (${savePrompt('u.messages', 'u.response')}
 )
-SELECT locked.id, EXISTS (SELECT 1 FROM u WHERE u.id = locked.id) AS marked FROM locked`);
+SELECT locked.id, EXISTS (SELECT 1 FROM u WHERE u.id = locked.id) AS marked FROM locked`;
+const MARK_COMPOSED_MANY = namedStatement('mz_composer_mark_composed_many', markComposedSql('SKIP LOCKED'));
+const MARK_COMPOSED = namedStatement('mz_composer_mark_composed', markComposedSql(''));
 
 // The compose failure paths are rare: the same one-statement shape, sent unnamed (not worth a
 // prepared statement on every pooled connection).
@@ -455,29 +417,18 @@ RETURNING id`);
 
 /**
  * SMTP accepted. 'retrying' too: if the lease ran out mid-send and the sweeper moved the row, it
- * was still sent. The event is written whatever the row's state: the mail went out.
+ * was still sent. The event is written whatever the row's state (as long as the letter exists):
+ * the mail went out. Written for a group (docs/architecture.md §3.6): the status is read by the
+ * locking SELECT, the UPDATE joins on the id (see claimForComposeSql), and `lock` as there.
+ * $1 ids (padGroup), $2 sent times, $3 SMTP responses, $4 send ms, $5 user ids, $6 subscription
+ * ids, $7 event metadata. Returns the letters it locked.
  */
-const MARK_SENT = namedStatement('mz_mailer_mark_sent', `
-WITH sent AS (
-  UPDATE letter SET status = 'sent', sent_at = $2, smtp_response = $3, send_ms = $4, lease_until = NULL, next_retry_at = NULL, updated_at = now()
-   WHERE id = $1 AND status IN ('sending', 'retrying')
-)
-INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata) VALUES ('LETTER_SENT', $5, $1, $6, $7::jsonb)`);
-
-/**
- * MARK_SENT for a group of letters (group commit, docs/architecture.md §3.6): the same update and
- * event per letter, for the rows this statement could lock at once. A row someone else holds
- * (SKIP LOCKED) is left out of `locked`; its caller runs MARK_SENT alone and waits for it there.
- * The status test is read by the locking SELECT, the UPDATE joins on the id only (see
- * CLAIM_FOR_COMPOSE_MANY: the planner must not reach the rows through the status index).
- * $1 ids, $2 sent times, $3 SMTP responses, $4 send ms, $5 user ids, $6 subscription ids, $7 event metadata.
- */
-const MARK_SENT_MANY = namedStatement('mz_mailer_mark_sent_many', `
+const markSentSql = (lock: '' | 'SKIP LOCKED') => `
 WITH v AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[], $5::uuid[], $6::uuid[], $7::jsonb[])
            AS v(id, sent_at, smtp_response, send_ms, user_id, subscription_id, metadata)
 ), locked AS (
-  SELECT l.id, l.status IN ('sending', 'retrying') AS sendable FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+  SELECT l.id, l.status IN ('sending', 'retrying') AS sendable FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE ${lock}
 ), sent AS (
   UPDATE letter SET status = 'sent', sent_at = v.sent_at, smtp_response = v.smtp_response, send_ms = v.send_ms,
          lease_until = NULL, next_retry_at = NULL, updated_at = now()
@@ -487,7 +438,9 @@ WITH v AS (
   INSERT INTO event_log (type, user_id, letter_id, subscription_id, metadata)
   SELECT 'LETTER_SENT', v.user_id, v.id, v.subscription_id, v.metadata FROM v JOIN locked ON locked.id = v.id
 )
-SELECT id FROM locked`);
+SELECT id FROM locked`;
+const MARK_SENT_MANY = namedStatement('mz_mailer_mark_sent_many', markSentSql('SKIP LOCKED'));
+const MARK_SENT = namedStatement('mz_mailer_mark_sent', markSentSql(''));
 
 /** $1 held letter ids, $2 lease in ms. Only live leases of rows still in a leased status. */
 const EXTEND_LEASES = namedStatement('mz_lease_extend', `
@@ -508,6 +461,11 @@ export const GROUP_SIZE = 10;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const padGroup = <T, P>(values: readonly T[], pad: P): (T | P)[] => [...values, ...new Array<P>(Math.max(0, GROUP_SIZE - values.length)).fill(pad)];
 
+/** What markComposed writes for one letter. */
+interface ComposedMark { letterId: string; f: ComposedFields; eventMetadata: Record<string, unknown>; prompt: PromptRecord | null }
+/** markSent's values for one letter, in MARK_SENT's parameter order. */
+type SentMark = readonly [letterId: string, sentAt: Date, smtpResponse: string, sendMs: number, userId: string, subscriptionId: string, metadata: string];
+
 /** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
 export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, markSent: MARK_SENT_MANY } as const;
 
@@ -526,8 +484,8 @@ export class LetterRepository {
   async claimForCompose(letterId: string, leaseMs: number): Promise<ComposeClaimRow | null> {
     const grouped = await this.composeClaims(leaseMs).call(letterId);
     if (grouped !== 'locked_elsewhere') return grouped;
-    const [r] = await queryNamed<ComposeClaimRow>(this.ds, CLAIM_FOR_COMPOSE, [letterId, leaseMs]);
-    return r ?? null;
+    // Someone else holds the row: claimed alone, waiting for the lock.
+    return (await this.claimForComposeRows(CLAIM_FOR_COMPOSE, [letterId], leaseMs)).get(letterId) ?? null;
   }
 
   /** The compose claims of this process, grouped (one group per lease length, in practice one). */
@@ -535,31 +493,35 @@ export class LetterRepository {
     let group = this.composeClaimGroups.get(leaseMs);
     if (!group) {
       group = new GroupCommit<string, ComposeClaimRow | null | 'locked_elsewhere'>(async (ids) => {
-        const rows = await queryNamed<ComposeClaimRow & { locked_id: string }>(this.ds, CLAIM_FOR_COMPOSE_MANY, [padGroup(ids, NIL_UUID), leaseMs]);
-        const byId = new Map<string, ComposeClaimRow | null>(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
-        return ids.map((id) => (byId.has(id) ? byId.get(id) ?? null : 'locked_elsewhere'));
+        const claimed = await this.claimForComposeRows(CLAIM_FOR_COMPOSE_MANY, ids, leaseMs);
+        return ids.map((id) => (claimed.has(id) ? claimed.get(id)! : 'locked_elsewhere'));
       }, (id) => id, GROUP_SIZE);
       this.composeClaimGroups.set(leaseMs, group);
     }
     return group;
   }
 
-  /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
-  async markComposed(letterId: string, f: ComposedFields, eventMetadata: Record<string, unknown>, prompt: PromptRecord | null): Promise<boolean> {
-    const grouped = await this.composedMarks.call({ letterId, f, eventMetadata, prompt });
-    if (grouped !== 'locked_elsewhere') return grouped;
-    const [r] = await queryNamed<{ n: number }>(this.ds, MARK_COMPOSED, [
-      letterId, f.subject, f.bodyText, f.bodyHtml, f.summary, f.themes, f.tone, f.adviceFocus, f.variationTags, f.model,
-      f.promptTemplateId, f.promptVersion, f.promptTokens, f.completionTokens, f.composeMs,
-      JSON.stringify(eventMetadata), ...promptValues(prompt), f.fallbackReason, f.cachedTokens, f.costUsd, f.language,
-    ]);
-    return r.n > 0;
+  /** Per locked letter: its claim row, or null when it was not claimable. */
+  private async claimForComposeRows(stmt: NamedStatement, ids: readonly string[], leaseMs: number): Promise<Map<string, ComposeClaimRow | null>> {
+    const rows = await queryNamed<ComposeClaimRow & { locked_id: string }>(this.ds, stmt, [padGroup(ids, NIL_UUID), leaseMs]);
+    return new Map(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
   }
 
-  private readonly composedMarks = new GroupCommit<
-    { letterId: string; f: ComposedFields; eventMetadata: Record<string, unknown>; prompt: PromptRecord | null },
-    boolean | 'locked_elsewhere'
-  >(async (marks) => {
+  /** composing → composed + LETTER_COMPOSED (+ the prompt log). False: we no longer own the row. */
+  async markComposed(letterId: string, f: ComposedFields, eventMetadata: Record<string, unknown>, prompt: PromptRecord | null): Promise<boolean> {
+    const mark = { letterId, f, eventMetadata, prompt };
+    const grouped = await this.composedMarks.call(mark);
+    if (grouped !== 'locked_elsewhere') return grouped;
+    return (await this.markComposedRows(MARK_COMPOSED, [mark])).get(letterId) ?? false;
+  }
+
+  private readonly composedMarks = new GroupCommit<ComposedMark, boolean | 'locked_elsewhere'>(async (marks) => {
+    const marked = await this.markComposedRows(MARK_COMPOSED_MANY, marks);
+    return marks.map((m) => marked.get(m.letterId) ?? 'locked_elsewhere');
+  }, (m) => m.letterId, GROUP_SIZE);
+
+  /** Per locked letter: whether it was still composing (and is now composed). */
+  private async markComposedRows(stmt: NamedStatement, marks: readonly ComposedMark[]): Promise<Map<string, boolean>> {
     const records = marks.map(({ letterId, f, eventMetadata, prompt }) => ({
       id: letterId, subject: f.subject, body_text: f.bodyText, body_html: f.bodyHtml, summary: f.summary, themes: f.themes, tone: f.tone,
       advice_focus: f.adviceFocus, variation_tags: f.variationTags, model: f.model, prompt_template_id: f.promptTemplateId,
@@ -567,10 +529,9 @@ export class LetterRepository {
       metadata: eventMetadata, messages: prompt ? prompt.messages : null, response: prompt ? prompt.response : null,
       fallback_reason: f.fallbackReason, cached_tokens: f.cachedTokens, cost_usd: f.costUsd, language: f.language,
     }));
-    const rows = await queryNamed<{ id: string; marked: boolean }>(this.ds, MARK_COMPOSED_MANY, [JSON.stringify(records), padGroup(marks.map((m) => m.letterId), NIL_UUID)]);
-    const marked = new Map(rows.map((r) => [r.id, r.marked]));
-    return marks.map((m) => marked.get(m.letterId) ?? 'locked_elsewhere');
-  }, (m) => m.letterId, GROUP_SIZE);
+    const rows = await queryNamed<{ id: string; marked: boolean }>(this.ds, stmt, [JSON.stringify(records), padGroup(marks.map((m) => m.letterId), NIL_UUID)]);
+    return new Map(rows.map((r) => [r.id, r.marked]));
+  }
 
   /** composing → retrying: the console shows the class, the error and when the next attempt runs. */
   markComposeRetrying(letterId: string, cls: FailureClass, lastError: string, nextRetryAt: Date, prompt: PromptRecord | null): Promise<boolean> {
@@ -617,17 +578,22 @@ export class LetterRepository {
 
   /** sending (or retrying, if the sweeper moved it mid-send) → sent, and LETTER_SENT in any case. */
   async markSent(l: { letterId: string; userId: string; subscriptionId: string }, sentAt: Date, smtpResponse: string, sendMs: number, eventMetadata: Record<string, unknown>): Promise<void> {
-    const values = [l.letterId, sentAt, smtpResponse.slice(0, 500), sendMs, l.userId, l.subscriptionId, JSON.stringify(eventMetadata)] as const;
-    if (await this.sentMarks.call(values)) return;
-    await queryNamed(this.ds, MARK_SENT, [...values]);
+    const mark: SentMark = [l.letterId, sentAt, smtpResponse.slice(0, 500), sendMs, l.userId, l.subscriptionId, JSON.stringify(eventMetadata)];
+    if (await this.sentMarks.call(mark)) return;
+    await this.markSentRows(MARK_SENT, [mark]); // someone else held the row: marked alone, waiting for the lock
   }
 
-  /** True per letter marked by the grouped statement; false: someone else held the row, mark it alone. */
-  private readonly sentMarks = new GroupCommit<readonly [string, Date, string, number, string, string, string], boolean>(async (marks) => {
-    const columns = [0, 1, 2, 3, 4, 5, 6].map((c) => padGroup(marks.map((m) => m[c]), c === 0 ? NIL_UUID : null));
-    const locked = new Set((await queryNamed<{ id: string }>(this.ds, MARK_SENT_MANY, columns)).map((r) => r.id));
+  /** True per letter marked by the grouped statement; false: someone else held the row. */
+  private readonly sentMarks = new GroupCommit<SentMark, boolean>(async (marks) => {
+    const locked = await this.markSentRows(MARK_SENT_MANY, marks);
     return marks.map((m) => locked.has(m[0]));
   }, (m) => m[0], GROUP_SIZE);
+
+  /** The letters the statement locked (and marked, if still sending). */
+  private async markSentRows(stmt: NamedStatement, marks: readonly SentMark[]): Promise<Set<string>> {
+    const columns = [0, 1, 2, 3, 4, 5, 6].map((c) => padGroup(marks.map((m) => m[c]), c === 0 ? NIL_UUID : null));
+    return new Set((await queryNamed<{ id: string }>(this.ds, stmt, columns)).map((r) => r.id));
+  }
 
   /**
    * sending → retrying (at `retryAt`) or failed + LETTER_FAILED, and for a hard bounce the
