@@ -3,6 +3,7 @@ import OpenAI, { toFile } from 'openai';
 import type { Logger } from 'pino';
 import { type AppConfig, llmConfigured, stripNul } from '@mz/contracts';
 import { APP_CONFIG, LOGGER, MetricsService, SLOW_BUCKETS, SpanKind, tracingEnabled, withSpan } from '@mz/platform';
+import { chatTransport } from './chat-transport';
 import { classifyLlmError } from './classify-llm-error';
 import { LlmCircuit, LlmCircuitOpenError } from './llm-circuit';
 import { costUsd, priceFor, type TokenUsage } from './llm-pricing';
@@ -66,7 +67,10 @@ export const FINISHED_BATCH_STATUSES: readonly string[] = ['completed', 'failed'
  */
 @Injectable()
 export class LlmClient {
+  /** Chat completions (every letter, every reply classified): the SDK over chatTransport(). */
   private readonly client: OpenAI | null;
+  /** The Batch API (a file upload, then small JSON calls): the SDK's default transport. */
+  private readonly batchClient: OpenAI | null;
   private readonly duration;
   private readonly tokens;
   private readonly cost;
@@ -79,15 +83,15 @@ export class LlmClient {
     private readonly circuit: LlmCircuit,
     @Inject(LOGGER) logger: Logger,
   ) {
-    this.client = llmConfigured(config)
-      ? new OpenAI({
-          baseURL: config.LLM_BASE_URL,
-          // Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
-          apiKey: config.LLM_API_KEY ?? 'not-needed',
-          timeout: config.LLM_TIMEOUT_MS,
-          maxRetries: config.LLM_MAX_RETRIES,
-        })
-      : null;
+    const options = {
+      baseURL: config.LLM_BASE_URL,
+      // Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
+      apiKey: config.LLM_API_KEY ?? 'not-needed',
+      timeout: config.LLM_TIMEOUT_MS,
+      maxRetries: config.LLM_MAX_RETRIES,
+    };
+    this.client = llmConfigured(config) ? new OpenAI({ ...options, fetch: chatTransport() }) : null;
+    this.batchClient = llmConfigured(config) ? new OpenAI(options) : null;
     this.log = logger.child({ component: 'llm' });
     this.duration = metrics.histogram('mz_llm_request_duration_seconds', 'LLM chat completion latency, by purpose (letter|reply) and outcome (ok or failure class)', ['purpose', 'outcome'], SLOW_BUCKETS);
     this.tokens = metrics.counter('mz_llm_tokens_total', 'LLM tokens used, by purpose and type (prompt|cached_prompt|completion; cached_prompt is part of prompt)', ['purpose', 'type']);
@@ -188,8 +192,8 @@ export class LlmClient {
   }
 
   private required(): OpenAI {
-    if (!this.client) throw new Error('LLM_BASE_URL is not configured');
-    return this.client;
+    if (!this.batchClient) throw new Error('LLM_BASE_URL is not configured');
+    return this.batchClient;
   }
 
   private read(completion: OpenAI.Chat.Completions.ChatCompletion, purpose: LlmPurpose, requestedModel: string, ms: number, discount: number): LlmCompletion {

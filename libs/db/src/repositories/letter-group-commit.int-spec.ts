@@ -255,6 +255,24 @@ describe('LetterRepository group commit', () => {
     }
   });
 
+  it('PROBE mailer claim plans', async () => {
+    const single = createDataSource({ url: env.databaseUrl, poolMax: 1 });
+    await single.initialize();
+    try {
+      const repo = new LetterRepository(single, new SuppressionRepository(single));
+      for (let i = 0; i < 12; i++) {
+        const l = await letter('scheduled');
+        await ds.query(`UPDATE letter SET status = 'composed', body_text = 'x', subject = 's' WHERE id = $1`, [l.id]);
+        const t0 = performance.now();
+        await repo.claimForSend({ letterId: l.id, dueBy: new Date(Date.now() + 60_000), leaseUntil: new Date(Date.now() + 30_000), loginTokenHash: randomUUID(), loginTokenExpiresAt: new Date(Date.now() + 86_400_000) });
+        console.log('claim ms', (performance.now() - t0).toFixed(2));
+      }
+      console.log(await single.query(`SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements`));
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('keeps one generic plan per grouped statement, whatever the size of each group', async () => {
     // One connection, so every execution lands on one session's prepared statements.
     const single = createDataSource({ url: env.databaseUrl, poolMax: 1 });
