@@ -36,7 +36,7 @@ function setup(o: { slotIn?: number; llm?: boolean; active?: boolean; context?: 
   };
   const writer = { write: jest.fn() };
   const llm = { configured: o.llm ?? true, defaultModel: 'model-under-test', batchCompletion: jest.fn(() => ({ content: '{}', refusal: null, finishReason: 'stop', model: 'm', promptTokens: 1, cachedTokens: 0, completionTokens: 1, costUsd: 0.5, ms: 0 })) };
-  const queues = { ensureJob: jest.fn(async () => 'added') };
+  const queues = { enqueue: jest.fn(async () => ({ id: 'job' })) };
   const batches = {
     find: jest.fn(async () => (o.item ? ({ letterId: letter.id, ...o.item } as BatchItem) : null)),
     takeAnswer: jest.fn(async () => (o.item?.status === 'answered' ? ({ letterId: letter.id, ...o.item } as BatchItem) : null)),
@@ -56,7 +56,7 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     const { service, repo, queues } = setup({ claimable: false });
     await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'not_claimable' });
     expect(repo.markComposed).not.toHaveBeenCalled();
-    expect(queues.ensureJob).not.toHaveBeenCalled();
+    expect(queues.enqueue).not.toHaveBeenCalled();
   });
 
   it('a subscription gone inactive: cancelled, no LLM call', async () => {
@@ -76,7 +76,7 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     const { service, repo, queues, letter } = setup({ llm: false });
     await expect(service.compose('x', 1)).resolves.toMatchObject({ outcome: 'composed', model: 'offline' });
     expect(repo.markComposed).toHaveBeenCalledWith(letter, expect.objectContaining({ model: 'offline', fallbackReason: null }), null);
-    expect(queues.ensureJob).toHaveBeenCalledWith('send-letter', { v: 1, letterId: letter.id }, letter.id, { delay: 2 * HOUR });
+    expect(queues.enqueue).toHaveBeenCalledWith('send-letter', { v: 1, letterId: letter.id }, { jobId: letter.id, delay: 2 * HOUR });
   });
 
   it('no LLM for a German subscription: written in English, and the letter says so (language en, requested de)', async () => {
@@ -137,7 +137,7 @@ describe('ComposeLetterService decisions (repository, LLM and queue mocked)', ()
     const { service, repo, queues } = setup({ llm: false });
     repo.markComposed.mockResolvedValue(false);
     await expect(service.compose('x', 1)).resolves.toEqual({ outcome: 'not_claimable' });
-    expect(queues.ensureJob).not.toHaveBeenCalled();
+    expect(queues.enqueue).not.toHaveBeenCalled();
   });
 });
 

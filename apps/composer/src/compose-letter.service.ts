@@ -361,10 +361,17 @@ export class ComposeLetterService {
   }
 
   /** The send job waits until the letter's slot; the sweeper re-creates it if this enqueue is lost. */
+  /**
+   * One `add` (job id = letter id), without ensureJob's look-up first (two Redis round trips per
+   * letter, docs/performance.md "Issue 14"). The look-up exists to clear a finished job that would
+   * swallow the add; none can exist here. A send job is only ever queued for a letter with a body,
+   * a letter gets its body once (composing → composed, never cleared), and that just happened:
+   * any send job with this id was queued after it — by the sweeper — and is the same job.
+   */
   private async enqueueSend(letter: ClaimedLetter): Promise<void> {
     const delay = Math.max(0, letter.scheduledFor.getTime() - this.clock.now().getTime());
     try {
-      await this.queues.ensureJob(JobName.SendLetter, { v: 1, letterId: letter.id }, letter.id, { delay });
+      await this.queues.enqueue(JobName.SendLetter, { v: 1, letterId: letter.id }, { jobId: letter.id, delay });
     } catch (err) {
       this.log.error({ err, letterId: letter.id }, 'could not enqueue the send job; the sweeper will re-drive the composed letter');
     }
