@@ -10,10 +10,13 @@ import { createTestEnv, type TestEnv } from '../../../../test/support/test-env';
 import { makeSubscription, makeUser } from '../../../../test/support/fixtures';
 import { createDataSource } from '../data-source';
 import { seedDatabase } from '../seed/seed';
-import { GROUPED_LETTER_STATEMENTS, LetterRepository } from './letter.repository';
+import { GROUPED_LETTER_STATEMENTS, LetterRepository, SEND_CLAIM_STATEMENT } from './letter.repository';
 import { SuppressionRepository } from './suppression.repository';
 
 const LEASE_MS = 30_000;
+
+/** A node of EXPLAIN (FORMAT JSON). */
+type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
 
 describe('LetterRepository group commit', () => {
   let env: TestEnv;
@@ -255,22 +258,40 @@ describe('LetterRepository group commit', () => {
     }
   });
 
-  it('PROBE mailer claim plans', async () => {
-    const single = createDataSource({ url: env.databaseUrl, poolMax: 1 });
-    await single.initialize();
-    try {
-      const repo = new LetterRepository(single, new SuppressionRepository(single));
-      for (let i = 0; i < 12; i++) {
-        const l = await letter('scheduled');
-        await ds.query(`UPDATE letter SET status = 'composed', body_text = 'x', subject = 's' WHERE id = $1`, [l.id]);
-        const t0 = performance.now();
-        await repo.claimForSend({ letterId: l.id, dueBy: new Date(Date.now() + 60_000), leaseUntil: new Date(Date.now() + 30_000), loginTokenHash: randomUUID(), loginTokenExpiresAt: new Date(Date.now() + 86_400_000) });
-        console.log('claim ms', (performance.now() - t0).toFixed(2));
-      }
-      console.log(await single.query(`SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements`));
-    } finally {
-      await single.destroy();
+  it("the mailer's claim reads one user's quote history with one range scan, however many quotes and other users' history there are", async () => {
+    const target = await letter('scheduled');
+    await ds.query(`UPDATE letter SET status = 'composed', subject = 's', quote_id = NULL WHERE id = $1`, [target.id]);
+    // 40 other users who used every quote, and this user who used one.
+    const quotes: { id: string }[] = await ds.query(`SELECT id FROM bottom_quote WHERE active`);
+    expect(quotes.length).toBeGreaterThan(10);
+    for (let i = 0; i < 40; i++) {
+      const u = await makeUser(ds);
+      await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) SELECT $1, id, now() FROM bottom_quote WHERE active`, [u.id]);
     }
+    await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) VALUES ($1, $2, now())`, [target.userId, quotes[0]!.id]);
+    await ds.query('ANALYZE quote_history');
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    let plan: PlanNode;
+    try {
+      await runner.query('SET plan_cache_mode = force_generic_plan');
+      await runner.query(`PREPARE send_claim(uuid, timestamptz, timestamptz, text, timestamptz) AS ${SEND_CLAIM_STATEMENT.text}`);
+      const [row] = await runner.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE send_claim('${target.id}', now() + interval '1 hour', now() + interval '30 s', 'hash', now() + interval '1 day')`);
+      plan = row['QUERY PLAN'][0].Plan;
+    } finally {
+      await runner.query('DEALLOCATE ALL');
+      await runner.release();
+    }
+    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+    const reads = nodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable');
+    expect(reads).toHaveLength(1);
+    // One scan, run once, by the user's key alone (an index or bitmap scan of the primary key).
+    expect(reads[0]).toMatchObject({ 'Node Type': expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/), 'Actual Loops': 1 });
+    expect(String(reads[0]!['Index Cond'] ?? reads[0]!['Recheck Cond'])).toMatch(/^\(user_id = \$\d+\)$/);
+    // The claim chose a quote this user never had (the one they had is the least fit).
+    const [claimed] = await ds.query(`SELECT quote_id FROM letter WHERE id = $1`, [target.id]);
+    expect(claimed.quote_id).not.toBeNull();
+    expect(claimed.quote_id).not.toBe(quotes[0]!.id);
   });
 
   it('keeps one generic plan per grouped statement, whatever the size of each group', async () => {

@@ -333,15 +333,17 @@ const recordQuoteUse = (userId: string, from: string) => `
   RETURNING quote_id`;
 
 /**
- * The least recently used active quote for user `userId` (never used first), at random among equals.
- * The user's last use of each quote is a correlated lookup on quote_history's primary key
- * (user_id, quote_id): a join let the planner hash the whole table — every user's history — for
- * each letter (docs/performance.md, issue 14).
+ * The least recently used active quote for user `userId` (a scalar: a parameter or a one-row
+ * subquery), never used first, at random among equals. The user's history is read by one range
+ * scan of quote_history's primary key (user_id, quote_id) and hashed against the quotes: a plain
+ * join let the planner hash the whole table — every user's history — for each letter, and a
+ * correlated lookup per quote cost a probe of the index per active quote (113 of the claim's 166
+ * buffer hits with 56 quotes; docs/performance.md, issue 14).
  */
 const pickQuote = (userId: string, from: string, where: string) => `
-  SELECT q.id, q.text, q.author,
-         (SELECT h.used_at FROM quote_history h WHERE h.user_id = ${userId} AND h.quote_id = q.id) AS used_at
+  SELECT q.id, q.text, q.author, h.used_at
     FROM ${from}
+    LEFT JOIN (SELECT quote_id, used_at FROM quote_history WHERE user_id = ${userId}) h ON h.quote_id = q.id
    WHERE ${where} q.active
    ORDER BY 4 ASC NULLS FIRST, random()
    LIMIT 1`;
@@ -375,7 +377,7 @@ WITH cand AS MATERIALIZED (
    FOR UPDATE OF l
 ),
 ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
-pick AS MATERIALIZED (${pickQuote('ok.user_id', 'ok CROSS JOIN bottom_quote q', 'ok.quote_id IS NULL AND')}),
+pick AS MATERIALIZED (${pickQuote('(SELECT user_id FROM ok)', 'ok CROSS JOIN bottom_quote q', 'ok.quote_id IS NULL AND')}),
 claimed AS (
   UPDATE letter l
      SET status = 'sending', attempts = ok.attempts + 1, lease_until = $3, next_retry_at = NULL,
@@ -468,6 +470,8 @@ type SentMark = readonly [letterId: string, sentAt: Date, smtpResponse: string, 
 
 /** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
 export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, markSent: MARK_SENT_MANY } as const;
+/** The mailer's claim, for the spec that checks how it reads quote history (letter-group-commit.int-spec.ts). */
+export const SEND_CLAIM_STATEMENT = CLAIM_FOR_SEND;
 
 @Injectable()
 export class LetterRepository {
