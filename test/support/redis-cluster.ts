@@ -167,6 +167,9 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
         await node(replica.port).cluster('FAILOVER');
         await waitFor(`replica ${replica.port} promoted`, 20_000, async () => (/role:master/.test(await node(replica.port).info('replication')) ? true : undefined));
         await waitOk();
+        // The promoted node knows at once; the others learn it by gossip. Until the node shardOf
+        // asks has heard, it still names the old master (a flake seen under load): wait for it.
+        await waitFor(`the cluster names ${replica.port} master of ${key}'s slot`, 20_000, async () => ((await shardOfNow(key)).master.port === replica.port ? true : undefined));
         return { from: master, to: replica };
       },
       waitOk,

@@ -98,6 +98,8 @@ describe('queues and workers on a Redis Cluster', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
+    // Awaited below; if an assertion fails first, its rejection must not outlive the test.
+    producing.catch(() => undefined);
     await until('a third of the burst handled', 30_000, () => ids.filter((id) => handled.has(id)).length > 100);
     const started = Date.now();
     const { from, to } = await cluster.failover(prefix);
