@@ -11,7 +11,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import type { DataSource } from 'typeorm';
 import { createDataSource, seedDatabase } from '@mz/db';
 import { type CapturedMail, TestSmtpServer } from '../fakes/test-smtp-server';
-import { type AppName, eventually, type ServiceProcess, startServiceProcess } from '../support/services';
+import { type AppName, eventually, portBelowEphemeral, type ServiceProcess, startServiceProcess } from '../support/services';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -215,7 +215,7 @@ export async function startConsoleStack(apps: AppName[], opts: { adminEmails?: s
 async function startOwnService(app: AppName, envFor: (port: number) => Record<string, string>, isOurs?: (svc: ServiceProcess) => Promise<boolean>): Promise<ServiceProcess> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await probePort(20_000 + Math.floor(Math.random() * 12_000));
+    const port = await probePort(portBelowEphemeral());
     if (!port) continue;
     let svc: ServiceProcess | undefined;
     try {

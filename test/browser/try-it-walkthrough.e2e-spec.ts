@@ -10,7 +10,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { eventually } from '../support/services';
+import { eventually, portBelowEphemeral } from '../support/services';
 import { createTestEnv, type TestEnv } from '../support/test-env';
 import { launchBrowser, openPage, screenshot, type TrackedPage } from './browser-harness';
 
@@ -28,7 +28,7 @@ async function freeRun(count: number): Promise<number> {
     s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
   });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = portBelowEphemeral(count);
     const all = await Promise.all(Array.from({ length: count }, (_, i) => free(base + i)));
     if (all.every(Boolean)) return base;
   }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { portBelowEphemeral } from './services';
 
 const run = promisify(execFile);
 
@@ -40,10 +41,10 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port whose cluster-bus port (port + 10000) is free too. */
+/** A free port whose cluster-bus port (port + 10000) is free too, both below the ephemeral range. */
 async function freeClusterPort(taken: Set<number>): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
+    const port = portBelowEphemeral(10_001, 5_000);
     if (taken.has(port) || taken.has(port + 10000)) continue;
     if ((await portFree(port)) && (await portFree(port + 10000))) {
       taken.add(port);

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type AppName = 'api' | 'scheduler' | 'composer' | 'mailer' | 'inbound';
@@ -22,6 +23,30 @@ export interface ServiceProcess {
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL (crash simulation). */
   kill(): Promise<void>;
+}
+
+/** The kernel's ephemeral port range (Linux's file; its usual default elsewhere). */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+/**
+ * A random first port of `span` consecutive ports, all in [`from`, the ephemeral range). Ports a
+ * test chooses itself come from below that range: every outgoing connection (to Postgres, Redis…)
+ * takes its local port from inside it, so a port chosen there can be taken between a check and a
+ * bind, or between a stop and a restart on the same port.
+ */
+export function portBelowEphemeral(span = 1, from = 15_000): number {
+  const [low] = ephemeralPortRange();
+  const top = low - span;
+  if (top <= from) throw new Error(`no room for ${span} ports between ${from} and the ephemeral range (${low})`);
+  return from + Math.floor(Math.random() * (top - from));
 }
 
 export async function freePort(): Promise<number> {
