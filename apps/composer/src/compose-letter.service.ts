@@ -360,8 +360,8 @@ export class ComposeLetterService {
     return retryDecision(cls, attempt, { retryAfterMs, scale: this.config.RETRY_DELAY_SCALE });
   }
 
-  /** The send job waits until the letter's slot; the sweeper re-creates it if this enqueue is lost. */
   /**
+   * The send job waits until the letter's slot; the sweeper re-creates it if this enqueue is lost.
    * One `add` (job id = letter id), without ensureJob's look-up first (two Redis round trips per
    * letter, docs/performance.md "Issue 14"). The look-up exists to clear a finished job that would
    * swallow the add; none can exist here. A send job is only ever queued for a letter with a body,
