@@ -90,8 +90,9 @@ export class LlmClient {
       timeout: config.LLM_TIMEOUT_MS,
       maxRetries: config.LLM_MAX_RETRIES,
     };
-    this.client = llmConfigured(config) ? new OpenAI({ ...options, fetch: chatTransport() }) : null;
-    this.batchClient = llmConfigured(config) ? new OpenAI(options) : null;
+    const configured = llmConfigured(config);
+    this.client = configured ? new OpenAI({ ...options, fetch: chatTransport() }) : null;
+    this.batchClient = configured ? new OpenAI(options) : null;
     this.log = logger.child({ component: 'llm' });
     this.duration = metrics.histogram('mz_llm_request_duration_seconds', 'LLM chat completion latency, by purpose (letter|reply) and outcome (ok or failure class)', ['purpose', 'outcome'], SLOW_BUCKETS);
     this.tokens = metrics.counter('mz_llm_tokens_total', 'LLM tokens used, by purpose and type (prompt|cached_prompt|completion; cached_prompt is part of prompt)', ['purpose', 'type']);
