@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import { SpanKind } from '@opentelemetry/api';
+import { hrTimeToNanoseconds } from '@opentelemetry/core';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createDataSource, seedDatabase } from '@mz/db';
 import { type RunningService, startService, startTracing, type Tracing } from '@mz/platform';
@@ -137,9 +138,11 @@ describe('tracing: one trace per letter and per reply, across the BullMQ jobs', 
     expect(chat.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
     expect(chat.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
     expect(smtp.attributes).toMatchObject({ 'network.protocol.name': 'smtp', 'server.address': '127.0.0.1' });
-    // Ordered in time as the letter moved.
-    expect(schedule.startTime <= composeProcess.startTime).toBe(true);
-    expect(composeProcess.startTime <= sendProcess.startTime).toBe(true);
+    // Ordered in time as the letter moved. A span's startTime is an HrTime pair [seconds, nanos]:
+    // compared as arrays with `<=`, JavaScript compares their text ("9,500" > "10,20"), so compare numbers.
+    const started = (s: ReadableSpan) => hrTimeToNanoseconds(s.startTime);
+    expect(started(schedule)).toBeLessThanOrEqual(started(composeProcess));
+    expect(started(composeProcess)).toBeLessThanOrEqual(started(sendProcess));
 
     const text = attributeText(trace);
     expect(text).not.toContain('@');
