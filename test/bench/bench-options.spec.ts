@@ -23,6 +23,15 @@ describe('bench options', () => {
     expect(() => parseBenchArgs(['--rounds'])).toThrow(/needs a value/);
   });
 
+  it('--service-env sets variables for every service, repeatable, and refuses what is not NAME=value', () => {
+    expect(parseBenchArgs([]).serviceEnv).toEqual({});
+    expect(parseBenchArgs(['--service-env', 'DATABASE_POOL_MAX=4', '--service-env=LOG_LEVEL=warn', '--service-env', 'X_Y=a=b']).serviceEnv)
+      .toEqual({ DATABASE_POOL_MAX: '4', LOG_LEVEL: 'warn', X_Y: 'a=b' });
+    expect(() => parseBenchArgs(['--service-env', 'pool=4'])).toThrow(/upper-case NAME/);
+    expect(() => parseBenchArgs(['--service-env', '=4'])).toThrow(/NAME=value/);
+    expect(() => parseBenchArgs(['--service-env', 'NOVALUE'])).toThrow(/NAME=value/);
+  });
+
   it('R11: the outage and its letters; the target outage is an explicit choice', () => {
     expect(parseBenchArgs([])).toMatchObject({ outageMs: 120_000, degradedN: 600 });
     expect(parseBenchArgs(['--quick'])).toMatchObject({ outageMs: 45_000, degradedN: 600 });

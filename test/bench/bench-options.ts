@@ -39,6 +39,8 @@ export interface BenchOptions {
   /** Services on a loopback Redis Cluster (3 masters + 3 replicas) and Postgres through PgBouncer. */
   cluster: boolean;
   logLevel: string;
+  /** Variables set for every service on top of the harness's own (`--service-env K=V`): configuration A/B runs. */
+  serviceEnv: Record<string, string>;
   quick: boolean;
   help: boolean;
 }
@@ -62,6 +64,8 @@ export const USAGE = `npm run bench -- [options]
   --warmup <letters>     unmeasured e2e warm-up (default min(n, 2000): fills BullMQ's retention for R8)
   --profile              --cpu-prof the services and aggregate the Postgres statement log
   --log-level <level>    services' LOG_LEVEL (default info, as in production)
+  --service-env <K=V>    set a variable for every service (repeatable), e.g. DATABASE_POOL_MAX=4:
+                         A/B runs of a setting; the report lists what was set
   --no-build             use dist/ as it is
   --keep-db              keep the mz_bench_* database for inspection
   --cluster              run on a loopback Redis Cluster (3+3) with Postgres through PgBouncer
@@ -97,6 +101,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     keepDb: false,
     cluster: false,
     logLevel: 'info',
+    serviceEnv: {},
     quick,
     help: false,
   };
@@ -161,6 +166,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         o.logLevel = value();
         if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(o.logLevel)) throw new Error(`--log-level: unknown level "${o.logLevel}"`);
         break;
+      case '--service-env': {
+        const v = value();
+        const eq = v.indexOf('=');
+        const key = eq > 0 ? v.slice(0, eq) : '';
+        if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`--service-env expects NAME=value with an upper-case NAME, got "${v}"`);
+        o.serviceEnv[key] = v.slice(eq + 1);
+        break;
+      }
       case '--no-build':
         o.build = false;
         break;

@@ -183,6 +183,7 @@ export async function main(argv: string[]): Promise<void> {
     SESSION_SECRET: secret,
     // no public MX in a benchmark: no STARTTLS certificate, on purpose
     INBOUND_TLS: 'off',
+    ...opts.serviceEnv,
   };
   const producerConfig = dist.parseConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: ctxBase.prefix, ...(infra ? { REDIS_CLUSTER_NODES: infra.cluster.seeds } : {}) });
   const connections = new dist.RedisConnections(producerConfig);
