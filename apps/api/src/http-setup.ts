@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
-import { QueueService } from '@mz/platform';
+import { bodyParserErrors, QueueService } from '@mz/platform';
 import { adminOnly, BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import { SessionService, sessionCookieName } from './auth/session.service';
 import { originCheck } from './common/origin-check.middleware';
@@ -15,9 +15,9 @@ export const FORM_BODY_LIMIT = '16kb';
 
 /**
  * Express-level setup of the api, run before Nest registers its routes (so the order below is
- * the order a request meets): security headers, cookies, bounded body parsers, the Origin check
- * for every state-changing request (Bull Board's included), Bull Board behind its admin check,
- * and OpenAPI at /api/docs.
+ * the order a request meets): security headers, cookies, bounded body parsers (their errors in the
+ * api's error shape), the Origin check for every state-changing request (Bull Board's included),
+ * Bull Board behind its admin check, and OpenAPI at /api/docs.
  */
 export function setupApiHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
   const https = new URL(config.APP_BASE_URL).protocol === 'https:';
@@ -46,6 +46,7 @@ export function setupApiHttp(app: NestExpressApplication, config: AppConfig, log
   app.use(cookieParser());
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useBodyParser('urlencoded', { extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 50 });
+  app.use(bodyParserErrors());
   app.use(originCheck(config.APP_BASE_URL, logger));
 
   app.use(BULL_BOARD_PATH, adminOnly(app.get(SessionService)), bullBoardRouter(app.get(QueueService)));

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { requestMetrics, routeLabel } from './http';
+import { type Server, STATUS_CODES } from 'node:http';
+import { bodyParserErrors, bodyReadError, requestMetrics, routeLabel } from './http';
 import { MetricsService } from './metrics';
 
 describe('requestMetrics', () => {
@@ -45,5 +45,53 @@ describe('requestMetrics', () => {
   it('labels a request no route matched as unmatched', () => {
     expect(routeLabel({} as never)).toBe('unmatched');
     expect(routeLabel({ baseUrl: '/admin/queues' } as never)).toBe('/admin/queues/*');
+  });
+});
+
+describe('bodyParserErrors', () => {
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(express.json({ limit: '1kb' }));
+    app.use(bodyParserErrors());
+    app.post('/echo', (req, res) => void res.json(req.body));
+    app.get('/fail', () => {
+      throw new Error('not a parser error');
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it("answers a parser's refusal in the api's error shape, never with the parser's own message", async () => {
+    const cases: [Response, number, string][] = [
+      [await post(JSON.stringify({ a: 'x'.repeat(2_000) })), 413, 'request body too large'],
+      [await post('{"a": '), 400, 'request body is not valid JSON'],
+      [await post('{}', { 'content-encoding': 'x-unknown' }), 415, 'unsupported Content-Encoding'],
+      [await post('{}', { 'content-type': 'application/json; charset=koi8-r' }), 415, 'unsupported charset'],
+    ];
+    for (const [res, status, message] of cases) {
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual({ statusCode: status, error: STATUS_CODES[status], message });
+    }
+    expect(await (await post('{"a":1}')).json()).toEqual({ a: 1 });
+  });
+
+  it('passes any other error on to the next handler', async () => {
+    const res = await fetch(`${base}/fail`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain('request body');
+  });
+
+  it('maps an unknown parser failure to a 400', () => {
+    expect(bodyReadError({ status: 400, type: 'request.aborted' })).toEqual({ statusCode: 400, error: 'Bad Request', message: 'could not read the request body' });
+    expect(bodyReadError(undefined)).toMatchObject({ statusCode: 400 });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { maskText } from './logger';
 import type { MetricsService } from './metrics';
@@ -68,22 +68,48 @@ export function requestMetrics(metrics: MetricsService) {
 }
 
 /**
+ * The answer to a body parser's error (body-parser's http-errors), in the api's error shape
+ * `{statusCode, error, message}`: 413 too large, 415 a Content-Encoding or charset we do not
+ * read, 400 otherwise (invalid JSON, a truncated body). Never the parser's own message.
+ */
+export function bodyReadError(err: unknown): { statusCode: 400 | 413 | 415; error: string; message: string } {
+  const { status, type } = (err ?? {}) as { status?: number; type?: string };
+  const statusCode = status === 413 || status === 415 ? status : 400;
+  const message = statusCode === 413 ? 'request body too large'
+    : statusCode === 415 ? (type === 'charset.unsupported' ? 'unsupported charset' : 'unsupported Content-Encoding')
+    : type === 'entity.parse.failed' ? 'request body is not valid JSON' : 'could not read the request body';
+  return { statusCode, error: STATUS_CODES[statusCode]!, message };
+}
+
+/**
+ * Express error middleware for the body parsers before it: their errors (a body over the limit,
+ * invalid JSON) answer in the api's error shape instead of reaching Nest's default handler, which
+ * drops `error`. The rest of the body is drained so the client reads the answer.
+ */
+export function bodyParserErrors() {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (!(err as { type?: unknown })?.type || typeof (err as { status?: unknown }).status !== 'number') return next(err);
+    const answer = bodyReadError(err);
+    req.resume();
+    res.status(answer.statusCode).json(answer);
+  };
+}
+
+/**
  * Reads a request body as raw bytes (what a signature is over, or what the handler decodes by
  * media type), whatever the Content-Type, capped at `limit` bytes and never inflated (a
  * compressed body would be signed or checked as compressed bytes we do not keep). Parser errors
- * become plain JSON answers: 413 too large, 415 a Content-Encoding, 400 otherwise — and the rest
- * of the body is drained so the client reads the answer instead of a reset connection.
+ * become JSON answers (bodyReadError) — and the rest of the body is drained so the client reads
+ * the answer instead of a reset connection.
  */
 export function rawBodyReader(limit: number) {
   const parse = express.raw({ type: () => true, limit, inflate: false });
   return (req: Request, res: Response, next: NextFunction): void => {
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
-      const status = (err as { status?: number }).status;
-      const code = status === 413 || status === 415 ? status : 400;
-      const message = code === 413 ? 'request body too large' : code === 415 ? 'unsupported Content-Encoding' : 'could not read the request body';
+      const answer = bodyReadError(err);
       req.resume();
-      res.status(code).json({ statusCode: code, message });
+      res.status(answer.statusCode).json(answer);
     });
   };
 }
