@@ -52,10 +52,10 @@ describe('LetterRepository group commit', () => {
     await env?.dispose();
   });
 
-  /** A letter in `status` for a new subscriber (a distinct subscription each). */
-  async function letter(status: 'scheduled' | 'sending' | 'sent'): Promise<{ id: string; subscriptionId: string; userId: string }> {
-    const user = await makeUser(ds);
-    const subscriptionId = await makeSubscription(ds, user.id);
+  /** A letter in `status` for a new subscriber (a distinct subscription each), or for `opts.userId` on `opts.topic`. */
+  async function letter(status: 'scheduled' | 'composed' | 'sending' | 'sent', opts: { userId?: string; topic?: string } = {}): Promise<{ id: string; subscriptionId: string; userId: string }> {
+    const user = opts.userId ? { id: opts.userId } : await makeUser(ds);
+    const subscriptionId = await makeSubscription(ds, user.id, { topic: opts.topic });
     const id = randomUUID();
     await ds.query(
       `INSERT INTO letter (id, subscription_id, user_id, topic_id, kind, status, scheduled_for, local_date, message_id, body_text)
@@ -219,6 +219,80 @@ describe('LetterRepository group commit', () => {
     expect(await events(held.id, 'LETTER_SENT')).toBe(1);
   });
 
+  /** The mailer's claim as SendLetterService makes it, with a distinct token hash per call. */
+  const sendClaim = (id: string, dueBy = new Date(Date.now() + 1_000)) =>
+    letters.claimForSend({ letterId: id, dueBy, leaseUntil: new Date(Date.now() + LEASE_MS), loginTokenHash: `hash-${id}`, loginTokenExpiresAt: new Date(Date.now() + 86_400_000) });
+
+  it('claims concurrent sends in fewer statements: each letter its own claim, closing quote and footer token', async () => {
+    const made = await Promise.all(Array.from({ length: 12 }, () => letter('composed')));
+    const claims = await Promise.all(made.map((l) => sendClaim(l.id)));
+    claims.forEach((c, i) => {
+      expect(c).toMatchObject({ id: made[i].id, user_id: made[i].userId, subscription_id: made[i].subscriptionId, refusal: null, claimed_attempts: 1, body_text: 'Dear friend', quote_contended: false });
+      expect(c!.quote_text).toEqual(expect.any(String));
+    });
+    for (const l of made) {
+      const [row] = await ds.query(
+        `SELECT l.status, l.attempts, l.lease_until IS NOT NULL AS leased, q.text,
+                (SELECT count(*)::int FROM quote_history h WHERE h.user_id = l.user_id AND h.quote_id = l.quote_id) AS recorded,
+                (SELECT count(*)::int FROM login_token t WHERE t.user_id = l.user_id AND t.token_hash = 'hash-' || l.id AND t.purpose = 'footer_login') AS tokens
+           FROM letter l JOIN bottom_quote q ON q.id = l.quote_id WHERE l.id = $1`, [l.id]);
+      expect(row).toEqual({ status: 'sending', attempts: 1, leased: true, text: claims[made.indexOf(l)]!.quote_text, recorded: 1, tokens: 1 });
+    }
+    expectGrouped('mz_mailer_claim', made.length);
+    // Claimed: asked again, nothing is claimable.
+    await expect(sendClaim(made[0].id)).resolves.toBeNull();
+  });
+
+  it('refuses, skips and claims letter by letter within one group, and claims a letter asked for twice once', async () => {
+    const [notDue, sent, fine, paused] = await Promise.all([letter('composed'), letter('sent'), letter('composed'), letter('composed')]);
+    await ds.query(`UPDATE letter SET scheduled_for = now() + interval '1 hour' WHERE id = $1`, [notDue.id]);
+    await ds.query(`UPDATE subscription SET paused_until = now() + interval '1 day' WHERE id = $1`, [paused.subscriptionId]);
+    const results = await Promise.all([sendClaim(notDue.id), sendClaim(sent.id), sendClaim(fine.id), sendClaim(fine.id), sendClaim(paused.id)]);
+    expect(results.map((r) => r && { id: r.id, refusal: r.refusal, claimed: r.claimed_attempts })).toEqual([
+      { id: notDue.id, refusal: 'not_due', claimed: null }, null, { id: fine.id, refusal: null, claimed: 1 }, null, { id: paused.id, refusal: 'subscription_paused', claimed: null },
+    ]);
+    // A refusal changes nothing: no claim, no quote, no token.
+    for (const l of [notDue, paused]) {
+      const [row] = await ds.query(`SELECT status, attempts, quote_id, (SELECT count(*)::int FROM login_token WHERE user_id = $2) AS tokens FROM letter WHERE id = $1`, [l.id, l.userId]);
+      expect(row).toEqual({ status: 'composed', attempts: 0, quote_id: null, tokens: 0 });
+    }
+    expect(await statusOf(sent.id)).toBe('sent');
+    expect((await ds.query(`SELECT attempts FROM letter WHERE id = $1`, [fine.id]))[0].attempts).toBe(1);
+  });
+
+  it("claims two letters of one user in one burst with different closing quotes: the second alone, after the group", async () => {
+    const first = await letter('composed', { topic: 'focus' });
+    const second = await letter('composed', { userId: first.userId, topic: 'resilience' });
+    const third = await letter('composed');
+    const claims = await Promise.all([sendClaim(third.id), sendClaim(first.id), sendClaim(second.id)]);
+    expect(claims.map((c) => c && { id: c.id, refusal: c.refusal, claimed: c.claimed_attempts, contended: c.quote_contended })).toEqual([
+      { id: third.id, refusal: null, claimed: 1, contended: false }, { id: first.id, refusal: null, claimed: 1, contended: false }, { id: second.id, refusal: null, claimed: 1, contended: false },
+    ]);
+    const quotes = await ds.query(`SELECT quote_id FROM letter WHERE id = ANY($1) ORDER BY id`, [[first.id, second.id]]);
+    expect(new Set(quotes.map((q: { quote_id: string }) => q.quote_id)).size).toBe(2);
+    expect((await ds.query(`SELECT count(*)::int AS n FROM quote_history WHERE user_id = $1`, [first.userId]))[0].n).toBe(2);
+    // The group took the first of the user's letters; the second went alone.
+    expect(statements.filter((n) => n === 'mz_mailer_claim')).toHaveLength(1);
+  });
+
+  it("leaves a letter another transaction holds to its own send claim, which waits alone and re-checks the row", async () => {
+    const held = await letter('composed');
+    const free = await Promise.all(Array.from({ length: 4 }, () => letter('composed')));
+    const release = await holdRow(held.id);
+    const heldClaim = sendClaim(held.id);
+    const freeClaims = await Promise.all(free.map((l) => sendClaim(l.id)));
+    expect(freeClaims.map((c) => c?.claimed_attempts)).toEqual([1, 1, 1, 1]);
+    let settled = false;
+    void heldClaim.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(settled).toBe(false);
+    // Sent by someone else meanwhile (the one ambiguous window's re-drive): nothing is claimed, no token stored.
+    await release(`UPDATE letter SET status = 'sent' WHERE id = $1`);
+    await expect(heldClaim).resolves.toBeNull();
+    expect(statements).toContain('mz_mailer_claim');
+    expect((await ds.query(`SELECT count(*)::int AS n FROM login_token WHERE user_id = $1`, [held.userId]))[0].n).toBe(0);
+  });
+
   it('reaches the letters through the primary key, also in a generic plan over a table of letters in flight', async () => {
     // Statistics from a quiet moment (every letter sent), then a burst in flight, as when a minute's
     // letters fall due: to the planner the status and lease indexes look like a few rows.
@@ -237,13 +311,15 @@ describe('LetterRepository group commit', () => {
     try {
       await runner.query('SET plan_cache_mode = force_generic_plan');
       const ids = `'{${randomUUID()},${randomUUID()}}'`;
-      const { claimForCompose, markComposed, markSent } = GROUPED_LETTER_STATEMENTS;
+      const { claimForCompose, markComposed, claimForSend, markSent } = GROUPED_LETTER_STATEMENTS;
       await runner.query(`PREPARE claim_many AS ${claimForCompose.text}`);
+      await runner.query(`PREPARE send_claim_many AS ${claimForSend.text}`);
       await runner.query(`PREPARE composed_many AS ${markComposed.text}`);
       await runner.query(`PREPARE sent_many AS ${markSent.text}`);
       for (const sql of [
         `EXPLAIN (FORMAT JSON) EXECUTE claim_many(${ids}, 30000)`,
         `EXPLAIN (FORMAT JSON) EXECUTE composed_many('[]', ${ids})`,
+        `EXPLAIN (FORMAT JSON) EXECUTE send_claim_many(${ids}, '{now,now}', '{now,now}', '{a,b}', '{now,now}')`,
         `EXPLAIN (FORMAT JSON) EXECUTE sent_many(${ids}, '{now,now}', '{a,b}', '{1,2}', ${ids}, ${ids}, '{"{}","{}"}')`,
       ]) plans.push(JSON.stringify(await runner.query(sql)));
     } finally {
@@ -294,6 +370,37 @@ describe('LetterRepository group commit', () => {
     expect(claimed.quote_id).not.toBe(quotes[0]!.id);
   });
 
+  it("the grouped send claim reads each user's quote history by that user alone, once per letter", async () => {
+    const targets = await Promise.all([letter('composed'), letter('composed'), letter('composed')]);
+    for (let i = 0; i < 20; i++) {
+      const u = await makeUser(ds);
+      await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) SELECT $1, id, now() FROM bottom_quote WHERE active`, [u.id]);
+    }
+    await ds.query('ANALYZE quote_history');
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    let plan: PlanNode;
+    try {
+      await runner.query('SET plan_cache_mode = force_generic_plan');
+      await runner.query(`PREPARE send_claim_many AS ${GROUPED_LETTER_STATEMENTS.claimForSend.text}`);
+      const ids = `'{${targets.map((t) => t.id).join(',')}}'`;
+      const [row] = await runner.query(
+        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE send_claim_many(${ids}, '{now,now,now}', '{infinity,infinity,infinity}', '{x1,x2,x3}', '{infinity,infinity,infinity}')`);
+      plan = row['QUERY PLAN'][0].Plan;
+    } finally {
+      await runner.query('DEALLOCATE ALL');
+      await runner.release();
+    }
+    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+    const reads = nodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable' && String(n['Index Cond'] ?? n['Recheck Cond'] ?? '').includes('user_id ='));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ 'Node Type': expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/), 'Actual Loops': targets.length });
+    expect(String(reads[0]!['Index Cond'] ?? reads[0]!['Recheck Cond'])).toMatch(/^\(user_id = ok\.user_id\)$/);
+    expect(nodes(plan).some((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] === 'Seq Scan')).toBe(false);
+    const claimed = await ds.query(`SELECT count(*)::int AS n FROM letter WHERE id = ANY($1) AND status = 'sending' AND quote_id IS NOT NULL`, [targets.map((t) => t.id)]);
+    expect(claimed[0].n).toBe(3);
+  });
+
   it('keeps one generic plan per grouped statement, whatever the size of each group', async () => {
     // One connection, so every execution lands on one session's prepared statements.
     const single = createDataSource({ url: env.databaseUrl, poolMax: 1 });
@@ -304,11 +411,11 @@ describe('LetterRepository group commit', () => {
         const made = await Promise.all(Array.from({ length: size }, () => letter('scheduled')));
         await Promise.all(made.map((l) => repo.claimForCompose(l.id, LEASE_MS)));
         await Promise.all(made.map((l, i) => repo.markComposed(l.id, composed(i), {}, null)));
-        await ds.query(`UPDATE letter SET status = 'sending' WHERE id = ANY($1)`, [made.map((l) => l.id)]);
+        await Promise.all(made.map((l) => repo.claimForSend({ letterId: l.id, dueBy: new Date(Date.now() + 1_000), leaseUntil: new Date(Date.now() + LEASE_MS), loginTokenHash: `plan-${l.id}`, loginTokenExpiresAt: new Date(Date.now() + 60_000) })));
         await Promise.all(made.map((l) => repo.markSent({ letterId: l.id, userId: l.userId, subscriptionId: l.subscriptionId }, new Date(), '250 ok', 1, {})));
       }
       const plans = await single.query(`SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE name LIKE 'mz\\_%\\_many' ORDER BY name`);
-      expect(plans.map((p: { name: string }) => p.name)).toEqual(['mz_composer_claim_many', 'mz_composer_mark_composed_many', 'mz_mailer_mark_sent_many']);
+      expect(plans.map((p: { name: string }) => p.name)).toEqual(['mz_composer_claim_many', 'mz_composer_mark_composed_many', 'mz_mailer_claim_many', 'mz_mailer_mark_sent_many']);
       for (const p of plans) {
         // Postgres tries five custom plans, then settles on the generic one.
         expect(p.custom_plans).toBeLessThanOrEqual(5);

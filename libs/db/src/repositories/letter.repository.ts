@@ -400,6 +400,83 @@ SELECT cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_fo
   LEFT JOIN claimed ON true
   LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
 
+/**
+ * CLAIM_FOR_SEND for a group of letters (docs/architecture.md §3.6), letter by letter the same
+ * refusals, quote choice, claim and footer token. $1 ids (padGroup), $2 due-by, $3 lease ends,
+ * $4 token hashes, $5 token expiries, one per id. As in the other grouped statements the locking
+ * SELECT reads what the claim needs (a row changed after the snapshot is read as locked) and a row
+ * another transaction holds is skipped. Two letters of one user never go in one group: both would
+ * choose against the same history, and one statement cannot upsert the same quote_history row
+ * twice. One letter per user is handled here (a sendable one first); the others, like the rows
+ * held elsewhere, are missing from the result, and their callers run the single-letter statement.
+ * One row per letter handled here (`locked_id`), with nulls when it was not claimable.
+ */
+const CLAIM_FOR_SEND_MANY = namedStatement('mz_mailer_claim_many', `
+WITH v AS (
+  SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::timestamptz[])
+           AS v(id, due_by, lease_until, token_hash, token_expires)
+), locked AS MATERIALIZED (
+  SELECT l.id, l.subscription_id, l.user_id, l.topic_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
+         l.quote_id, l.attempts, l.language, ${sendable('l')} AS sendable
+    FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+), mine AS MATERIALIZED (
+  SELECT DISTINCT ON (user_id) * FROM locked ORDER BY user_id, sendable DESC, id
+), cand AS MATERIALIZED (
+  SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
+         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name, coalesce(l.language, 'en') AS language,
+         v.lease_until, v.token_hash, v.token_expires,
+         CASE
+           WHEN (SELECT value FROM app_config WHERE key = 'sending_paused') = 'true'::jsonb THEN 'sending_paused'
+           WHEN l.scheduled_for > v.due_by THEN 'not_due'
+           WHEN u.status <> 'active' THEN 'user_inactive'
+           WHEN NOT s.enabled THEN 'subscription_disabled'
+           WHEN l.kind = 'scheduled' AND s.paused_until > l.scheduled_for THEN 'subscription_paused'
+           WHEN EXISTS (SELECT 1 FROM suppression WHERE lower(address) = lower(u.email)) THEN 'suppressed'
+         END AS refusal
+    FROM mine l
+    JOIN v ON v.id = l.id
+    JOIN app_user u ON u.id = l.user_id
+    JOIN subscription s ON s.id = l.subscription_id
+    JOIN topic t ON t.id = l.topic_id
+   WHERE l.sendable
+),
+ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
+pick AS MATERIALIZED (
+  SELECT ok.id AS letter_id, ok.user_id, p.id, p.text, p.author, p.used_at
+    FROM ok CROSS JOIN LATERAL (${pickQuote('ok.user_id', 'bottom_quote q', '')}) p
+   WHERE ok.quote_id IS NULL
+),
+claimed AS (
+  UPDATE letter l
+     SET status = 'sending', attempts = ok.attempts + 1, lease_until = ok.lease_until, next_retry_at = NULL,
+         quote_id = coalesce(ok.quote_id, pick.id), updated_at = now()
+    FROM ok LEFT JOIN pick ON pick.letter_id = ok.id
+   WHERE l.id = ok.id
+  RETURNING l.id, l.attempts, l.quote_id
+),
+recorded AS (
+  INSERT INTO quote_history (user_id, quote_id, used_at)
+  SELECT pick.user_id, pick.id, clock_timestamp() FROM pick
+  ON CONFLICT (user_id, quote_id) DO UPDATE SET used_at = EXCLUDED.used_at
+   WHERE quote_history.used_at IS NOT DISTINCT FROM
+         (SELECT p.used_at FROM pick p WHERE p.user_id = quote_history.user_id AND p.id = quote_history.quote_id)
+  RETURNING user_id, quote_id
+),
+token AS (
+  INSERT INTO login_token (user_id, token_hash, purpose, expires_at)
+  SELECT ok.user_id, ok.token_hash, 'footer_login', ok.token_expires FROM ok
+  RETURNING id
+)
+SELECT mine.id AS locked_id, cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_for, cand.message_id, cand.subject,
+       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.language, cand.refusal,
+       claimed.attempts AS claimed_attempts, q.text AS quote_text, q.author AS quote_author,
+       (pick.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM recorded r WHERE r.user_id = pick.user_id AND r.quote_id = pick.id)) AS quote_contended
+  FROM mine
+  LEFT JOIN cand ON cand.id = mine.id
+  LEFT JOIN claimed ON claimed.id = mine.id
+  LEFT JOIN pick ON pick.letter_id = mine.id
+  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
+
 /** A fresh choice after a contended one: recorded only if nobody took it meanwhile. $1 letter, $2 user. */
 const REPICK_QUOTE = namedStatement('mz_mailer_repick_quote', `
 WITH pick AS MATERIALIZED (${pickQuote('$2', 'bottom_quote q', '')}),
@@ -469,7 +546,7 @@ interface ComposedMark { letterId: string; f: ComposedFields; eventMetadata: Rec
 type SentMark = readonly [letterId: string, sentAt: Date, smtpResponse: string, sendMs: number, userId: string, subscriptionId: string, metadata: string];
 
 /** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
-export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, markSent: MARK_SENT_MANY } as const;
+export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, claimForSend: CLAIM_FOR_SEND_MANY, markSent: MARK_SENT_MANY } as const;
 /** The mailer's claim, for the spec that checks how it reads quote history (letter-group-commit.int-spec.ts). */
 export const SEND_CLAIM_STATEMENT = CLAIM_FOR_SEND;
 
@@ -564,9 +641,26 @@ export class LetterRepository {
    * nothing claimable (sent, being sent, cancelled, not composed). A refused claim changes nothing.
    */
   async claimForSend(c: SendClaimInput): Promise<SendClaimRow | null> {
+    const grouped = await this.sendClaims.call(c);
+    if (grouped !== 'locked_elsewhere') return grouped;
+    // Held elsewhere, or another letter of this user was in the group: claimed alone (waiting for the lock).
     const [r] = await queryNamed<SendClaimRow>(this.ds, CLAIM_FOR_SEND, [c.letterId, c.dueBy, c.leaseUntil, c.loginTokenHash, c.loginTokenExpiresAt]);
     return r ?? null;
   }
+
+  /** The send claims of this process, grouped; 'locked_elsewhere': not handled by the group, claim alone. */
+  private readonly sendClaims = new GroupCommit<SendClaimInput, SendClaimRow | null | 'locked_elsewhere'>(async (claims) => {
+    const columns = [
+      padGroup(claims.map((c) => c.letterId), NIL_UUID),
+      padGroup(claims.map((c) => c.dueBy), null),
+      padGroup(claims.map((c) => c.leaseUntil), null),
+      padGroup(claims.map((c) => c.loginTokenHash), null),
+      padGroup(claims.map((c) => c.loginTokenExpiresAt), null),
+    ];
+    const rows = await queryNamed<SendClaimRow & { locked_id: string }>(this.ds, CLAIM_FOR_SEND_MANY, columns);
+    const handled = new Map(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
+    return claims.map((c) => (handled.has(c.letterId) ? handled.get(c.letterId)! : 'locked_elsewhere'));
+  }, (c) => c.letterId, GROUP_SIZE);
 
   /** Chooses the closing quote again; `recorded` false: another letter took it first. Null: no active quote. */
   async repickQuote(letterId: string, userId: string): Promise<{ text: string; author: string; recorded: boolean } | null> {
