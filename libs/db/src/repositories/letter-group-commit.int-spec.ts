@@ -74,6 +74,38 @@ describe('LetterRepository group commit', () => {
     expect(statements).not.toContain(name);
   }
 
+  /** `pending` has not settled after 200 ms: its caller is waiting for a row lock. */
+  async function expectWaiting(pending: Promise<unknown>): Promise<void> {
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(settled).toBe(false);
+  }
+
+  /** The plan root of `explain` (an EXPLAIN … FORMAT JSON EXECUTE) after `prepare`, in a session forced to generic plans. */
+  async function genericPlan(prepare: string, explain: string): Promise<PlanNode> {
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SET plan_cache_mode = force_generic_plan');
+      await runner.query(prepare);
+      const [row] = await runner.query(explain);
+      return row['QUERY PLAN'][0].Plan;
+    } finally {
+      await runner.query('DEALLOCATE ALL');
+      await runner.release();
+    }
+  }
+  const planNodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(planNodes)];
+
+  /** `n` other subscribers who have had every active quote: history a careless plan would read. */
+  async function usersWithEveryQuote(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const u = await makeUser(ds);
+      await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) SELECT $1, id, now() FROM bottom_quote WHERE active`, [u.id]);
+    }
+  }
+
   const statusOf = async (id: string) => (await ds.query(`SELECT status FROM letter WHERE id = $1`, [id]))[0].status as string;
   const events = async (id: string, type: string) => (await ds.query(`SELECT count(*)::int AS n FROM event_log WHERE letter_id = $1 AND type = $2`, [id, type]))[0].n as number;
 
@@ -121,10 +153,7 @@ describe('LetterRepository group commit', () => {
     const freeClaims = await Promise.all(free.map((l) => letters.claimForCompose(l.id, LEASE_MS)));
     // The rest of the group was not held up by the locked row.
     expect(freeClaims.map((c) => c?.id)).toEqual(free.map((l) => l.id));
-    let settled = false;
-    void heldClaim.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(settled).toBe(false);
+    await expectWaiting(heldClaim);
     // Cancelled meanwhile: the waiting claim re-checks the row and claims nothing.
     await release(`UPDATE letter SET status = 'cancelled' WHERE id = $1`);
     await expect(heldClaim).resolves.toBeNull();
@@ -282,10 +311,7 @@ describe('LetterRepository group commit', () => {
     const heldClaim = sendClaim(held.id);
     const freeClaims = await Promise.all(free.map((l) => sendClaim(l.id)));
     expect(freeClaims.map((c) => c?.claimed_attempts)).toEqual([1, 1, 1, 1]);
-    let settled = false;
-    void heldClaim.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(settled).toBe(false);
+    await expectWaiting(heldClaim);
     // Sent by someone else meanwhile (the one ambiguous window's re-drive): nothing is claimed, no token stored.
     await release(`UPDATE letter SET status = 'sent' WHERE id = $1`);
     await expect(heldClaim).resolves.toBeNull();
@@ -340,26 +366,14 @@ describe('LetterRepository group commit', () => {
     // 40 other users who used every quote, and this user who used one.
     const quotes: { id: string }[] = await ds.query(`SELECT id FROM bottom_quote WHERE active`);
     expect(quotes.length).toBeGreaterThan(10);
-    for (let i = 0; i < 40; i++) {
-      const u = await makeUser(ds);
-      await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) SELECT $1, id, now() FROM bottom_quote WHERE active`, [u.id]);
-    }
+    await usersWithEveryQuote(40);
     await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) VALUES ($1, $2, now())`, [target.userId, quotes[0]!.id]);
     await ds.query('ANALYZE quote_history');
-    const runner = ds.createQueryRunner();
-    await runner.connect();
-    let plan: PlanNode;
-    try {
-      await runner.query('SET plan_cache_mode = force_generic_plan');
-      await runner.query(`PREPARE send_claim(uuid, timestamptz, timestamptz, text, timestamptz) AS ${SEND_CLAIM_STATEMENT.text}`);
-      const [row] = await runner.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE send_claim('${target.id}', now() + interval '1 hour', now() + interval '30 s', 'hash', now() + interval '1 day')`);
-      plan = row['QUERY PLAN'][0].Plan;
-    } finally {
-      await runner.query('DEALLOCATE ALL');
-      await runner.release();
-    }
-    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-    const reads = nodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable');
+    const plan = await genericPlan(
+      `PREPARE send_claim(uuid, timestamptz, timestamptz, text, timestamptz) AS ${SEND_CLAIM_STATEMENT.text}`,
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE send_claim('${target.id}', now() + interval '1 hour', now() + interval '30 s', 'hash', now() + interval '1 day')`,
+    );
+    const reads = planNodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable');
     expect(reads).toHaveLength(1);
     // One scan, run once, by the user's key alone (an index or bitmap scan of the primary key).
     expect(reads[0]).toMatchObject({ 'Node Type': expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/), 'Actual Loops': 1 });
@@ -372,31 +386,18 @@ describe('LetterRepository group commit', () => {
 
   it("the grouped send claim reads each user's quote history by that user alone, once per letter", async () => {
     const targets = await Promise.all([letter('composed'), letter('composed'), letter('composed')]);
-    for (let i = 0; i < 20; i++) {
-      const u = await makeUser(ds);
-      await ds.query(`INSERT INTO quote_history (user_id, quote_id, used_at) SELECT $1, id, now() FROM bottom_quote WHERE active`, [u.id]);
-    }
+    await usersWithEveryQuote(20);
     await ds.query('ANALYZE quote_history');
-    const runner = ds.createQueryRunner();
-    await runner.connect();
-    let plan: PlanNode;
-    try {
-      await runner.query('SET plan_cache_mode = force_generic_plan');
-      await runner.query(`PREPARE send_claim_many AS ${GROUPED_LETTER_STATEMENTS.claimForSend.text}`);
-      const ids = `'{${targets.map((t) => t.id).join(',')}}'`;
-      const [row] = await runner.query(
-        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE send_claim_many(${ids}, '{now,now,now}', '{infinity,infinity,infinity}', '{x1,x2,x3}', '{infinity,infinity,infinity}')`);
-      plan = row['QUERY PLAN'][0].Plan;
-    } finally {
-      await runner.query('DEALLOCATE ALL');
-      await runner.release();
-    }
-    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-    const reads = nodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable' && String(n['Index Cond'] ?? n['Recheck Cond'] ?? '').includes('user_id ='));
+    const ids = `'{${targets.map((t) => t.id).join(',')}}'`;
+    const plan = await genericPlan(
+      `PREPARE send_claim_many AS ${GROUPED_LETTER_STATEMENTS.claimForSend.text}`,
+      `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE send_claim_many(${ids}, '{now,now,now}', '{infinity,infinity,infinity}', '{x1,x2,x3}', '{infinity,infinity,infinity}')`,
+    );
+    const reads = planNodes(plan).filter((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] !== 'ModifyTable' && String(n['Index Cond'] ?? n['Recheck Cond'] ?? '').includes('user_id ='));
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatchObject({ 'Node Type': expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/), 'Actual Loops': targets.length });
     expect(String(reads[0]!['Index Cond'] ?? reads[0]!['Recheck Cond'])).toMatch(/^\(user_id = ok\.user_id\)$/);
-    expect(nodes(plan).some((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] === 'Seq Scan')).toBe(false);
+    expect(planNodes(plan).some((n) => n['Relation Name'] === 'quote_history' && n['Node Type'] === 'Seq Scan')).toBe(false);
     const claimed = await ds.query(`SELECT count(*)::int AS n FROM letter WHERE id = ANY($1) AND status = 'sending' AND quote_id IS NOT NULL`, [targets.map((t) => t.id)]);
     expect(claimed[0].n).toBe(3);
   });
