@@ -89,10 +89,15 @@ export function bodyReadError(err: unknown): { statusCode: 400 | 413 | 415; erro
 export function bodyParserErrors() {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (!(err as { type?: unknown })?.type || typeof (err as { status?: unknown }).status !== 'number') return next(err);
-    const answer = bodyReadError(err);
-    req.resume();
-    res.status(answer.statusCode).json(answer);
+    refuseBody(err, req, res);
   };
+}
+
+/** Answers a body parser's error (bodyReadError) after draining the rest of the body. */
+function refuseBody(err: unknown, req: Request, res: Response): void {
+  const answer = bodyReadError(err);
+  req.resume();
+  res.status(answer.statusCode).json(answer);
 }
 
 /**
@@ -107,9 +112,7 @@ export function rawBodyReader(limit: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
-      const answer = bodyReadError(err);
-      req.resume();
-      res.status(answer.statusCode).json(answer);
+      refuseBody(err, req, res);
     });
   };
 }
