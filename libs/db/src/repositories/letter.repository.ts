@@ -333,92 +333,46 @@ const recordQuoteUse = (userId: string, from: string) => `
   RETURNING quote_id`;
 
 /**
- * The least recently used active quote for user `userId` (a scalar: a parameter or a one-row
- * subquery), never used first, at random among equals. The user's history is read by one range
- * scan of quote_history's primary key (user_id, quote_id) and hashed against the quotes: a plain
- * join let the planner hash the whole table — every user's history — for each letter, and a
- * correlated lookup per quote cost a probe of the index per active quote (113 of the claim's 166
- * buffer hits with 56 quotes; docs/performance.md, issue 14).
+ * The least recently used active quote for user `userId` (a parameter, or the user of the row a
+ * LATERAL join runs it for), never used first, at random among equals. The user's history is read
+ * by one range scan of quote_history's primary key (user_id, quote_id) and hashed against the
+ * quotes: a plain join let the planner hash the whole table — every user's history — for each
+ * letter, and a correlated lookup per quote cost a probe of the index per active quote (113 of the
+ * claim's 166 buffer hits with 56 quotes; docs/performance.md, issue 14).
  */
-const pickQuote = (userId: string, from: string, where: string) => `
+const pickQuote = (userId: string) => `
   SELECT q.id, q.text, q.author, h.used_at
-    FROM ${from}
+    FROM bottom_quote q
     LEFT JOIN (SELECT quote_id, used_at FROM quote_history WHERE user_id = ${userId}) h ON h.quote_id = q.id
-   WHERE ${where} q.active
+   WHERE q.active
    ORDER BY 4 ASC NULLS FIRST, random()
    LIMIT 1`;
 
 /**
  * The send ledger's claim and everything the mail needs, in one statement (one round trip, one
- * commit). The row lock makes concurrent jobs for one letter queue up: the loser's re-check finds
- * the row no longer claimable and it sends nothing. A refused claim changes nothing and says why.
- * On a first attempt the closing quote is chosen (kept on the letter, so a retry closes with the
- * same one) and a footer login token is stored. $1 letter, $2 due-by, $3 lease end, $4 token
- * hash, $5 token expiry.
+ * commit), written for a group (docs/architecture.md §3.6). Per letter: the row lock makes
+ * concurrent jobs for one letter queue up, and the loser's re-check finds the row no longer
+ * claimable and sends nothing; a refused claim changes nothing and says why; on a first attempt the
+ * closing quote is chosen (kept on the letter, so a retry closes with the same one) and a footer
+ * login token is stored. $1 ids (padGroup), $2 due-by, $3 lease ends, $4 token hashes, $5 token
+ * expiries, one per id.
+ *
+ * As in the other grouped statements the locking SELECT reads what the claim needs (the row's
+ * latest version, kept by the lock), and with `lock` = SKIP LOCKED a row another transaction holds
+ * is skipped. Two letters of one user never go in one group: both would choose against the same
+ * history, and one statement cannot upsert the same quote_history row twice. One letter per user
+ * is handled (a sendable one first); the others, like the rows held elsewhere, are missing from
+ * the result, and their callers run the statement alone, waiting for the lock (`lock` = '').
+ * One row per letter handled (`locked_id`), with nulls when it was not claimable.
  */
-const CLAIM_FOR_SEND = namedStatement('mz_mailer_claim', `
-WITH cand AS MATERIALIZED (
-  SELECT l.id, l.subscription_id, l.user_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
-         l.quote_id, l.attempts, u.email, t.code AS topic_code, t.name AS topic_name, coalesce(l.language, 'en') AS language,
-         CASE
-           WHEN (SELECT value FROM app_config WHERE key = 'sending_paused') = 'true'::jsonb THEN 'sending_paused'
-           WHEN l.scheduled_for > $2 THEN 'not_due'
-           WHEN u.status <> 'active' THEN 'user_inactive'
-           WHEN NOT s.enabled THEN 'subscription_disabled'
-           -- Same rule as the scheduler: a slot inside a pause gets no letter (send-now is an explicit ask).
-           WHEN l.kind = 'scheduled' AND s.paused_until > l.scheduled_for THEN 'subscription_paused'
-           WHEN EXISTS (SELECT 1 FROM suppression WHERE lower(address) = lower(u.email)) THEN 'suppressed'
-         END AS refusal
-    FROM letter l
-    JOIN app_user u ON u.id = l.user_id
-    JOIN subscription s ON s.id = l.subscription_id
-    JOIN topic t ON t.id = l.topic_id
-   WHERE l.id = $1 AND ${sendable('l')}
-   FOR UPDATE OF l
-),
-ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
-pick AS MATERIALIZED (${pickQuote('(SELECT user_id FROM ok)', 'ok CROSS JOIN bottom_quote q', 'ok.quote_id IS NULL AND')}),
-claimed AS (
-  UPDATE letter l
-     SET status = 'sending', attempts = ok.attempts + 1, lease_until = $3, next_retry_at = NULL,
-         quote_id = coalesce(ok.quote_id, (SELECT id FROM pick)), updated_at = now()
-    FROM ok
-   WHERE l.id = ok.id
-  RETURNING l.attempts, l.quote_id
-),
-recorded AS (${recordQuoteUse('ok.user_id', 'ok CROSS JOIN pick')}),
-token AS (
-  INSERT INTO login_token (user_id, token_hash, purpose, expires_at)
-  SELECT ok.user_id, $4, 'footer_login', $5 FROM ok
-  RETURNING id
-)
-SELECT cand.id, cand.subscription_id, cand.user_id, cand.kind, cand.scheduled_for, cand.message_id, cand.subject,
-       cand.body_text, cand.body_html, cand.email, cand.topic_code, cand.topic_name, cand.language, cand.refusal,
-       claimed.attempts AS claimed_attempts, q.text AS quote_text, q.author AS quote_author,
-       EXISTS (SELECT 1 FROM pick) AND NOT EXISTS (SELECT 1 FROM recorded) AS quote_contended
-  FROM cand
-  LEFT JOIN claimed ON true
-  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
-
-/**
- * CLAIM_FOR_SEND for a group of letters (docs/architecture.md §3.6), letter by letter the same
- * refusals, quote choice, claim and footer token. $1 ids (padGroup), $2 due-by, $3 lease ends,
- * $4 token hashes, $5 token expiries, one per id. As in the other grouped statements the locking
- * SELECT reads what the claim needs (a row changed after the snapshot is read as locked) and a row
- * another transaction holds is skipped. Two letters of one user never go in one group: both would
- * choose against the same history, and one statement cannot upsert the same quote_history row
- * twice. One letter per user is handled here (a sendable one first); the others, like the rows
- * held elsewhere, are missing from the result, and their callers run the single-letter statement.
- * One row per letter handled here (`locked_id`), with nulls when it was not claimable.
- */
-const CLAIM_FOR_SEND_MANY = namedStatement('mz_mailer_claim_many', `
+const claimForSendSql = (lock: '' | 'SKIP LOCKED') => `
 WITH v AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::timestamptz[])
            AS v(id, due_by, lease_until, token_hash, token_expires)
 ), locked AS MATERIALIZED (
   SELECT l.id, l.subscription_id, l.user_id, l.topic_id, l.kind, l.scheduled_for, l.message_id, l.subject, l.body_text, l.body_html,
          l.quote_id, l.attempts, l.language, ${sendable('l')} AS sendable
-    FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED
+    FROM letter l WHERE l.id = ANY($1::uuid[]) FOR UPDATE ${lock}
 ), mine AS MATERIALIZED (
   SELECT DISTINCT ON (user_id) * FROM locked ORDER BY user_id, sendable DESC, id
 ), cand AS MATERIALIZED (
@@ -430,6 +384,7 @@ WITH v AS (
            WHEN l.scheduled_for > v.due_by THEN 'not_due'
            WHEN u.status <> 'active' THEN 'user_inactive'
            WHEN NOT s.enabled THEN 'subscription_disabled'
+           -- Same rule as the scheduler: a slot inside a pause gets no letter (send-now is an explicit ask).
            WHEN l.kind = 'scheduled' AND s.paused_until > l.scheduled_for THEN 'subscription_paused'
            WHEN EXISTS (SELECT 1 FROM suppression WHERE lower(address) = lower(u.email)) THEN 'suppressed'
          END AS refusal
@@ -443,7 +398,7 @@ WITH v AS (
 ok AS MATERIALIZED (SELECT * FROM cand WHERE refusal IS NULL),
 pick AS MATERIALIZED (
   SELECT ok.id AS letter_id, ok.user_id, p.id, p.text, p.author, p.used_at
-    FROM ok CROSS JOIN LATERAL (${pickQuote('ok.user_id', 'bottom_quote q', '')}) p
+    FROM ok CROSS JOIN LATERAL (${pickQuote('ok.user_id')}) p
    WHERE ok.quote_id IS NULL
 ),
 claimed AS (
@@ -475,11 +430,13 @@ SELECT mine.id AS locked_id, cand.id, cand.subscription_id, cand.user_id, cand.k
   LEFT JOIN cand ON cand.id = mine.id
   LEFT JOIN claimed ON claimed.id = mine.id
   LEFT JOIN pick ON pick.letter_id = mine.id
-  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`);
+  LEFT JOIN bottom_quote q ON q.id = claimed.quote_id`;
+const CLAIM_FOR_SEND_MANY = namedStatement('mz_mailer_claim_many', claimForSendSql('SKIP LOCKED'));
+const CLAIM_FOR_SEND = namedStatement('mz_mailer_claim', claimForSendSql(''));
 
 /** A fresh choice after a contended one: recorded only if nobody took it meanwhile. $1 letter, $2 user. */
 const REPICK_QUOTE = namedStatement('mz_mailer_repick_quote', `
-WITH pick AS MATERIALIZED (${pickQuote('$2', 'bottom_quote q', '')}),
+WITH pick AS MATERIALIZED (${pickQuote('$2')}),
 recorded AS (${recordQuoteUse('$2::uuid', 'pick')}),
 linked AS (UPDATE letter SET quote_id = recorded.quote_id FROM recorded WHERE letter.id = $1 RETURNING 1)
 SELECT pick.text, pick.author, EXISTS (SELECT 1 FROM recorded) AS recorded FROM pick`);
@@ -547,8 +504,6 @@ type SentMark = readonly [letterId: string, sentAt: Date, smtpResponse: string, 
 
 /** The grouped statements, for the spec that checks their plans (letter-group-commit.int-spec.ts). */
 export const GROUPED_LETTER_STATEMENTS = { claimForCompose: CLAIM_FOR_COMPOSE_MANY, markComposed: MARK_COMPOSED_MANY, claimForSend: CLAIM_FOR_SEND_MANY, markSent: MARK_SENT_MANY } as const;
-/** The mailer's claim, for the spec that checks how it reads quote history (letter-group-commit.int-spec.ts). */
-export const SEND_CLAIM_STATEMENT = CLAIM_FOR_SEND;
 
 @Injectable()
 export class LetterRepository {
@@ -643,13 +598,18 @@ export class LetterRepository {
   async claimForSend(c: SendClaimInput): Promise<SendClaimRow | null> {
     const grouped = await this.sendClaims.call(c);
     if (grouped !== 'locked_elsewhere') return grouped;
-    // Held elsewhere, or another letter of this user was in the group: claimed alone (waiting for the lock).
-    const [r] = await queryNamed<SendClaimRow>(this.ds, CLAIM_FOR_SEND, [c.letterId, c.dueBy, c.leaseUntil, c.loginTokenHash, c.loginTokenExpiresAt]);
-    return r ?? null;
+    // Held elsewhere, or another letter of this user was in the group: claimed alone, waiting for the lock.
+    return (await this.claimForSendRows(CLAIM_FOR_SEND, [c])).get(c.letterId) ?? null;
   }
 
   /** The send claims of this process, grouped; 'locked_elsewhere': not handled by the group, claim alone. */
   private readonly sendClaims = new GroupCommit<SendClaimInput, SendClaimRow | null | 'locked_elsewhere'>(async (claims) => {
+    const handled = await this.claimForSendRows(CLAIM_FOR_SEND_MANY, claims);
+    return claims.map((c) => (handled.has(c.letterId) ? handled.get(c.letterId)! : 'locked_elsewhere'));
+  }, (c) => c.letterId, GROUP_SIZE);
+
+  /** Per letter the statement handled: its claim row, or null when it was not claimable. */
+  private async claimForSendRows(stmt: NamedStatement, claims: readonly SendClaimInput[]): Promise<Map<string, SendClaimRow | null>> {
     const columns = [
       padGroup(claims.map((c) => c.letterId), NIL_UUID),
       padGroup(claims.map((c) => c.dueBy), null),
@@ -657,10 +617,9 @@ export class LetterRepository {
       padGroup(claims.map((c) => c.loginTokenHash), null),
       padGroup(claims.map((c) => c.loginTokenExpiresAt), null),
     ];
-    const rows = await queryNamed<SendClaimRow & { locked_id: string }>(this.ds, CLAIM_FOR_SEND_MANY, columns);
-    const handled = new Map(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
-    return claims.map((c) => (handled.has(c.letterId) ? handled.get(c.letterId)! : 'locked_elsewhere'));
-  }, (c) => c.letterId, GROUP_SIZE);
+    const rows = await queryNamed<SendClaimRow & { locked_id: string }>(this.ds, stmt, columns);
+    return new Map(rows.map(({ locked_id, ...row }) => [locked_id, row.id === null ? null : row]));
+  }
 
   /** Chooses the closing quote again; `recorded` false: another letter took it first. Null: no active quote. */
   async repickQuote(letterId: string, userId: string): Promise<{ text: string; author: string; recorded: boolean } | null> {
