@@ -52,7 +52,7 @@ describe('GroupCommit', () => {
 
   it('caps a batch at maxBatch, oldest first', async () => {
     const g = gated();
-    const group = new GroupCommit(g.run, (i) => i, 2);
+    const group = new GroupCommit(g.run, (i) => i, { maxBatch: 2 });
     const calls = ['a', 'b', 'c', 'd', 'e'].map((i) => group.call(i));
     for (const expected of [['a'], ['b', 'c'], ['d', 'e']]) {
       expect(g.batches.at(-1)!.inputs).toEqual(expected);
@@ -84,7 +84,7 @@ describe('GroupCommit', () => {
 
   it('runs up to maxInFlight batches at once', async () => {
     const g = gated();
-    const group = new GroupCommit(g.run, (i) => i, 50, 2);
+    const group = new GroupCommit(g.run, (i) => i, { maxInFlight: 2 });
     const calls = ['a', 'b', 'c'].map((i) => group.call(i));
     expect(g.batches.map((b) => b.inputs)).toEqual([['a'], ['b']]);
     g.batches[1].finish();
@@ -93,5 +93,50 @@ describe('GroupCommit', () => {
     g.batches[0].finish();
     g.batches[2].finish();
     await expect(Promise.all(calls)).resolves.toEqual(['done:a', 'done:b', 'done:c']);
+  });
+
+  describe('with lingerMs', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('holds a lone call for lingerMs, and the calls that arrive meanwhile go with it', async () => {
+      const g = gated();
+      const group = new GroupCommit(g.run, (i) => i, { lingerMs: 2 });
+      const calls = [group.call('a'), group.call('b')];
+      jest.advanceTimersByTime(1);
+      calls.push(group.call('c'));
+      expect(g.batches).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      expect(g.batches.map((b) => b.inputs)).toEqual([['a', 'b', 'c']]);
+      g.batches[0].finish();
+      await expect(Promise.all(calls)).resolves.toEqual(['done:a', 'done:b', 'done:c']);
+    });
+
+    it('starts a full batch at once, without waiting out the linger', () => {
+      const g = gated();
+      const group = new GroupCommit(g.run, (i) => i, { maxBatch: 3, lingerMs: 1000 });
+      void group.call('a');
+      void group.call('b');
+      expect(g.batches).toHaveLength(0);
+      void group.call('c');
+      expect(g.batches.map((b) => b.inputs)).toEqual([['a', 'b', 'c']]);
+      jest.advanceTimersByTime(1000);
+      expect(g.batches).toHaveLength(1); // the cancelled linger starts nothing
+    });
+
+    it('sends the calls that queued behind a running batch as soon as it returns, without lingering again', async () => {
+      const g = gated();
+      const group = new GroupCommit(g.run, (i) => i, { lingerMs: 5 });
+      const a = group.call('a');
+      jest.advanceTimersByTime(5);
+      const b = group.call('b');
+      expect(g.batches.map((x) => x.inputs)).toEqual([['a']]);
+      g.batches[0].finish();
+      await a;
+      await tick();
+      expect(g.batches.map((x) => x.inputs)).toEqual([['a'], ['b']]);
+      g.batches[1].finish();
+      await expect(b).resolves.toBe('done:b');
+    });
   });
 });

@@ -231,6 +231,23 @@ describe('LetterRepository group commit', () => {
     expectGrouped('mz_mailer_mark_sent', made.length);
   });
 
+  it('waits a moment for company: letters whose jobs arrive a turn of the event loop apart share one statement', async () => {
+    // Jobs reach a worker one Redis reply at a time; without the linger the first would go out alone.
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    const [a, b, c, d] = await Promise.all([letter('sending'), letter('sending'), letter('scheduled'), letter('scheduled')]);
+    statements = [];
+    const mark = (l: typeof a) => letters.markSent({ letterId: l.id, userId: l.userId, subscriptionId: l.subscriptionId }, new Date(), '250 ok', 1, { attempts: 1 });
+    const first = mark(a);
+    await nextTurn();
+    await Promise.all([first, mark(b)]);
+    const firstClaim = letters.claimForCompose(c.id, LEASE_MS);
+    await nextTurn();
+    const claimed = await Promise.all([firstClaim, letters.claimForCompose(d.id, LEASE_MS)]);
+    expect(claimed.map((r) => r?.id)).toEqual([c.id, d.id]);
+    expect(statements).toEqual(['mz_mailer_mark_sent_many', 'mz_composer_claim_many']);
+    expect(await events(b.id, 'LETTER_SENT')).toBe(1);
+  });
+
   it('marks a held row sent after the other transaction lets go, without holding up the group', async () => {
     const held = await letter('sending');
     const free = await Promise.all(Array.from({ length: 4 }, () => letter('sending')));
