@@ -62,6 +62,8 @@ export class SendLetterService {
   private readonly log: Logger;
   /** The active footer, reused for FOOTER_CACHE_MS: console edits reach letters within seconds. */
   readonly footerCache = new ReadCache(() => this.readFooter(), FOOTER_CACHE_MS);
+  /** Derived once: the letters' signed addresses all use it. */
+  private readonly addressSecret: string;
 
   constructor(
     private readonly letters: LetterRepository,
@@ -73,6 +75,7 @@ export class SendLetterService {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'send-letter' });
+    this.addressSecret = mailAddressSecret(config);
   }
 
   /** Throws RetryLaterError (retry after its delay) or UnrecoverableError (failed for good). */
@@ -169,7 +172,7 @@ export class SendLetterService {
 
   private render(c: Claimed, footer: ActiveFooter, quote: { text: string; author: string } | null, loginToken: string) {
     const unsubscribeToken = signUnsubscribeToken(c.subscriptionId, this.config.SESSION_SECRET);
-    const secret = mailAddressSecret(this.config);
+    const secret = this.addressSecret;
     const domain = this.config.REPLY_DOMAIN;
     return renderLetterMail({
       provider: this.config.MAIL_PROVIDER,

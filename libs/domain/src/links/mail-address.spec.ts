@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { looksSigned, mailAddressSecret, signedAddress, verifySignedAddress } from './mail-address';
 
 const SECRET = 's'.repeat(40);
@@ -40,6 +41,23 @@ describe('signed mail addresses', () => {
       expect(verifySignedAddress(junk, DOMAIN, SECRET)).toBeNull();
     }
     expect(() => signedAddress('reply', 'not-a-uuid', DOMAIN, SECRET)).toThrow();
+  });
+
+  it('signs with the key of the secret it is given, however many secrets take turns (derived keys are kept per secret)', () => {
+    const expected = (kind: string, secret: string) => {
+      const key = createHmac('sha256', secret).update(`mentor-zero mail address v1 ${kind}`).digest();
+      return createHmac('sha256', key).update(ID.replace(/-/g, '')).digest('hex').slice(0, 20);
+    };
+    const secrets = Array.from({ length: 7 }, (_, i) => `${i}`.repeat(40));
+    // Interleaved, and more secrets than the cache keeps: every signature still matches its own secret.
+    for (const secret of [...secrets, ...secrets.reverse(), SECRET]) {
+      for (const kind of ['reply', 'unsubscribe'] as const) {
+        const address = signedAddress(kind, ID, DOMAIN, secret);
+        expect(address.split('@')[0].split('.')[1]).toBe(expected(kind, secret));
+        expect(verifySignedAddress(address, DOMAIN, secret)).toEqual({ kind, id: ID });
+        if (secret !== SECRET) expect(verifySignedAddress(address, DOMAIN, SECRET)).toBeNull();
+      }
+    }
   });
 
   it('tells signed-looking local parts from the plain ones', () => {

@@ -29,8 +29,24 @@ const PREFIX: Record<MailAddressKind, string> = { reply: 'r+', bounce_letter: 'b
 const SIG_HEX = 20;
 const LOCAL = /^(r\+|b\+l|b\+t|u\+)([0-9a-f]{32})\.([0-9a-f]{20})$/;
 
+/**
+ * Derived keys by secret, then kind. A letter carries three signed addresses and inbound checks
+ * one per mail, so the keys are derived once per secret instead of once per address (a keyed
+ * HMAC each: a measurable share of the mailer's CPU per letter). Few secrets are ever live (one,
+ * two while rotating); the map is emptied past a handful so arbitrary callers cannot grow it.
+ */
+const derivedKeys = new Map<string, Map<MailAddressKind, Buffer>>();
+const MAX_CACHED_SECRETS = 4;
+
 function keyFor(secret: string, kind: MailAddressKind): Buffer {
-  return createHmac('sha256', secret).update(`mentor-zero mail address v1 ${kind}`).digest();
+  let keys = derivedKeys.get(secret);
+  if (!keys) {
+    if (derivedKeys.size >= MAX_CACHED_SECRETS) derivedKeys.clear();
+    derivedKeys.set(secret, (keys = new Map()));
+  }
+  let key = keys.get(kind);
+  if (!key) keys.set(kind, (key = createHmac('sha256', secret).update(`mentor-zero mail address v1 ${kind}`).digest()));
+  return key;
 }
 
 function signature(secret: string, kind: MailAddressKind, hex: string): string {
