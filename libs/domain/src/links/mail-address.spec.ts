@@ -50,7 +50,7 @@ describe('signed mail addresses', () => {
     };
     const secrets = Array.from({ length: 7 }, (_, i) => `${i}`.repeat(40));
     // Interleaved, and more secrets than the cache keeps: every signature still matches its own secret.
-    for (const secret of [...secrets, ...secrets.reverse(), SECRET]) {
+    for (const secret of [...secrets, ...[...secrets].reverse(), SECRET]) {
       for (const kind of ['reply', 'unsubscribe'] as const) {
         const address = signedAddress(kind, ID, DOMAIN, secret);
         expect(address.split('@')[0].split('.')[1]).toBe(expected(kind, secret));
