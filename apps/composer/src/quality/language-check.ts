@@ -72,17 +72,28 @@ function countKept(text: string, drop: RegExp): number {
   return kept.length - kept.replace(/[^\uDC00-\uDFFF]+/g, '').length; // a surrogate pair is one code point
 }
 
+/**
+ * The characters of `text` that are not ASCII. A Unicode property pattern costs the regex engine
+ * about ten times more per character than a plain one, and most of a Latin-script letter is ASCII:
+ * the checks below count ASCII letters (all of them `\p{L}`, all Latin script) with a plain pattern
+ * and give only this rest to the Unicode ones. Removing ASCII characters never splits a surrogate
+ * pair, so the counts are those of the whole text.
+ */
+const nonAscii = (text: string) => text.replace(/[\0-\x7F]+/g, '');
+const asciiLetters = (text: string) => text.replace(/[^A-Za-z]+/g, '').length;
+
 /** Everything but letters. */
 const NOT_LETTER = /\P{L}+/gu;
-const PATTERNS = new Map<string, RegExp | null>();
-/** Everything but the letters of `script`. */
-function scriptPattern(script: string): RegExp | null {
+const PATTERNS = new Map<string, { drop: RegExp; latin: boolean } | null>();
+/** Everything but the letters of `script`; `latin` when those include the ASCII letters. */
+function scriptPattern(script: string): { drop: RegExp; latin: boolean } | null {
   if (PATTERNS.has(script)) return PATTERNS.get(script)!;
   const parts = SCRIPT_SETS[script] ?? [script];
-  let pattern: RegExp | null;
+  let pattern: { drop: RegExp; latin: boolean } | null;
   try {
     // Letters only: the share is of the body's letters.
-    pattern = new RegExp(`(?:\\P{L}|[^${parts.map((p) => `\\p{Script=${p}}`).join('')}])+`, 'gu');
+    const drop = new RegExp(`(?:\\P{L}|[^${parts.map((p) => `\\p{Script=${p}}`).join('')}])+`, 'gu');
+    pattern = { drop, latin: countKept('Az', drop) === 2 };
   } catch {
     pattern = null;
   }
@@ -95,20 +106,30 @@ function scriptPattern(script: string): RegExp | null {
  * it has no letters, undefined when the script is unknown (nothing to judge by).
  */
 export function scriptShare(text: string, script: string | null): number | null | undefined {
-  const letters = countKept(text, NOT_LETTER);
+  const ascii = asciiLetters(text);
+  const rest = nonAscii(text);
+  const letters = ascii + (rest ? countKept(rest, NOT_LETTER) : 0);
   if (!letters) return null;
   const pattern = script ? scriptPattern(script) : null;
-  return pattern ? countKept(text, pattern) / letters : undefined;
+  if (!pattern) return undefined;
+  return ((pattern.latin ? ascii : 0) + (rest ? countKept(rest, pattern.drop) : 0)) / letters;
 }
+
+/** Each stopword and the languages whose list has it ("tu" is French and Spanish). */
+const STOPWORD_LANGUAGES = new Map<string, SupportedLanguage[]>();
+for (const lang of SUPPORTED_LANGUAGES) for (const w of STOPWORDS[lang]) STOPWORD_LANGUAGES.set(w, [...(STOPWORD_LANGUAGES.get(w) ?? []), lang]);
 
 /** Share of each supported language's stopwords among the words of `text`. */
 export function stopwordShares(text: string): Record<SupportedLanguage, number> {
-  const words = text.toLowerCase().normalize('NFC').split(/[^\p{L}]+/u).filter(Boolean);
+  const lower = text.toLowerCase().normalize('NFC');
+  // The words are the runs of letters. When every letter is ASCII (an English letter, its curly
+  // quotes and dashes included) a plain pattern finds the same runs as the Unicode one.
+  const rest = nonAscii(lower);
+  const words = (rest && /\p{L}/u.test(rest) ? lower.match(/\p{L}+/gu) : lower.match(/[a-z]+/g)) ?? [];
+  const hits = Object.fromEntries(SUPPORTED_LANGUAGES.map((l) => [l, 0])) as Record<SupportedLanguage, number>;
+  for (const w of words) for (const lang of STOPWORD_LANGUAGES.get(w) ?? []) hits[lang]++;
   const shares = {} as Record<SupportedLanguage, number>;
-  for (const lang of SUPPORTED_LANGUAGES) {
-    const list = STOPWORDS[lang];
-    shares[lang] = words.length ? words.filter((w) => list.has(w)).length / words.length : 0;
-  }
+  for (const lang of SUPPORTED_LANGUAGES) shares[lang] = words.length ? hits[lang] / words.length : 0;
   return shares;
 }
 

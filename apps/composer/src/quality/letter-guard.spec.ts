@@ -1,5 +1,5 @@
 import type { LetterDraft } from '@mz/contracts';
-import { languageIssue, scriptShare } from './language-check';
+import { languageIssue, scriptShare, stopwordShares } from './language-check';
 import { LENGTH_BUDGETS, letterIssues, lengthInstruction, openingOf, wordCount, type LetterGuard } from './letter-guard';
 
 // Filler with one English stopword in four, so the language check reads it as English.
@@ -125,5 +125,58 @@ describe('scriptShare', () => {
   it('has nothing to judge without letters or a script', () => {
     expect(scriptShare('123 — !? 😀', 'Latn')).toBeNull();
     expect(scriptShare('Dear friend', null)).toBeUndefined();
+  });
+
+  it('counts ASCII and other letters apart exactly as the reference counts them together', () => {
+    for (const [i, text] of mixedTexts().entries()) {
+      for (const [script, parts] of [['Latn', ['Latn']], ['Cyrl', ['Cyrl']], ['Jpan', ['Hira', 'Kana', 'Han']]] as const) {
+        const want = reference(text, [...parts]);
+        const got = scriptShare(text, script);
+        if (want === null) expect([i, script, got]).toEqual([i, script, null]);
+        else expect([i, script, got]).toEqual([i, script, expect.closeTo(want, 12)]);
+      }
+    }
+  });
+});
+
+/**
+ * Texts for comparing the guard's counting with per-code-point references: the letters of the
+ * four languages and a few scripts, mixed with ASCII, punctuation, digits, combining marks, curly
+ * quotes, dashes, emoji and letters outside the BMP, in lengths from empty to a few hundred.
+ */
+function mixedTexts(): string[] {
+  const pieces = [
+    'the', 'The', 'AND', 'für', 'Straße', 'être', 'más', 'niño', 'tu', 'TU', 'über', 'œuvre', 'ﬁn', 'İstanbul', 'e\u0301', 'Дорогой',
+    '今日は', 'ひらがな', 'カタカナ', '한국어', 'صديقي', '𠀀', '𝒜𝒷', '😀', '—', '“', '”', "'", '-', '123', '١٢٣', ' ', '  ', '\n', '\t', '.', ',', '!',
+    'K', // the Kelvin sign lowercases to an ASCII k
+  ];
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed);
+  const texts = ['', ' ', 'Dear friend', '— “” 123', ...pieces];
+  for (let n = 0; n < 300; n++) texts.push(Array.from({ length: next() % 120 }, () => pieces[next() % pieces.length]).join(next() % 3 ? ' ' : ''));
+  return texts;
+}
+
+describe('stopwordShares', () => {
+  // The reference: every run of letters split out with the Unicode pattern, each language's list
+  // filtered on its own, as the check first counted.
+  const lists = {
+    en: 'the and of to is you that it with this your for are have what be was not but on as will today can one when',
+    de: 'der die das und ist nicht ich du sie mit den dem ein eine zu auf für sich auch wie dass wir heute dir dich dein deine oder aber wenn',
+    fr: "le les et est une des du pas qui vous je pour dans ce sur avec nous mais au aux votre tu il elle aujourd cette ou être",
+    es: 'el los las y una del por para con lo se su como más pero hoy muy tu tus te usted esta este hay sin ser',
+  };
+  const reference = (text: string) => {
+    const words = text.toLowerCase().normalize('NFC').split(/[^\p{L}]+/u).filter(Boolean);
+    return Object.fromEntries(Object.entries(lists).map(([lang, list]) => {
+      const set = new Set(list.split(' '));
+      return [lang, words.length ? words.filter((w) => set.has(w)).length / words.length : 0];
+    }));
+  };
+
+  it('finds the same words and shares as the Unicode split, with or without non-ASCII letters', () => {
+    for (const [i, text] of mixedTexts().entries()) expect([i, stopwordShares(text)]).toEqual([i, reference(text)]);
+    expect(stopwordShares('The cat — “and” the dog.')).toEqual({ en: 3 / 5, de: 0, fr: 0, es: 0 });
+    expect(stopwordShares('Tu es là, tu sais.')).toEqual({ en: 0, de: 0, fr: 2 / 5, es: 2 / 5 }); // "tu" counts for both
   });
 });

@@ -1,3 +1,4 @@
+import sanitizeHtml from 'sanitize-html';
 import { htmlToText, normaliseSubject, renderBody, renderLetter, renderSubject, SUBJECT_MAX_CHARS } from './render-letter';
 
 describe('renderSubject', () => {
@@ -85,5 +86,21 @@ describe('renderLetter / htmlToText', () => {
 
   it('drops script and style content entirely', () => {
     expect(htmlToText('a<script>var x = 1;</script>b<style>.c{}</style>c')).toBe('abc');
+  });
+
+  it('gives text without tags or entities back as the parser would, without parsing it', () => {
+    // The full path, as htmlToText ran on every text before it skipped the parser.
+    const parsed = (t: string) => sanitizeHtml(t, { allowedTags: [], allowedAttributes: {} })
+      .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    const pieces = ['Dear', 'friend', '>', '"', "'", '“', '”', '—', ' ', '\n', '\r\n', '\t', '\u00a0', '\u0000', 'ﬁ', '😀', 'é', 'Дорогой', '=', '/', ';', '#', 'x39', '[link](https://example.org/?a=1)'];
+    let seed = 11;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed);
+    for (let n = 0; n < 300; n++) {
+      const text = Array.from({ length: next() % 60 }, () => pieces[next() % pieces.length]).join('');
+      expect([n, htmlToText(text)]).toEqual([n, parsed(text)]);
+    }
+    // With a tag or an entity it still parses.
+    expect(htmlToText('Fish &amp; chips &lt;3')).toBe('Fish & chips <3');
+    expect(htmlToText('one <b>bold</b> word')).toBe('one bold word');
   });
 });

@@ -107,6 +107,9 @@ function plainLinks(s: string): string {
 
 /** Every tag removed (script/style with their content), entities decoded back to characters. */
 export function htmlToText(s: string): string {
+  // No tag and no entity: the parser would hand the text back unchanged (its escapes of > and "
+  // are decoded below), and a letter's plain text usually has neither. A spec holds the two equal.
+  if (!/[<&]/.test(s)) return s;
   const stripped = sanitizeHtml(s, { allowedTags: [], allowedAttributes: {} });
   return stripped.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 }
