@@ -1,5 +1,5 @@
 import type { LetterDraft } from '@mz/contracts';
-import { languageIssue, scriptShare, stopwordShares } from './language-check';
+import { countWords, languageIssue, scriptShare, stopwordShares } from './language-check';
 import { LENGTH_BUDGETS, letterIssues, lengthInstruction, openingOf, wordCount, type LetterGuard } from './letter-guard';
 
 // Filler with one English stopword in four, so the language check reads it as English.
@@ -82,6 +82,16 @@ describe('helpers', () => {
     expect(wordCount('One, two — three!\n\nfour')).toBe(4);
     expect(openingOf('Dear Friend, Today: we begin with one small step and more')).toBe('dear friend today we begin with');
     expect(lengthInstruction('short')).toBe('about 100–200 words, short');
+  });
+
+  it('counts the words holding a letter (or a digit) as splitting on whitespace does', () => {
+    // The reference: split on whitespace, then one Unicode test per word, as the guard first counted.
+    const reference = (text: string, digits: boolean) => text.split(/\s+/).filter((w) => (digits ? /[\p{L}\p{N}]/u : /\p{L}/u).test(w)).length;
+    const texts = [...mixedTexts(), `${'-'.repeat(5000)} word`, '٣ ١٢٣', 'x\u2003y\u00a0z\ufeffw'];
+    for (const [i, text] of texts.entries()) {
+      expect([i, countWords(text)]).toEqual([i, reference(text, false)]);
+      expect([i, wordCount(text)]).toEqual([i, reference(text, true)]);
+    }
   });
 
   it('takes the opening from the first characters exactly as from the whole body', () => {

@@ -1,5 +1,5 @@
 import type { LetterDraft, ResponseLength } from '@mz/contracts';
-import { languageIssue } from './language-check';
+import { countWords, languageIssue } from './language-check';
 
 /**
  * What each response length means: a word target for the prompt, the range a letter's body must
@@ -32,11 +32,15 @@ export interface LetterGuard {
 const URL = /\b(?:https?:\/\/|www\.)[^\s<>()"']+/gi;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 /** Words for comparing openings and subjects: case, punctuation and our tag ignored. */
-const norm = (s: string) => s.replace(/\[mz:[^\]]*\]/gi, ' ').toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const norm = (s: string) => {
+  const t = s.replace(/\[mz:[^\]]*\]/gi, ' ').toLowerCase().normalize('NFKC');
+  // All ASCII (as most subjects are): its letters and digits are a-z and 0-9, a plain pattern.
+  return (/[^\0-\x7F]/.test(t) ? t.replace(/[^\p{L}\p{N}]+/gu, ' ') : t.replace(/[^a-z0-9]+/g, ' ')).trim();
+};
 const OPENING_WORDS = 6;
 
 export function wordCount(s: string): number {
-  return s.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+  return countWords(s, 'lettersOrDigits');
 }
 
 /** The first words of a letter body, normalised (its greeting and first thought). */
