@@ -143,7 +143,7 @@ export function stopwordShares(text: string): Record<SupportedLanguage, number> 
   // The words are the runs of letters. When every letter is ASCII (an English letter, its curly
   // quotes and dashes included) a plain pattern finds the same runs as the Unicode one.
   const rest = nonAscii(lower);
-  const words = (rest && /\p{L}/u.test(rest) ? lower.match(/\p{L}+/gu) : lower.match(/[a-z]+/g)) ?? [];
+  const words = (rest && /\p{L}/u.test(rest) ? lower.match(/\p{L}+/gu) : lower.match(/[A-Za-z]+/g)) ?? [];
   const hits = Object.fromEntries(SUPPORTED_LANGUAGES.map((l) => [l, 0])) as Record<SupportedLanguage, number>;
   for (const w of words) for (const lang of STOPWORD_LANGUAGES.get(w) ?? []) hits[lang]++;
   const shares = {} as Record<SupportedLanguage, number>;

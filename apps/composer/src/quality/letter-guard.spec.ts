@@ -107,6 +107,7 @@ describe('helpers', () => {
       `${'word '.repeat(79)}ﬁnal ligature after the edge`,
       `[mz:focus] ${'Ünïcödé '.repeat(60)}`,
       `${'😀 '.repeat(199)}🙂 emoji at the edge, then words`,
+      'ℌello, ℭastle: signs that NFKC makes ASCII capitals',
     ];
     for (const b of bodies) expect(openingOf(b)).toBe(whole(b));
   });
@@ -159,6 +160,7 @@ function mixedTexts(): string[] {
     'the', 'The', 'AND', 'für', 'Straße', 'être', 'más', 'niño', 'tu', 'TU', 'über', 'œuvre', 'ﬁn', 'İstanbul', 'e\u0301', 'Дорогой',
     '今日は', 'ひらがな', 'カタカナ', '한국어', 'صديقي', '𠀀', '𝒜𝒷', '😀', '—', '“', '”', "'", '-', '123', '١٢٣', ' ', '  ', '\n', '\t', '.', ',', '!',
     'K', // the Kelvin sign lowercases to an ASCII k
+    'ℌ', // lowercasing keeps it; NFKC then makes it an ASCII H
   ];
   let seed = 7;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed);

@@ -34,8 +34,9 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}
 /** Words for comparing openings and subjects: case, punctuation and our tag ignored. */
 const norm = (s: string) => {
   const t = s.replace(/\[mz:[^\]]*\]/gi, ' ').toLowerCase().normalize('NFKC');
-  // All ASCII (as most subjects are): its letters and digits are a-z and 0-9, a plain pattern.
-  return (/[^\0-\x7F]/.test(t) ? t.replace(/[^\p{L}\p{N}]+/gu, ' ') : t.replace(/[^a-z0-9]+/g, ' ')).trim();
+  // All ASCII (as most subjects are): its letters and digits are A-Z, a-z and 0-9, a plain pattern.
+  // (Upper case survives: NFKC runs after lowercasing and can map a sign like ℌ to an ASCII H.)
+  return (/[^\0-\x7F]/.test(t) ? t.replace(/[^\p{L}\p{N}]+/gu, ' ') : t.replace(/[^A-Za-z0-9]+/g, ' ')).trim();
 };
 const OPENING_WORDS = 6;
 
