@@ -37,7 +37,7 @@ const OWN_MIN_SHARE = 0.06;
 
 // Frequent words of each language that the others do not use (shared ones like "la", "que", "es",
 // "no", "de", "en" are left out, so a hit votes for one language only).
-const STOPWORDS: Record<SupportedLanguage, ReadonlySet<string>> = {
+export const STOPWORDS: Record<SupportedLanguage, ReadonlySet<string>> = {
   en: new Set(['the', 'and', 'of', 'to', 'is', 'you', 'that', 'it', 'with', 'this', 'your', 'for', 'are', 'have', 'what', 'be', 'was', 'not', 'but', 'on', 'as', 'will', 'today', 'can', 'one', 'when']),
   de: new Set(['der', 'die', 'das', 'und', 'ist', 'nicht', 'ich', 'du', 'sie', 'mit', 'den', 'dem', 'ein', 'eine', 'zu', 'auf', 'für', 'sich', 'auch', 'wie', 'dass', 'wir', 'heute', 'dir', 'dich', 'dein', 'deine', 'oder', 'aber', 'wenn']),
   fr: new Set(['le', 'les', 'et', 'est', 'une', 'des', 'du', 'pas', 'qui', 'vous', 'je', 'pour', 'dans', 'ce', 'sur', 'avec', 'nous', 'mais', 'au', 'aux', 'votre', 'tu', 'il', 'elle', 'aujourd', 'cette', 'ou', 'être']),

@@ -1,5 +1,5 @@
 import type { LetterDraft } from '@mz/contracts';
-import { countWords, languageIssue, scriptShare, stopwordShares } from './language-check';
+import { countWords, languageIssue, scriptShare, STOPWORDS, stopwordShares } from './language-check';
 import { LENGTH_BUDGETS, letterIssues, lengthInstruction, openingOf, wordCount, type LetterGuard } from './letter-guard';
 
 // Filler with one English stopword in four, so the language check reads it as English.
@@ -172,18 +172,9 @@ function mixedTexts(): string[] {
 describe('stopwordShares', () => {
   // The reference: every run of letters split out with the Unicode pattern, each language's list
   // filtered on its own, as the check first counted.
-  const lists = {
-    en: 'the and of to is you that it with this your for are have what be was not but on as will today can one when',
-    de: 'der die das und ist nicht ich du sie mit den dem ein eine zu auf für sich auch wie dass wir heute dir dich dein deine oder aber wenn',
-    fr: "le les et est une des du pas qui vous je pour dans ce sur avec nous mais au aux votre tu il elle aujourd cette ou être",
-    es: 'el los las y una del por para con lo se su como más pero hoy muy tu tus te usted esta este hay sin ser',
-  };
   const reference = (text: string) => {
     const words = text.toLowerCase().normalize('NFC').split(/[^\p{L}]+/u).filter(Boolean);
-    return Object.fromEntries(Object.entries(lists).map(([lang, list]) => {
-      const set = new Set(list.split(' '));
-      return [lang, words.length ? words.filter((w) => set.has(w)).length / words.length : 0];
-    }));
+    return Object.fromEntries(Object.entries(STOPWORDS).map(([lang, set]) => [lang, words.length ? words.filter((w) => set.has(w)).length / words.length : 0]));
   };
 
   it('finds the same words and shares as the Unicode split, with or without non-ASCII letters', () => {
