@@ -198,6 +198,7 @@ export async function main(argv: string[]): Promise<void> {
       COMPOSER_CONCURRENCY: dist.defaults.COMPOSER_CONCURRENCY,
       MAILER_CONCURRENCY: dist.defaults.MAILER_CONCURRENCY,
       SMTP_POOL_SIZE: dist.defaults.SMTP_POOL_SIZE,
+      SMTP_MAX_MESSAGES: dist.defaults.SMTP_MAX_MESSAGES,
       SCHEDULER_BATCH_SIZE: dist.defaults.SCHEDULER_BATCH_SIZE,
       DATABASE_POOL_MAX: dist.defaults.DATABASE_POOL_MAX,
       COMPOSE_LEAD: dist.defaults.COMPOSE_LEAD,
@@ -594,7 +595,7 @@ async function phaseMailer(ctx: Ctx): Promise<void> {
   const { opts, dist } = ctx;
   await resetPipelineTables(ctx.db);
   const svc = await services(ctx, 'mailer', ['mailer']);
-  const baseline = await startChild(join(__dirname, 'children/nodemailer-baseline.js'), { SMTP_URL: ctx.env.SMTP_URL, SMTP_POOL_SIZE: String(dist.defaults.SMTP_POOL_SIZE) }, { logFile: join(ctx.logDir, 'nodemailer-baseline.log') });
+  const baseline = await startChild(join(__dirname, 'children/nodemailer-baseline.js'), { SMTP_URL: ctx.env.SMTP_URL, SMTP_POOL_SIZE: String(dist.defaults.SMTP_POOL_SIZE), SMTP_MAX_MESSAGES: String(dist.defaults.SMTP_MAX_MESSAGES) }, { logFile: join(ctx.logDir, 'nodemailer-baseline.log') });
   ctx.running.add(baseline);
   const body = composedBody();
   const mail = renderTemplate(ctx, body);
@@ -650,7 +651,7 @@ async function phaseMailer(ctx: Ctx): Promise<void> {
     rounds: pairwiseRatios(rounds.map((r) => r.rate), bases.map((b) => b.rate)),
     numerator: `${median(rounds.map((r) => r.rate)).toFixed(1)} msgs/s`,
     denominator: `${median(bases.map((b) => b.rate)).toFixed(1)} msgs/s`,
-    note: `${opts.roundN} letters per round; pool ${dist.defaults.SMTP_POOL_SIZE}, ${concurrency} in flight; same MIME (renderLetterMail), ${median(rounds.map((r) => r.meanBytes)).toFixed(0)} vs ${median(bases.map((b) => b.meanBytes)).toFixed(0)} bytes/msg`,
+    note: `${opts.roundN} letters per round; pool ${dist.defaults.SMTP_POOL_SIZE} × ${dist.defaults.SMTP_MAX_MESSAGES} messages per connection, ${concurrency} in flight; same MIME (renderLetterMail), ${median(rounds.map((r) => r.meanBytes)).toFixed(0)} vs ${median(bases.map((b) => b.meanBytes)).toFixed(0)} bytes/msg`,
   });
   await collectProfiles(ctx, 'mailer');
 }

@@ -2,7 +2,8 @@
  * TLS to the relay with real TLS: smtp-server relays presenting a certificate from a CA made at
  * test time. With SMTP_REQUIRE_TLS nothing is handed to a relay that offers no STARTTLS; the
  * private CA comes from SMTP_CA_FILE (per transport, not process-wide); smtps:// works; each
- * connection is counted by the TLS version it negotiated.
+ * connection is counted by the TLS version it negotiated; a pooled connection carries
+ * SMTP_MAX_MESSAGES messages before it is replaced.
  */
 import { readFileSync } from 'node:fs';
 import { SMTPServer } from 'smtp-server';
@@ -15,11 +16,11 @@ import { SmtpTransport } from './smtp.transport';
 const logger = { warn: () => undefined } as unknown as import('pino').Logger;
 const mail = (n: string) => ({ from: 'mentor@mentor.test', to: 'reader@example.com', envelope: { from: 'b+x@reply.mentor.test', to: 'reader@example.com' }, subject: `s ${n}`, messageId: `<${n}@mentor.test>`, headers: {}, text: 'Hello', html: '<p>Hello</p>' });
 
-interface Relay { port: number; received: number; close(): Promise<void> }
+interface Relay { port: number; received: number; connections: number; close(): Promise<void> }
 
 async function relay(opts: { ca?: TestCa; secure?: boolean; starttls: boolean; maxVersion?: 'TLSv1.2' }): Promise<Relay> {
   const pair = opts.ca ? opts.ca.issue('localhost', `relay-${Math.random().toString(36).slice(2)}`) : null;
-  const r = { received: 0 } as Relay;
+  const r = { received: 0, connections: 0 } as Relay;
   const server = new SMTPServer({
     secure: opts.secure ?? false,
     authOptional: true,
@@ -28,6 +29,10 @@ async function relay(opts: { ca?: TestCa; secure?: boolean; starttls: boolean; m
     ...(pair ? { cert: readFileSync(pair.certFile), key: readFileSync(pair.keyFile) } : {}),
     ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
     logger: false,
+    onConnect(_session, cb) {
+      r.connections++;
+      cb();
+    },
     onData(stream, _session, cb) {
       stream.resume();
       stream.on('end', () => {
@@ -53,6 +58,27 @@ describe('SMTP_REQUIRE_TLS defaults', () => {
     expect(smtpRequiresTls(parseConfig({ SMTP_URL: 'smtp://127.0.0.1:1025', SMTP_REQUIRE_TLS: 'true' }))).toBe(true);
     expect(smtpRequiresTls(parseConfig({ SMTP_URL: 'smtp://relay.example.com', SMTP_REQUIRE_TLS: 'false' }))).toBe(false);
     expect(() => parseConfig({ SMTP_REQUIRE_TLS: 'yes' })).toThrow(/SMTP_REQUIRE_TLS/);
+  });
+});
+
+describe('SMTP pool', () => {
+  it('a connection carries SMTP_MAX_MESSAGES messages, then the pool opens a new one', async () => {
+    const sendOver = async (env: Record<string, string>, n: number) => {
+      const r = await relay({ starttls: false });
+      const t = transport({ SMTP_URL: `smtp://127.0.0.1:${r.port}`, SMTP_POOL_SIZE: '1', ...env });
+      try {
+        for (let i = 0; i < n; i++) expect((await t.send(mail(`p${i}`))).response).toMatch(/^250/);
+        return { received: r.received, connections: r.connections };
+      } finally {
+        t.onApplicationShutdown();
+        await r.close();
+      }
+    };
+    expect(await sendOver({ SMTP_MAX_MESSAGES: '2' }, 5)).toEqual({ received: 5, connections: 3 });
+    // The default (1,000, not nodemailer's 100) keeps one connection for a burst.
+    expect(parseConfig({}).SMTP_MAX_MESSAGES).toBe(1000);
+    expect(await sendOver({}, 120)).toEqual({ received: 120, connections: 1 });
+    expect(() => parseConfig({ SMTP_MAX_MESSAGES: '0' })).toThrow(/SMTP_MAX_MESSAGES/);
   });
 });
 

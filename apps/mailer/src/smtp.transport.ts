@@ -62,6 +62,7 @@ export class SmtpTransport implements OnApplicationShutdown {
       url: config.SMTP_URL,
       pool: true,
       maxConnections: config.SMTP_POOL_SIZE,
+      maxMessages: config.SMTP_MAX_MESSAGES,
       // nodemailer's defaults (2 min connect, 10 min socket) would hold a letter's lease far too long.
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,

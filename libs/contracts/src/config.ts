@@ -177,6 +177,14 @@ export const ConfigSchema = z
     /** Outgoing SMTP; `npm start` runs a local mail catcher here when unset. */
     SMTP_URL: z.preprocess(empty, url(['smtp', 'smtps']).default('smtp://127.0.0.1:1025')),
     SMTP_POOL_SIZE: int(5, 1, 100),
+    /**
+     * Messages one pooled SMTP connection carries before it is replaced (nodemailer's maxMessages,
+     * whose own default is 100). Each replacement waits for a new greeting, which relays delay on
+     * purpose (smtp-server 100 ms, Postfix's postscreen longer). Postfix's client sets no count
+     * limit and KumoMTA's default is 1,024, so 1,000; lower it for a relay that limits messages per
+     * connection (docs/performance.md, issue 14, sixth round).
+     */
+    SMTP_MAX_MESSAGES: int(1000, 1, 100_000),
     /** Sends per second across all mailer replicas (BullMQ's global limiter). */
     SMTP_RATE_PER_SEC: int(50, 1, 100_000),
     LLM_BASE_URL: z.preprocess(empty, url(['http', 'https']).optional()),
@@ -252,8 +260,18 @@ export const ConfigSchema = z
      * one sweep, a healthy long LLM call never is.
      */
     LEASE_MS: int(30_000, 1_000),
-    COMPOSER_CONCURRENCY: int(8, 1, 1000),
-    MAILER_CONCURRENCY: int(10, 1, 1000),
+    /**
+     * Letters in flight per composer. Sized for the LLM's latency, not the CPU: a composer holds a
+     * letter for a whole LLM call, so its rate is about COMPOSER_CONCURRENCY ÷ latency (R6): 32 at
+     * 1.5 s is ~21 letters/s per replica (docs/operations.md, capacity guide).
+     */
+    COMPOSER_CONCURRENCY: int(32, 1, 1000),
+    /**
+     * Letters in flight per mailer. A send spends about two thirds of its time in the ledger and the
+     * queue and one third in SMTP, so keeping SMTP_POOL_SIZE connections busy takes about three
+     * times the pool in flight: 20 for the default pool of 5 (docs/performance.md, issue 14, sixth round).
+     */
+    MAILER_CONCURRENCY: int(20, 1, 1000),
     INBOUND_CONCURRENCY: int(4, 1, 100),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
     SWEEP_INTERVAL_MS: int(10_000, 100, 3_600_000),

@@ -1,7 +1,7 @@
 /**
  * The R2 baseline: raw pooled nodemailer sending to the same SMTP sink, with the mailer's pool size
- * and the same number of sends in flight as the mailer's worker concurrency — SMTP and MIME
- * encoding only: no queue, no database, no ledger.
+ * and messages per connection and the same number of sends in flight as the mailer's worker
+ * concurrency — SMTP and MIME encoding only: no queue, no database, no ledger.
  */
 import { createTransport, type Transporter } from 'nodemailer';
 import { requireEnv, serve } from './child-ipc';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     url: requireEnv('SMTP_URL'),
     pool: true,
     maxConnections: Number(requireEnv('SMTP_POOL_SIZE')),
+    maxMessages: Number(requireEnv('SMTP_MAX_MESSAGES')),
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
     socketTimeout: 60_000,
