@@ -32,6 +32,14 @@ describe('bench options', () => {
     expect(() => parseBenchArgs(['--service-env', 'NOVALUE'])).toThrow(/NAME=value/);
   });
 
+  it('--node-arg passes node and V8 flags to every service, one flag each, repeatable', () => {
+    expect(parseBenchArgs([]).nodeArgs).toEqual([]);
+    expect(parseBenchArgs(['--node-arg=--no-memory-reducer', '--node-arg', '--max-semi-space-size=32']).nodeArgs).toEqual(['--no-memory-reducer', '--max-semi-space-size=32']);
+    expect(() => parseBenchArgs(['--node-arg', 'no-dashes'])).toThrow(/--node-arg expects one flag/);
+    expect(() => parseBenchArgs(['--node-arg', '--a --b'])).toThrow(/--node-arg expects one flag/);
+    expect(() => parseBenchArgs(['--node-arg', '--require=x y'])).toThrow(/--node-arg expects one flag/);
+  });
+
   it('R11: the outage and its letters; the target outage is an explicit choice', () => {
     expect(parseBenchArgs([])).toMatchObject({ outageMs: 120_000, degradedN: 600 });
     expect(parseBenchArgs(['--quick'])).toMatchObject({ outageMs: 45_000, degradedN: 600 });

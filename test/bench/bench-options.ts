@@ -41,6 +41,8 @@ export interface BenchOptions {
   logLevel: string;
   /** Variables set for every service on top of the harness's own (`--service-env K=V`): configuration A/B runs. */
   serviceEnv: Record<string, string>;
+  /** Node/V8 flags put before every service's entry point (`--node-arg`), for those NODE_OPTIONS refuses. */
+  nodeArgs: string[];
   quick: boolean;
   help: boolean;
 }
@@ -66,6 +68,8 @@ export const USAGE = `npm run bench -- [options]
   --log-level <level>    services' LOG_LEVEL (default info, as in production)
   --service-env <K=V>    set a variable for every service (repeatable), e.g. DATABASE_POOL_MAX=4:
                          A/B runs of a setting; the report lists what was set
+  --node-arg <flag>      a node or V8 flag for every service (repeatable), e.g. --node-arg=--no-memory-reducer:
+                         the V8 flags NODE_OPTIONS refuses
   --no-build             use dist/ as it is
   --keep-db              keep the mz_bench_* database for inspection
   --cluster              run on a loopback Redis Cluster (3+3) with Postgres through PgBouncer
@@ -102,6 +106,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     cluster: false,
     logLevel: 'info',
     serviceEnv: {},
+    nodeArgs: [],
     quick,
     help: false,
   };
@@ -172,6 +177,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         const key = eq > 0 ? v.slice(0, eq) : '';
         if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`--service-env expects NAME=value with an upper-case NAME, got "${v}"`);
         o.serviceEnv[key] = v.slice(eq + 1);
+        break;
+      }
+      case '--node-arg': {
+        const v = value();
+        if (!/^--[a-z0-9][a-z0-9-]*(=[^\s]+)?$/.test(v)) throw new Error(`--node-arg expects one flag like --no-memory-reducer or --max-semi-space-size=32, got "${v}"`);
+        o.nodeArgs.push(v);
         break;
       }
       case '--no-build':

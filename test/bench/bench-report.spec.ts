@@ -39,5 +39,15 @@ describe('bench report', () => {
     expect(markdown).toContain('- inbound: parser missing');
     expect(markdown).not.toContain('stack…');
     expect(markdown).toContain('- database kept');
+    expect(markdown).not.toContain('Node flags');
+  });
+
+  it('names the settings a run changed: --service-env variables (secrets masked) and --node-arg flags', () => {
+    const r = results();
+    r.options = parseBenchArgs(['--service-env', 'MAILER_CONCURRENCY=32', '--service-env', 'SESSION_SECRET=s3cret', '--node-arg=--no-memory-reducer']);
+    const { markdown } = buildReport(r);
+    expect(markdown).toContain('set with --service-env: MAILER_CONCURRENCY=32, SESSION_SECRET=….');
+    expect(markdown).not.toContain('s3cret');
+    expect(markdown).toContain('Node flags for every service (--node-arg): --no-memory-reducer.');
   });
 });

@@ -297,7 +297,7 @@ async function services(ctx: Ctx, phase: string, apps: ServiceApp[], extra: Reco
     apps.map((app) =>
       startService(ctx.root, ctx.distDir, app, env, {
         logFile: join(ctx.logDir, `${phase}-${app}.log`),
-        nodeArgs: profiled ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `${phase}-${app}.cpuprofile`] : [],
+        nodeArgs: [...ctx.opts.nodeArgs, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `${phase}-${app}.cpuprofile`] : [])],
       }),
     ),
   );

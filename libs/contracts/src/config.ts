@@ -267,9 +267,9 @@ export const ConfigSchema = z
      */
     COMPOSER_CONCURRENCY: int(32, 1, 1000),
     /**
-     * Letters in flight per mailer. A send spends about two thirds of its time in the ledger and the
-     * queue and one third in SMTP, so keeping SMTP_POOL_SIZE connections busy takes about three
-     * times the pool in flight: 20 for the default pool of 5 (docs/performance.md, issue 14, sixth round).
+     * Letters in flight per mailer. About half of a send is the ledger and the queue, when it holds
+     * no SMTP connection, so keeping SMTP_POOL_SIZE connections busy takes more than twice the pool
+     * in flight: 20 for the default pool of 5 (docs/performance.md, issue 14, sixth round).
      */
     MAILER_CONCURRENCY: int(20, 1, 1000),
     INBOUND_CONCURRENCY: int(4, 1, 100),
