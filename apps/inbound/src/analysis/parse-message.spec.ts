@@ -280,12 +280,17 @@ body
     try {
       await solo.parse(crlf('From: a@example.com\n\nwarm\n')); // worker start-up is not what we measure
       const watch = watchEventLoop();
+      const started = performance.now();
       const m = await solo.parse(raw);
+      const parseMs = performance.now() - started;
       const { longestGap, utilization } = watch.stop();
       expect(m.text.length).toBeGreaterThan(1_900_000);
       // format=flowed soft breaks are joined: one paragraph, not 25 000 lines
       expect(m.text.split('\n').length).toBeLessThan(5);
-      expect(longestGap).toBeLessThan(200);
+      // Parsed on the main thread, no timer fires during the parse: the longest gap is the whole
+      // parse. Off it, the gap is whatever the machine's load costs (86 ms parse and 8 ms gaps alone;
+      // a 249 ms gap with the full suite running in parallel), so it is judged against the parse.
+      expect(longestGap).toBeLessThan(Math.max(200, 0.9 * parseMs));
       // The main thread stayed idle while the worker parsed (on the main thread this is ~1).
       expect(utilization).toBeLessThan(0.3);
     } finally {
