@@ -235,7 +235,13 @@ describe('letter pipeline end to end', () => {
       await seedDueSubscriptions(s.ds, N, Date.now() + 8_000, 4_000);
 
       // Both die at once, in the middle of composing and of sending (one stalled-job window for both).
+      // The composer works in waves (eight LLM calls of 1 s that end together); between a wave's
+      // marks and the next wave's claims no row is `composing` for a few ms, and a kill landing
+      // there left nothing for the sweeper to re-drive from composing (seen once on a loaded
+      // clean-clone run). So the kill waits until rows are in both stages: a composing row stays so
+      // for the second of its LLM call, far longer than the few ms to the kill.
       await s.smtp.waitForCount(10, 90_000);
+      await eventually(async () => (await countWhere(s.ds, `status = 'composing'`)) > 0 && (await countWhere(s.ds, `status = 'sending'`)) > 0, 'letters being composed and sent', 30_000, 10);
       await Promise.all([s.composer.kill(), s.mailer.kill()]);
       expect(s.smtp.count()).toBeLessThan(N);
       expect(await countWhere(s.ds, `body_text IS NULL`)).toBeGreaterThan(0);
