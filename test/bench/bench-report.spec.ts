@@ -10,7 +10,7 @@ const results = (): BenchResults => ({
   },
   options: parseBenchArgs([]),
   serviceEnv: { SCHEDULER_TICK_MS: '250', SMTP_RATE_PER_SEC: '100000' },
-  defaults: { COMPOSER_CONCURRENCY: 8, MAILER_CONCURRENCY: 10, SMTP_POOL_SIZE: 5, SCHEDULER_BATCH_SIZE: 500, DATABASE_POOL_MAX: 10 },
+  defaults: { COMPOSER_CONCURRENCY: 8, MAILER_CONCURRENCY: 10, SMTP_POOL_SIZE: 5, SMTP_MAX_MESSAGES: 1000, SCHEDULER_BATCH_SIZE: 500, DATABASE_POOL_MAX: 10 },
   ratios: [
     { id: 'R8', title: 'redis after ÷ before', target: { op: '<=', value: 1.05 }, rounds: [1.01, 1.2, 1.02], numerator: '5 MB', denominator: '5 MB' },
     { id: 'R1', title: 'e2e ÷ chain', target: { op: '>=', value: 0.4 }, rounds: [0.2, 0.3, 0.25], numerator: '50 letters/s', denominator: '200 jobs/s' },
@@ -31,6 +31,7 @@ describe('bench report', () => {
     ]);
     expect(markdown).toContain('Machine: 2 cores (Test CPU)');
     expect(markdown).toContain('took 9.5 min');
+    expect(markdown).toContain('SMTP pool 5 × 1000 messages per connection');
     expect(markdown.indexOf('| R1 |')).toBeLessThan(markdown.indexOf('| R8 |'));
     expect(markdown).toContain('| R1 | e2e ÷ chain | 0.250 | >= 0.4 | MISSED |');
     expect(markdown).toContain('| postgres backends | 8.00 |');

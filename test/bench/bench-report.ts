@@ -55,7 +55,7 @@ export function buildReport(results: BenchResults): { markdown: string; json: Be
       `${o.rounds} round(s) per figure (median; R7: ${o.latenessRounds}), warm-up ${n0(o.warmup)} letters, ` +
       `LLM latency ${o.llmLatencyMs} ms for R6/R7, services at LOG_LEVEL=${o.logLevel}${o.profile ? ', profiled (--cpu-prof, statement log)' : ''}; took ${formatNumber(minutes, 1)} min. ` +
       `Service defaults: composer concurrency ${results.defaults.COMPOSER_CONCURRENCY}, mailer concurrency ${results.defaults.MAILER_CONCURRENCY}, ` +
-      `SMTP pool ${results.defaults.SMTP_POOL_SIZE}${results.defaults.SMTP_MAX_MESSAGES ? ` × ${results.defaults.SMTP_MAX_MESSAGES} messages per connection` : ''}, scheduler batch ${results.defaults.SCHEDULER_BATCH_SIZE}, DB pool ${results.defaults.DATABASE_POOL_MAX}; ` +
+      `SMTP pool ${results.defaults.SMTP_POOL_SIZE} × ${results.defaults.SMTP_MAX_MESSAGES} messages per connection, scheduler batch ${results.defaults.SCHEDULER_BATCH_SIZE}, DB pool ${results.defaults.DATABASE_POOL_MAX}; ` +
       `bench overrides: SCHEDULER_TICK_MS=${results.serviceEnv.SCHEDULER_TICK_MS}, SMTP_RATE_PER_SEC=${results.serviceEnv.SMTP_RATE_PER_SEC} (limiter on, never binding)` +
       (Object.keys(o.serviceEnv ?? {}).length ? `; set with --service-env: ${Object.entries(o.serviceEnv).map(([k, v]) => `${k}=${/SECRET|KEY|URL/.test(k) ? '…' : v}`).join(', ')}.` : '.') +
       (o.nodeArgs?.length ? ` Node flags for every service (--node-arg): ${o.nodeArgs.join(' ')}.` : ''),
