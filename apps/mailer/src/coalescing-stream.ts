@@ -9,7 +9,7 @@ export const COALESCE_PIECE_BYTES = 64 * 1024;
  * nodemailer streams a message as its MIME tree produces it: the headers, each boundary, each
  * encoded part — about ten chunks for a letter. Its SMTP connection pipes each chunk straight to
  * the socket, one `write` (a syscall, and over TLS a record of its own) per chunk. Joined here, a
- * letter's body leaves in one write (docs/performance.md, issue 14, seventh round). The bytes and
+ * letter's body leaves in one write (docs/architecture.md §3.6). The bytes and
  * their order are unchanged; only the chunking is. Memory stays bounded: at most
  * COALESCE_PIECE_BYTES are held before they are handed on.
  */

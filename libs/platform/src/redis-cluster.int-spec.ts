@@ -7,6 +7,8 @@ import { Module } from '@nestjs/common';
 import { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { JobName, QueueName } from '@mz/contracts';
+import type { Socket } from 'node:net';
+import { countHandOvers } from '../../../test/support/socket-writes';
 import { startRedisCluster, type TestRedisCluster } from '../../../test/support/redis-cluster';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { type RunningService, startService } from './bootstrap';
@@ -110,6 +112,23 @@ describe('queues and workers on a Redis Cluster', () => {
     console.log(`redis cluster failover mid-burst: ${ids.length} jobs, all handled ${((Date.now() - started) / 1000).toFixed(1)} s after CLUSTER FAILOVER`);
     const ready = await svc.app.get(HealthService).readiness();
     expect(ready.checks.redis.ok).toBe(true);
+  });
+
+  it('each node client sends the commands of one event-loop turn in one write', async () => {
+    const shared = svc.app.get(RedisConnections).shared as Cluster;
+    const key = `${prefix}:coalesce`;
+    await shared.del(key);
+    await Promise.all(shared.nodes('master').map((node) => node.ping())); // node clients connect lazily
+    const counts = shared.nodes('master').map((node) => countHandOvers(node.stream as Socket));
+    const replies: Promise<number>[] = [];
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 50; i++) setImmediate(() => replies.push(shared.incr(key)));
+      setImmediate(resolve);
+    });
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // All 50 went to the key's master, in one write.
+    expect(counts.map((c) => c.writes).sort()).toEqual([0, 0, 1]);
+    await shared.del(key);
   });
 
   it('refuses to start on a cluster with a prefix that has no hash tag', async () => {

@@ -1,7 +1,9 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import type { Socket } from 'node:net';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '@mz/contracts';
+import { coalesceWritesPerTurn } from './coalesce-writes';
 import { APP_CONFIG, LOGGER } from './tokens';
 
 /** While a connection keeps failing (every reconnect attempt emits 'error'), one log line per this long. */
@@ -66,6 +68,10 @@ export class RedisConnections implements OnApplicationShutdown {
     const conn = this.cluster ? new Cluster(this.config.REDIS_CLUSTER_NODES, this.clusterOptions(options)) : new Redis(this.config.REDIS_URL, options);
     // The listener keeps a lost connection from crashing the process; ioredis reconnects.
     conn.on('error', throttledErrorLog(this.logger, 'Redis connection error; reconnecting', { connection: name }));
+    // Commands issued in one event-loop turn leave in one write (docs/architecture.md §3.6): each
+    // (re)connection gets a new socket, and a cluster a client per node.
+    if (conn instanceof Cluster) conn.on('+node', (node: Redis) => coalesceOnConnect(node));
+    else coalesceOnConnect(conn);
     this.all.push(conn);
     return conn;
   }
@@ -97,4 +103,8 @@ export class RedisConnections implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.all.map((c) => c.quit().catch(() => c.disconnect())));
   }
+}
+
+function coalesceOnConnect(conn: Redis): void {
+  conn.on('connect', () => coalesceWritesPerTurn(conn.stream as Socket));
 }
