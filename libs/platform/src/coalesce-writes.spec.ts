@@ -3,19 +3,33 @@ import { createServer, type Server, Socket } from 'node:net';
 import { countHandOvers } from '../../../test/support/socket-writes';
 import { coalesceWritesPerTurn } from './coalesce-writes';
 
-/** A loopback server that collects what each connection sends. */
-async function sink(): Promise<{ server: Server; port: number; received: () => Promise<string> }> {
+/**
+ * A client socket connected to a loopback server that collects what it sends; `received()` ends
+ * the socket and resolves with everything the server got, once it has it all.
+ */
+async function connected(): Promise<{ socket: Socket; received: () => Promise<string> }> {
   let data = '';
   let ended!: () => void;
   const done = new Promise<void>((r) => (ended = r));
-  const server = createServer((s) => {
+  const server: Server = createServer((s) => {
     s.setEncoding('utf8');
     s.on('data', (d: string) => (data += d));
     s.on('end', () => ended());
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, port: (server.address() as { port: number }).port, received: async () => (await done, data) };
+  const socket = new Socket();
+  socket.connect((server.address() as { port: number }).port, '127.0.0.1');
+  await once(socket, 'connect');
+  return {
+    socket,
+    received: async () => {
+      socket.end();
+      await done;
+      server.close();
+      return data;
+    },
+  };
 }
 
 /** `n` writes, each from its own callback of one turn's check phase (as a burst of completions makes them). */
@@ -28,10 +42,7 @@ async function writeInOneTurn(socket: Socket, n: number): Promise<void> {
 
 describe('coalesceWritesPerTurn', () => {
   it('the writes of one turn leave in one hand-over, bytes and order unchanged; later turns too', async () => {
-    const { server, port, received } = await sink();
-    const socket = new Socket();
-    socket.connect(port, '127.0.0.1');
-    await once(socket, 'connect');
+    const { socket, received } = await connected();
     coalesceWritesPerTurn(socket);
     coalesceWritesPerTurn(socket); // idempotent: still one cork per turn
     const n = countHandOvers(socket);
@@ -42,38 +53,27 @@ describe('coalesceWritesPerTurn', () => {
     await new Promise((r) => setImmediate(r));
     expect(n).toEqual({ writes: 2, chunks: 25 });
     expect(socket.writableCorked).toBe(0);
-    socket.end();
     const expected = [...Array.from({ length: 20 }, (_, i) => `cmd ${i};`), ...Array.from({ length: 5 }, (_, i) => `cmd ${i};`)].join('');
     expect(await received()).toBe(expected);
-    server.close();
   });
 
   it('without it each of those writes is its own hand-over (what the change saves)', async () => {
-    const { server, port, received } = await sink();
-    const socket = new Socket();
-    socket.connect(port, '127.0.0.1');
-    await once(socket, 'connect');
+    const { socket, received } = await connected();
     const n = countHandOvers(socket);
     await writeInOneTurn(socket, 20);
     expect(n.writes).toBeGreaterThanOrEqual(10);
-    socket.end();
     expect(await received()).toHaveLength(20 * 'cmd 0;'.length + 10);
-    server.close();
   });
 
-  it('a caller that corks and uncorks itself keeps working; end() flushes what the turn held', async () => {
-    const { server, port, received } = await sink();
-    const socket = new Socket();
-    socket.connect(port, '127.0.0.1');
-    await once(socket, 'connect');
+  it('a caller that corks and uncorks itself keeps working; end() flushes what the turn held (received() ends the socket in the same turn)', async () => {
+    const { socket, received } = await connected();
     coalesceWritesPerTurn(socket);
     socket.write('a');
     socket.cork();
     socket.write('b');
     socket.uncork();
     socket.write('c');
-    socket.end('d');
+    socket.write('d');
     expect(await received()).toBe('abcd');
-    server.close();
   });
 });
