@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 
 const coalesced = new WeakSet<Socket>();
 
-function uncorkAll(socket: Socket): void {
+function uncorkOurs(socket: Socket): void {
   // One cork is ours; a caller's own cork/uncork pairs balance themselves.
   if (socket.writableCorked > 0) socket.uncork();
 }
@@ -26,7 +26,7 @@ export function coalesceWritesPerTurn(socket: Socket): void {
   socket.write = function (this: Socket, ...args: unknown[]): boolean {
     if (this.writableCorked === 0 && !this.destroyed) {
       this.cork();
-      setImmediate(uncorkAll, this);
+      setImmediate(uncorkOurs, this);
     }
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as Socket['write'];
