@@ -13,3 +13,16 @@ export function countHandOvers(socket: Socket): { writes: number; chunks: number
   s._writev = (chunks, cb) => (n.writes++, (n.chunks += chunks.length), writev(chunks, cb));
   return n;
 }
+
+/**
+ * Calls `fn(0)` … `fn(n - 1)`, each from its own callback of one event-loop turn's check phase — as
+ * a burst of job completions issues them — and resolves with what they returned.
+ */
+export async function callsInOneTurn<T>(n: number, fn: (i: number) => T): Promise<T[]> {
+  const results: T[] = [];
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < n; i++) setImmediate(() => results.push(fn(i)));
+    setImmediate(resolve);
+  });
+  return results;
+}

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server, Socket } from 'node:net';
-import { countHandOvers } from '../../../test/support/socket-writes';
+import { callsInOneTurn, countHandOvers } from '../../../test/support/socket-writes';
 import { coalesceWritesPerTurn } from './coalesce-writes';
 
 /**
@@ -32,13 +32,8 @@ async function connected(): Promise<{ socket: Socket; received: () => Promise<st
   };
 }
 
-/** `n` writes, each from its own callback of one turn's check phase (as a burst of completions makes them). */
-async function writeInOneTurn(socket: Socket, n: number): Promise<void> {
-  await new Promise<void>((resolve) => {
-    for (let i = 0; i < n; i++) setImmediate(() => socket.write(`cmd ${i};`));
-    setImmediate(resolve);
-  });
-}
+/** `n` writes, each from its own callback of one turn (as a burst of completions makes them). */
+const writeInOneTurn = (socket: Socket, n: number) => callsInOneTurn(n, (i) => socket.write(`cmd ${i};`));
 
 describe('coalesceWritesPerTurn', () => {
   it('the writes of one turn leave in one hand-over, bytes and order unchanged; later turns too', async () => {

@@ -8,7 +8,7 @@ import { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { JobName, QueueName } from '@mz/contracts';
 import type { Socket } from 'node:net';
-import { countHandOvers } from '../../../test/support/socket-writes';
+import { callsInOneTurn, countHandOvers } from '../../../test/support/socket-writes';
 import { startRedisCluster, type TestRedisCluster } from '../../../test/support/redis-cluster';
 import { createTestEnv, type TestEnv } from '../../../test/support/test-env';
 import { type RunningService, startService } from './bootstrap';
@@ -120,11 +120,7 @@ describe('queues and workers on a Redis Cluster', () => {
     await shared.del(key);
     await Promise.all(shared.nodes('master').map((node) => node.ping())); // node clients connect lazily
     const counts = shared.nodes('master').map((node) => countHandOvers(node.stream as Socket));
-    const replies: Promise<number>[] = [];
-    await new Promise<void>((resolve) => {
-      for (let i = 0; i < 50; i++) setImmediate(() => replies.push(shared.incr(key)));
-      setImmediate(resolve);
-    });
+    const replies = await callsInOneTurn(50, () => shared.incr(key));
     expect(await Promise.all(replies)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     // All 50 went to the key's master, in one write.
     expect(counts.map((c) => c.writes).sort()).toEqual([0, 0, 1]);

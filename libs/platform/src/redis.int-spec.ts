@@ -7,19 +7,12 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type Redis from 'ioredis';
 import { parseConfig } from '@mz/contracts';
-import { countHandOvers } from '../../../test/support/socket-writes';
+import { callsInOneTurn, countHandOvers } from '../../../test/support/socket-writes';
 import { redisUrl } from '../../../test/support/test-env';
 import { RedisConnections } from './redis';
 
 /** 50 INCRs, each from its own callback of one turn (as a group of finished jobs issues them). */
-async function burst(conn: Redis, key: string): Promise<number[]> {
-  const replies: Promise<number>[] = [];
-  await new Promise<void>((resolve) => {
-    for (let i = 0; i < 50; i++) setImmediate(() => replies.push(conn.incr(key)));
-    setImmediate(resolve);
-  });
-  return Promise.all(replies);
-}
+const burst = async (conn: Redis, key: string) => Promise.all(await callsInOneTurn(50, () => conn.incr(key)));
 
 describe('RedisConnections', () => {
   let redis: RedisConnections;
