@@ -230,10 +230,16 @@ describe('scheduler maintenance', () => {
   });
 
   it('rollup-kpis fills kpi_daily for today and yesterday per topic and prompt version', async () => {
+    // Every row must fall on one UTC day: the failed letter and the replies are stamped by the
+    // database clock, the sends by sent_at. Right before midnight, wait for it; right after it, the
+    // slot starts at midnight instead of 10 minutes back (a clean-clone run at 00:02 put the sends
+    // on the day before).
+    const untilMidnight = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1) - Date.now();
+    if (untilMidnight < 5_000) await new Promise((r) => setTimeout(r, untilMidnight + 50));
     const now = new Date();
     const today = now.toISOString().slice(0, 10);
     await ds.query(`DELETE FROM letter`);
-    const scheduledFor = new Date(now.getTime() - 10 * MIN);
+    const scheduledFor = new Date(Math.max(now.getTime() - 10 * MIN, Date.parse(`${today}T00:00:00Z`)));
     const lateness = [1_000, 2_000, 3_000, 60_000];
     const sent = [];
     for (const ms of lateness) {
